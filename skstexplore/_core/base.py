@@ -1,0 +1,212 @@
+"""Estimator base classes: validation, centring, prediction, fitted attributes.
+
+Estimators only validate, centre, call a solver from :mod:`skstexplore.solvers`
+and store what it returns; all numerics live in the solvers and in
+:mod:`skstexplore._core`.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .init import resolve_init
+from .validation import (
+    check_bool,
+    check_precompute,
+    check_positive_int,
+    check_tol,
+    gram_pays,
+    resolve_n_nonzero_coefs,
+)
+
+
+@dataclass
+class SolverResult:
+    """What a solver returns, every array with targets as rows.
+
+    Attributes
+    ----------
+    coef : ndarray of shape (n_targets, n_features)
+    n_iter : ndarray of int of shape (n_targets,)
+    converged : ndarray of bool of shape (n_targets,)
+    support : ndarray of bool of shape (n_targets, n_features) or None
+        The support chosen by a k-sparse solver (may be larger than
+        ``coef != 0`` when a least-squares coefficient is exactly zero).
+    extras : dict
+        Solver-specific outputs (exploration vector, loss curves, ...).
+    """
+
+    coef: np.ndarray
+    n_iter: np.ndarray
+    converged: np.ndarray
+    support: np.ndarray = None
+    extras: dict = field(default_factory=dict)
+
+
+def center_data(X, Y, fit_intercept):
+    """Centre ``X`` and ``Y`` as scikit-learn's linear models do (always a copy).
+
+    Returns
+    -------
+    Xc, Yc, X_offset, y_offset
+        Offsets are zero when ``fit_intercept`` is False.
+    """
+    if fit_intercept:
+        X_offset = X.mean(axis=0)
+        y_offset = Y.mean(axis=0)
+    else:
+        X_offset = np.zeros(X.shape[1], dtype=X.dtype)
+        y_offset = np.zeros(Y.shape[1], dtype=X.dtype)
+    return X - X_offset, Y - y_offset, X_offset, y_offset
+
+
+class SparseLinearRegressor(RegressorMixin, BaseEstimator):
+    """Base of every estimator: data validation, centring and ``predict``.
+
+    Subclasses implement ``fit`` with :meth:`_validate_fit_data`,
+    :func:`center_data` and :meth:`_set_linear_attributes`.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+    def _validate_fit_data(self, X, y):
+        """Validated float ``X`` and 2-D ``Y`` of the same dtype, and whether ``y`` was 1-D."""
+        X, y = validate_data(
+            self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32]
+        )
+        y_is_1d = y.ndim == 1
+        Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)
+        return X, Y, y_is_1d
+
+    def _set_linear_attributes(self, coef, X_offset, y_offset, y_is_1d):
+        """Set ``coef_`` and ``intercept_`` from ``coef`` of shape (n_targets, n_features)."""
+        intercept = y_offset - coef @ X_offset
+        if y_is_1d:
+            self.coef_ = coef[0]
+            self.intercept_ = intercept[0].item() if self.fit_intercept else 0.0
+        else:
+            self.coef_ = coef
+            self.intercept_ = intercept if self.fit_intercept else np.zeros(coef.shape[0], dtype=coef.dtype)
+
+    def predict(self, X):
+        """Predict with the fitted linear model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return X @ self.coef_.T + self.intercept_
+
+
+def per_target(values, y_is_1d):
+    """Scalar for a 1-D target, the array otherwise (``n_iter_`` and friends)."""
+    values = np.asarray(values)
+    return values[0].item() if y_is_1d else values
+
+
+class KSparseRegressor(SparseLinearRegressor):
+    """Base of the k-sparse least-squares estimators (IHT, HTP, OMPR, ELS, SEA).
+
+    Subclasses define ``_solver_name`` (for messages), the constructor with
+    the common parameters, ``_check_algorithm_params`` and ``_solve``; this
+    class does the rest: validation, centring, Gram precomputation, ``init``
+    and ``warm_start`` resolution, attributes and ``ConvergenceWarning``.
+    """
+
+    def _check_algorithm_params(self):
+        """Validate the parameters specific to the algorithm (override)."""
+
+    def _solve(self, X, Y, n_nonzero_coefs, coef_init, gram):
+        """Run the solver; return a :class:`SolverResult` (override)."""
+        raise NotImplementedError
+
+    def _n_products_hint(self, n_targets):
+        """Rough number of correlations the solver computes (for ``precompute``)."""
+        return n_targets * self.max_iter
+
+    def _check_common_params(self):
+        check_positive_int(self.max_iter, "max_iter")
+        check_tol(self.tol)
+        check_bool(self.fit_intercept, "fit_intercept")
+        check_bool(self.warm_start, "warm_start")
+        return check_precompute(self.precompute)
+
+    def _gram(self, X, n_targets, precompute):
+        if precompute == "auto":
+            precompute = gram_pays(*X.shape, self._n_products_hint(n_targets), X.dtype.itemsize)
+        return X.T @ X if precompute else None
+
+    def _warm_start_coef(self, n_targets, n_features):
+        """Previous ``coef_`` as (n_targets, n_features) when ``warm_start`` applies, else None."""
+        if not (self.warm_start and hasattr(self, "coef_")):
+            return None
+        coef = np.asarray(self.coef_).reshape(-1, self.coef_.shape[-1])
+        if coef.shape != (n_targets, n_features):
+            return None
+        return coef
+
+    def _initial_coef(self, X, Y, k, gram, y_is_1d):
+        coef = self._warm_start_coef(Y.shape[1], X.shape[1])
+        if coef is not None:
+            return coef.astype(X.dtype)
+        return resolve_init(self.init, X, Y, k, gram=gram, y_is_1d=y_is_1d)
+
+    def fit(self, X, y):
+        """Fit the k-sparse model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        self : object
+        """
+        precompute = self._check_common_params()
+        self._check_algorithm_params()
+        X, Y, y_is_1d = self._validate_fit_data(X, y)
+        k = resolve_n_nonzero_coefs(self.n_nonzero_coefs, X.shape[1])
+        Xc, Yc, X_offset, y_offset = center_data(X, Y, self.fit_intercept)
+        gram = self._gram(Xc, Y.shape[1], precompute)
+        coef_init = self._initial_coef(Xc, Yc, k, gram, y_is_1d)
+        result = self._solve(Xc, Yc, k, coef_init, gram)
+        self.n_nonzero_coefs_ = k
+        self._set_linear_attributes(result.coef.astype(X.dtype, copy=False), X_offset, y_offset, y_is_1d)
+        support = result.support if result.support is not None else result.coef != 0
+        self.support_ = support[0] if y_is_1d else support
+        self.n_iter_ = per_target(result.n_iter, y_is_1d)
+        self._set_extra_attributes(result, y_is_1d)
+        warn_if_not_converged(self, result.converged)
+        return self
+
+    def _set_extra_attributes(self, result, y_is_1d):
+        """Store solver-specific outputs (override)."""
+
+
+def warn_if_not_converged(estimator, converged):
+    """``ConvergenceWarning`` naming the estimator and how many targets did not converge."""
+    converged = np.asarray(converged)
+    if converged.all():
+        return
+    n_bad, n_targets = int((~converged).sum()), converged.size
+    which = "" if n_targets == 1 else f" for {n_bad} of {n_targets} targets"
+    warnings.warn(
+        f"{type(estimator).__name__} did not converge within max_iter={estimator.max_iter} "
+        f"iterations{which}; increase max_iter or relax tol.",
+        ConvergenceWarning,
+    )

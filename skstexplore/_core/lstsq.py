@@ -1,0 +1,260 @@
+r"""Least squares restricted to supports, for many targets sharing one design.
+
+The k-sparse solvers all minimise :math:`\|y - Xw\|_2^2` and need three
+quantities, each available from ``X`` or from the Gram matrix
+:math:`G = X^\top X`:
+
+* the correlation :math:`c = X^\top (y - Xw)`,
+* the squared residual :math:`\|y - Xw\|^2 = \|y\|^2 - 2 w^\top X^\top y + w^\top G w`,
+* the least-squares solution on a support :math:`S`,
+  :math:`w_S = G_{SS}^{-1} X_S^\top y` (:math:`LS(S)`).
+
+:class:`LeastSquaresData` gathers them so that a solver is written once and
+runs with or without a precomputed Gram matrix. Everything is vectorised across
+targets: correlations are one matrix product (BLAS-3) and restricted solves are
+one batched LAPACK call on the stacked ``(n_targets, k, k)`` Gram blocks.
+"""
+
+from collections import OrderedDict
+
+import numpy as np
+from scipy.linalg import solve_triangular
+
+# Relative pivot below which a restricted Gram block is treated as singular.
+_RANK_RTOL_FACTOR = 100.0
+
+
+class LeastSquaresData:
+    r"""Data of :math:`\min_w \|y_t - X w\|^2` for targets :math:`t` sharing ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_targets)
+    gram : ndarray of shape (n_features, n_features) or None
+        Precomputed ``X.T @ X``; when None every product goes through ``X``.
+
+    Attributes
+    ----------
+    Xty : ndarray of shape (n_targets, n_features)
+        ``(X.T @ Y).T``.
+    y_sq : ndarray of shape (n_targets,)
+        Squared norms of the targets.
+    col_sq : ndarray of shape (n_features,)
+        Squared column norms of ``X``.
+    """
+
+    def __init__(self, X, Y, gram=None):
+        self.X = X
+        self.Y = Y
+        self.gram = gram
+        self.Xty = np.ascontiguousarray((X.T @ Y).T)
+        self.y_sq = np.einsum("ij,ij->j", Y, Y)
+        self.col_sq = np.diag(gram).copy() if gram is not None else np.einsum("ij,ij->j", X, X)
+
+    @property
+    def n_targets(self):
+        return self.Xty.shape[0]
+
+    @property
+    def n_features(self):
+        return self.Xty.shape[1]
+
+    @property
+    def dtype(self):
+        return self.Xty.dtype
+
+    def gram_times(self, W):
+        """``W @ G`` for coefficients ``W`` of shape (n_targets, n_features)."""
+        if self.gram is not None:
+            return W @ self.gram
+        return (W @ self.X.T) @ self.X
+
+    def correlation(self, W):
+        r"""Negative gradient :math:`X^\top (y - X w)` of each row of ``W``."""
+        return self.Xty - self.gram_times(W)
+
+    def residual_sq(self, W, GW=None):
+        r""":math:`\|y - X w\|^2` for each row of ``W``; ``GW = W @ G`` may be passed."""
+        if GW is None:
+            GW = self.gram_times(W)
+        sq = self.y_sq - np.einsum("ij,ij->i", W, 2 * self.Xty - GW)
+        return np.maximum(sq, 0)
+
+    def gram_blocks(self, rows, cols):
+        """Stacked blocks ``G[rows_t][:, cols_t]``, shape (n_targets, len(rows_t), len(cols_t))."""
+        if self.gram is not None:
+            return self.gram[rows[:, :, None], cols[:, None, :]]
+        Xr = self.X[:, rows].transpose(1, 2, 0)
+        Xc = self.X[:, cols].transpose(1, 0, 2)
+        return Xr @ Xc
+
+    def xty_on(self, idx):
+        """``X_S^T y`` for each target's support, shape (n_targets, k)."""
+        return np.take_along_axis(self.Xty, idx, axis=1)
+
+    def solve_on_supports(self, idx, targets=None):
+        """Least squares restricted to ``idx[t]`` for each target.
+
+        Parameters
+        ----------
+        idx : ndarray of int of shape (n, k)
+            One support per row.
+        targets : ndarray of int of shape (n,) or None
+            Which targets the rows of ``idx`` belong to (all, in order, if None).
+
+        Returns
+        -------
+        values : ndarray of shape (n, k)
+            Coefficients on each support; the minimum-norm solution where the
+            restricted Gram block is singular.
+        """
+        rhs = self.Xty if targets is None else self.Xty[targets]
+        return solve_gram_systems(self.gram_blocks(idx, idx), np.take_along_axis(rhs, idx, axis=1))
+
+    def scatter(self, idx, values):
+        """Dense coefficients (n, n_features) with ``values`` placed at ``idx``."""
+        W = np.zeros((idx.shape[0], self.n_features), dtype=self.dtype)
+        np.put_along_axis(W, idx, values, axis=1)
+        return W
+
+
+def solve_gram_systems(G, b):
+    r"""Solve the stacked symmetric systems :math:`G_t z_t = b_t`.
+
+    ``G`` has shape (n, k, k) and ``b`` shape (n, k). Positive-definite blocks
+    are solved by one batched Cholesky factorisation; blocks whose Cholesky
+    pivot falls below ``100 * eps * k * max(diag(G_t))`` (duplicated or zero
+    columns, ``k > n_samples``) get the minimum-norm solution from an
+    eigendecomposition with the same cut-off, so rank deficiency is handled
+    the same way on every platform.
+    """
+    n, k = b.shape
+    if k == 0:
+        return b.copy()
+    scale = np.maximum(np.max(np.diagonal(G, axis1=1, axis2=2), axis=1), np.finfo(G.dtype).tiny)
+    rtol = _RANK_RTOL_FACTOR * np.finfo(G.dtype).eps * k
+    regular = _well_conditioned(G, scale, rtol)
+    z = np.empty_like(b)
+    if regular.any():
+        z[regular] = np.linalg.solve(G[regular], b[regular][..., None])[..., 0]
+    for t in np.flatnonzero(~regular):
+        z[t] = _min_norm_solve(G[t], b[t], rtol * scale[t])
+    return z
+
+
+def _well_conditioned(G, scale, rtol):
+    """Which stacked blocks have a Cholesky factor with all pivots above the cut-off."""
+    try:
+        L = np.linalg.cholesky(G)
+    except np.linalg.LinAlgError:
+        ok = np.zeros(len(G), dtype=bool)
+        for t in range(len(G)):
+            try:
+                Lt = np.linalg.cholesky(G[t])
+            except np.linalg.LinAlgError:
+                continue
+            ok[t] = np.min(np.diag(Lt)) ** 2 > rtol * scale[t]
+        return ok
+    pivots = np.min(np.diagonal(L, axis1=1, axis2=2), axis=1) ** 2
+    return np.isfinite(pivots) & (pivots > rtol * scale)
+
+
+def _min_norm_solve(G, b, cutoff):
+    """Minimum-norm solution of ``G z = b`` for symmetric PSD ``G`` (pseudo-inverse)."""
+    eigval, eigvec = np.linalg.eigh(G)
+    keep = eigval > cutoff
+    return eigvec[:, keep] @ ((eigvec[:, keep].T @ b) / eigval[keep])
+
+
+class SupportCache:
+    """Bounded least-recently-used cache of per-support results.
+
+    Keys are supports given as sorted integer index arrays; values are whatever
+    the solver stores (coefficients, residual, a Cholesky factor...).
+
+    Parameters
+    ----------
+    max_size : int
+        Number of supports kept; the least recently used is dropped first.
+    """
+
+    def __init__(self, max_size=4096):
+        self.max_size = max_size
+        self._store = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(support):
+        return np.asarray(support, dtype=np.intp).tobytes()
+
+    def get(self, support):
+        key = self.key(support)
+        value = self._store.get(key)
+        if value is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._store.move_to_end(key)
+        return value
+
+    def put(self, support, value):
+        key = self.key(support)
+        self._store[key] = value
+        self._store.move_to_end(key)
+        if len(self._store) > self.max_size:
+            self._store.popitem(last=False)
+
+    def __len__(self):
+        return len(self._store)
+
+
+def cholesky_append(L, g_col, g_diag):
+    r"""Factor of the Gram block grown by one index.
+
+    Given :math:`L L^\top = G_{SS}`, returns the factor of
+    :math:`\begin{pmatrix} G_{SS} & g \\ g^\top & d \end{pmatrix}` in
+    :math:`O(|S|^2)`: :math:`l = L^{-1} g`, new pivot :math:`\sqrt{d - l^\top l}`.
+
+    Returns None when the new column is (numerically) in the span of the
+    support, i.e. the pivot is not positive.
+    """
+    k = L.shape[0]
+    l = solve_triangular(L, g_col, lower=True, check_finite=False) if k else g_col[:0]
+    pivot_sq = g_diag - l @ l
+    if not pivot_sq > _RANK_RTOL_FACTOR * np.finfo(L.dtype).eps * max(g_diag, np.finfo(L.dtype).tiny):
+        return None
+    L_new = np.zeros((k + 1, k + 1), dtype=L.dtype)
+    L_new[:k, :k] = L
+    L_new[k, :k] = l
+    L_new[k, k] = np.sqrt(pivot_sq)
+    return L_new
+
+
+def cholesky_delete(L, i):
+    r"""Factor of :math:`G_{SS}` with row and column ``i`` removed, in :math:`O(|S|^2)`.
+
+    Removing row ``i`` of :math:`L` leaves a lower-Hessenberg block below row
+    ``i``; Givens rotations on column pairs ``(j, j+1)`` restore triangularity
+    without changing :math:`L L^\top`.
+    """
+    L = np.delete(L, i, axis=0)
+    k = L.shape[0]
+    for j in range(i, k):
+        a, b = L[j, j], L[j, j + 1]
+        r = np.hypot(a, b)
+        c, s = (1.0, 0.0) if r == 0 else (a / r, b / r)
+        col_j, col_next = L[j:, j].copy(), L[j:, j + 1].copy()
+        L[j:, j] = c * col_j + s * col_next
+        L[j:, j + 1] = -s * col_j + c * col_next
+    L = L[:, :k]
+    # keep a positive diagonal, the usual Cholesky convention
+    signs = np.where(np.diag(L) < 0, -1.0, 1.0).astype(L.dtype)
+    return L * signs
+
+
+def cholesky_solve(L, b):
+    """Solve ``L L^T z = b`` by two triangular solves."""
+    u = solve_triangular(L, b, lower=True, check_finite=False)
+    return solve_triangular(L, u, lower=True, trans="T", check_finite=False)

@@ -1,0 +1,1 @@
+"""The estimators, one module per algorithm; import them from :mod:`skstexplore`."""
