@@ -6,7 +6,19 @@ scikit-learn regressors.
 """
 
 from . import datasets, metrics
+from .estimators.els import ELSRegressor
+from .estimators.htp import HTPRegressor
+from .estimators.iht import IHTRegressor
+from .estimators.ompr import OMPRRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["datasets", "metrics", "__version__"]
+__all__ = [
+    "ELSRegressor",
+    "HTPRegressor",
+    "IHTRegressor",
+    "OMPRRegressor",
+    "datasets",
+    "metrics",
+    "__version__",
+]

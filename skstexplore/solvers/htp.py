@@ -11,6 +11,13 @@ re-fits by least squares on them:
 Halting rule: the support repeats, :math:`S^{t+1} = S^t`; then :math:`w^t` is a
 fixed point of the update (``converged``), the iteration that detects it is
 counted in ``n_iter`` and no least-squares problem is solved in it.
+
+The default step :math:`1/\max_j \|X_j\|^2` can exceed :math:`1/\|X\|_2^2`,
+and then the supports may cycle (for instance with columns of unequal norms).
+A target that comes back to a support visited before continues with the step
+:math:`1/\|X\|_2^2`, with which every support change lowers the residual (see
+:class:`~skstexplore.solvers._ksparse.CycleGuard`), so that it ends at a fixed
+point; with a user-given step it stops there, not converged.
 """
 
 import numpy as np
@@ -18,7 +25,7 @@ import numpy as np
 from .._core.base import SolverResult
 from .._core.lstsq import LeastSquaresData
 from .._core.thresholding import largest_k_mask, mask_to_indices
-from ._ksparse import default_step, start_coef, start_correlation, tol_reached
+from ._ksparse import CycleGuard, start_coef, start_correlation, tol_reached
 
 
 def htp(
@@ -77,7 +84,7 @@ def htp(
     """
     data = LeastSquaresData(X, Y, gram)
     n_targets, n_features = data.n_targets, data.n_features
-    eta = default_step(data) if step_size is None else step_size
+    guard = CycleGuard(data, step_size)
     W = start_coef(coef_init, data)
     C = start_correlation(coef_init, W, data)
     support = np.zeros((n_targets, n_features), dtype=bool)
@@ -85,20 +92,26 @@ def htp(
     converged = np.zeros(n_targets, dtype=bool)
     active = np.arange(n_targets)
     for it in range(1, max_iter + 1):
-        new_support = largest_k_mask(W[active] + eta * C, n_nonzero_coefs)
         n_iter[active] = it
-        fixed = np.all(new_support == support[active], axis=1)
-        converged[active[fixed]] = True
-        active, new_support = active[~fixed], new_support[~fixed]
-        if active.size:
-            idx = mask_to_indices(new_support)
-            values = data.solve_on_supports(idx, active)
-            W[active] = data.scatter(idx, values)
-            support[active] = new_support
-            done = tol_reached(data.residual_sq_on_supports(idx, values, active), tol)
-            converged[active[done]] = True
-            active, idx, values = active[~done], idx[~done], values[~done]
-            C = data.correlation_on_supports(idx, values, active)
+        new_support = largest_k_mask(W[active] + guard.step(active) * C, n_nonzero_coefs)
+        stay = np.all(new_support == support[active], axis=1)
+        converged[active[stay]] = True
+        cycling = np.zeros_like(stay)
+        cycling[~stay] = guard.revisited(new_support[~stay], active[~stay])
+        if guard.default:
+            guard.make_safe(active[cycling])
+        else:
+            stay |= cycling
+        moving = ~(stay | cycling)
+        if moving.any():
+            targets, idx = active[moving], mask_to_indices(new_support[moving])
+            values = data.solve_on_supports(idx, targets)
+            W[targets] = data.scatter(idx, values)
+            support[targets] = new_support[moving]
+            C[moving] = data.correlation_on_supports(idx, values, targets)
+            stay[moving] = tol_reached(data.residual_sq_on_supports(idx, values, targets), tol)
+            converged[targets[stay[moving]]] = True
+        active, C = active[~stay], C[~stay]
         if callback is not None:
             callback(it, W)
         if not active.size:

@@ -14,7 +14,11 @@ iff :math:`\eta |X_j^\top r| > \min_{i \in S} |w_i|` (ties keep the support;
 among equal scores the lowest feature index is taken).
 
 Halting rule: no swap changes the support (``converged``); the iteration that
-finds it is counted in ``n_iter``.
+finds it is counted in ``n_iter``. As for HTP, a target whose supports cycle
+under the default step continues with the step :math:`1/\|X\|_2^2`, with
+which every swap lowers the residual (see
+:class:`~skstexplore.solvers._ksparse.CycleGuard`); with a user-given step it
+stops there, not converged.
 """
 
 import numpy as np
@@ -22,7 +26,7 @@ import numpy as np
 from .._core.base import SolverResult
 from .._core.lstsq import LeastSquaresData
 from .._core.thresholding import largest_k_mask
-from ._ksparse import default_step, start_coef, tol_reached
+from ._ksparse import CycleGuard, start_coef, tol_reached
 
 
 def ompr(
@@ -75,7 +79,7 @@ def ompr(
     """
     data = LeastSquaresData(X, Y, gram)
     n_targets = data.n_targets
-    eta = default_step(data) if step_size is None else step_size
+    guard = CycleGuard(data, step_size)
     W0 = start_coef(coef_init, data)
     support = largest_k_mask(W0, n_nonzero_coefs) & (W0 != 0)
     W, C = data.solve_on_masks(support)
@@ -84,16 +88,24 @@ def ompr(
     active = np.arange(n_targets)
     for it in range(1, max_iter + 1):
         n_iter[active] = it
-        new_support, changed = _replace(W[active], C, support[active], eta, n_nonzero_coefs)
-        converged[active[~changed]] = True
-        active = active[changed]
-        if active.size:
-            support[active] = new_support[changed]
-            W[active], C = data.solve_on_masks(support[active], active)
-            residual_sq = data.y_sq[active] - np.einsum("ij,ij->i", W[active], data.Xty[active])
-            done = tol_reached(residual_sq, tol)
-            converged[active[done]] = True
-            active, C = active[~done], C[~done]
+        new_support, changed = _replace(W[active], C, support[active], guard.step(active), n_nonzero_coefs)
+        stay = ~changed
+        converged[active[stay]] = True
+        cycling = np.zeros_like(stay)
+        cycling[changed] = guard.revisited(new_support[changed], active[changed])
+        if guard.default:
+            guard.make_safe(active[cycling])
+        else:
+            stay |= cycling
+        moving = ~(stay | cycling)
+        if moving.any():
+            targets = active[moving]
+            support[targets] = new_support[moving]
+            W[targets], C[moving] = data.solve_on_masks(support[targets], targets)
+            residual_sq = data.y_sq[targets] - np.einsum("ij,ij->i", W[targets], data.Xty[targets])
+            stay[moving] = tol_reached(residual_sq, tol)
+            converged[targets[stay[moving]]] = True
+        active, C = active[~stay], C[~stay]
         if callback is not None:
             callback(it, W)
         if not active.size:
@@ -108,7 +120,7 @@ def _replace(W, C, support, eta, k):
     j = np.argmax(outside, axis=1)
     growing = support.sum(axis=1) < k
     i = np.argmin(np.where(support, np.abs(W), np.inf), axis=1)
-    swapping = ~growing & (eta * outside[rows, j] > np.abs(W[rows, i]))
+    swapping = ~growing & (eta[:, 0] * outside[rows, j] > np.abs(W[rows, i]))
     new_support = support.copy()
     changed = growing | swapping
     new_support[rows[changed], j[changed]] = True
