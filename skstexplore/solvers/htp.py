@@ -73,7 +73,8 @@ def htp(
     -------
     SolverResult
         ``converged[t]`` is True when target ``t`` reached a fixed point (or
-        ``tol``); ``support`` holds the final :math:`S`.
+        ``tol``); ``support`` holds the final :math:`S`; ``extras["step_size"]``
+        the step of each target at the end.
 
     Examples
     --------
@@ -116,4 +117,6 @@ def htp(
             callback(it, W)
         if not active.size:
             break
-    return SolverResult(coef=W, n_iter=n_iter, converged=converged, support=support)
+    return SolverResult(
+        coef=W, n_iter=n_iter, converged=converged, support=support, extras={"step_size": guard.eta}
+    )

@@ -70,6 +70,7 @@ def ompr(
     Returns
     -------
     SolverResult
+        ``extras["step_size"]`` holds the step of each target at the end.
 
     Examples
     --------
@@ -110,7 +111,9 @@ def ompr(
             callback(it, W)
         if not active.size:
             break
-    return SolverResult(coef=W, n_iter=n_iter, converged=converged, support=support)
+    return SolverResult(
+        coef=W, n_iter=n_iter, converged=converged, support=support, extras={"step_size": guard.eta}
+    )
 
 
 def _replace(W, C, support, eta, k):
