@@ -97,6 +97,8 @@ class CycleGuard:
 
     def make_safe(self, targets):
         """Switch ``targets`` to the step 1/L (computed once, when first needed)."""
+        if not len(targets):
+            return
         if self._safe_step is None:
             L = spectral_norm_sq(self.data.X, gram=self.data.gram)
             self._safe_step = 1.0 / L if L > 0 else default_step(self.data)
