@@ -39,7 +39,6 @@ dtype), i.e. :math:`S` is a swap-local optimum up to rounding (``converged``).
 """
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
 from .._core.base import SolverResult
 from .._core.lstsq import LeastSquaresData, _well_conditioned
@@ -158,8 +157,9 @@ def swap_gains(data, idx, values, targets):
     n, k = idx.shape
     G_rows = _gram_rows(data, idx)
     L = _cholesky_of_blocks(np.take_along_axis(G_rows, np.broadcast_to(idx[:, None, :], (n, k, k)), axis=2), data)
-    P = solve_triangular(L, solve_triangular(L, G_rows, lower=True), lower=True, trans="T")
-    L_inv = solve_triangular(L, np.broadcast_to(np.eye(k, dtype=L.dtype), L.shape), lower=True)
+    # batched solves against the factor (numpy's batched solver: no SciPy version requirement)
+    P = np.linalg.solve(np.swapaxes(L, 1, 2), np.linalg.solve(L, G_rows))
+    L_inv = np.linalg.solve(L, np.broadcast_to(np.eye(k, dtype=L.dtype), L.shape))
     h = np.einsum("tli,tli->ti", L_inv, L_inv)[:, :, None]
     c = data.Xty[targets] - (values[:, None, :] @ G_rows)[:, 0, :]
     d = data.col_sq - np.einsum("tkn,tkn->tn", G_rows, P)
