@@ -10,6 +10,7 @@ from skstexplore import ELSRegressor
 from skstexplore._core.lstsq import LeastSquaresData
 from skstexplore.datasets import make_gaussian_deconvolution, make_sparse_recovery
 from skstexplore.metrics import support_recovery
+from skstexplore.solvers import els as els_module
 from skstexplore.solvers.els import els, swap_gains
 
 
@@ -114,3 +115,12 @@ def test_tol_stops_before_scoring():
     result = els(X, Y, 6, tol=1e10)
     assert_array_equal(result.n_iter, [0, 0, 0])
     assert result.converged.all()
+
+
+def test_scoring_in_blocks_changes_nothing(monkeypatch):
+    X, Y, _ = make_gaussian_deconvolution(40, 4, n_targets=5, noise=0.01, random_state=2)
+    whole = els(X, Y, 4)
+    monkeypatch.setattr(els_module, "_BLOCK_ELEMENTS", 2 * 4 * 40)  # two targets per block
+    blocks = els(X, Y, 4)
+    assert_array_equal(blocks.coef, whole.coef)
+    assert_array_equal(blocks.n_iter, whole.n_iter)

@@ -49,6 +49,8 @@ from ._ksparse import initial_support, start_coef, start_correlation, tol_reache
 _SWAP_EPS_FACTOR = 1e3
 # Pivot cut-off (relative, times k) below which G_SS is treated as singular.
 _RANK_EPS_FACTOR = 100.0
+# Largest swap table (n_targets x k x n_features entries) scored at once.
+_BLOCK_ELEMENTS = 2**22
 
 
 def els(
@@ -176,13 +178,21 @@ def swap_gains(data, idx, values, targets):
 def best_swaps(data, idx, values, targets):
     """Best swap of each row: its gain, the position in ``idx`` that leaves and the feature that enters.
 
-    Ties go to the lowest (position, feature) pair in row-major order.
+    Ties go to the lowest (position, feature) pair in row-major order. Rows
+    are scored in blocks of at most ``_BLOCK_ELEMENTS`` table entries, which
+    bounds the memory of the ``(n, k, n_features)`` tables.
     """
-    gain = swap_gains(data, idx, values, targets)
-    n_features = gain.shape[2]
-    best = np.argmax(gain.reshape(len(gain), -1), axis=1)
-    remove_pos, add_feature = np.divmod(best, n_features)
-    return gain.reshape(len(gain), -1)[np.arange(len(gain)), best], remove_pos, add_feature
+    n, k = idx.shape
+    block = max(1, _BLOCK_ELEMENTS // (k * data.n_features))
+    gain = np.empty(n, dtype=data.dtype)
+    best = np.empty(n, dtype=np.intp)
+    for start in range(0, n, block):
+        rows = slice(start, start + block)
+        table = swap_gains(data, idx[rows], values[rows], targets[rows]).reshape(len(idx[rows]), -1)
+        best[rows] = np.argmax(table, axis=1)
+        gain[rows] = table[np.arange(len(table)), best[rows]]
+    remove_pos, add_feature = np.divmod(best, data.n_features)
+    return gain, remove_pos, add_feature
 
 
 def _gram_rows(data, idx):
