@@ -53,8 +53,9 @@ class CycleGuard:
 
     The recommended step :math:`\eta = 1 / \max_j \|X_j\|^2` may exceed
     :math:`1/L` (:math:`L = \|X\|_2^2`), and then the supports can cycle
-    without ever reaching a fixed point. With :math:`\eta \le 1/L` they
-    cannot: for :math:`u = w + \eta g` and :math:`v` its best :math:`k`-sparse
+    without ever reaching a fixed point. With :math:`\eta \le 1/L` the
+    residual never increases, so only supports of exactly equal residual could
+    alternate: for :math:`u = w + \eta g` and :math:`v` its best :math:`k`-sparse
     approximation on the candidate set, :math:`\|v - u\| \le \|w - u\|` and the
     descent lemma give :math:`\|y - Xv\|^2 \le \|y - Xw\|^2 - (1/\eta - L)
     \|v - w\|^2`, and the re-fit only lowers it further.
@@ -63,6 +64,7 @@ class CycleGuard:
     with fixed random 64-bit weights, collisions having probability
     :math:`2^{-64}`) is switched to :math:`\eta = 1/L` when the step is the
     default one, and stopped (not converged) when the user chose the step.
+    Switched targets are not checked again; ``max_iter`` bounds them.
 
     Parameters
     ----------

@@ -16,7 +16,7 @@ among equal scores the lowest feature index is taken).
 Halting rule: no swap changes the support (``converged``); the iteration that
 finds it is counted in ``n_iter``. As for HTP, a target whose supports cycle
 under the default step continues with the step :math:`1/\|X\|_2^2`, with
-which every swap lowers the residual (see
+which no swap raises the residual (see
 :class:`~skstexplore.solvers._ksparse.CycleGuard`); with a user-given step it
 stops there, not converged.
 """
