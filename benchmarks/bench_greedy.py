@@ -13,7 +13,8 @@ as the median of ``--repeats`` timings:
    Gaussian problems (m, n, k) = (100, 200, 10) for the four algorithms and
    scikit-learn's OMP.
 
-Run ``python benchmarks/bench_greedy.py`` (add ``--recovery`` for item 4).
+Run ``python benchmarks/bench_greedy.py`` (add ``--recovery`` for item 4, and
+``--threads 1`` to pin both sides to one BLAS thread on a shared machine).
 """
 
 import argparse
@@ -23,6 +24,7 @@ import warnings
 
 import numpy as np
 import sklearn
+from threadpoolctl import threadpool_limits
 from sklearn.linear_model import OrthogonalMatchingPursuit
 
 from skstexplore import ELSRegressor, HTPRegressor, IHTRegressor, OMPRRegressor
@@ -128,13 +130,16 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--recovery", action="store_true", help="also measure recovery rates")
     parser.add_argument("--runs", type=int, default=100, help="problems for --recovery")
+    parser.add_argument("--threads", type=int, default=None, help="BLAS threads for both sides (default: library's)")
     args = parser.parse_args(argv)
     print(f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, {platform.processor() or platform.machine()}")
-    compare_with_omp(500, 1000, 50, 1, args.repeats, args.seed)
-    compare_with_omp(64, 256, 8, 1000, args.repeats, args.seed)
-    compare_els_iteration(100, 200, 10, args.repeats, args.seed)
-    if args.recovery:
-        recovery_rates(100, 200, 10, args.runs)
+    with threadpool_limits(limits=args.threads):
+        print(f"BLAS threads: {args.threads or 'library default'}")
+        compare_with_omp(500, 1000, 50, 1, args.repeats, args.seed)
+        compare_with_omp(64, 256, 8, 1000, args.repeats, args.seed)
+        compare_els_iteration(100, 200, 10, args.repeats, args.seed)
+        if args.recovery:
+            recovery_rates(100, 200, 10, args.runs)
 
 
 if __name__ == "__main__":
