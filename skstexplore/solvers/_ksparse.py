@@ -80,7 +80,9 @@ class CycleGuard:
         self.safe = np.zeros(data.n_targets, dtype=bool)
         self._safe_step = None
         self._weights = np.random.default_rng(0).integers(1, 2**63, data.n_features, dtype=np.uint64)
-        self._visited = []
+        # one row of support hashes per recorded iteration (0 = not recorded), grown by doubling
+        self._visited = np.zeros((16, data.n_targets), dtype=np.uint64)
+        self._n_visited = 0
 
     def step(self, targets):
         """Steps of ``targets`` as a column, in the data's dtype."""
@@ -89,12 +91,11 @@ class CycleGuard:
     def revisited(self, supports, targets):
         """Record ``supports`` of ``targets``; return which were visited before (safe targets never are)."""
         hashes = np.where(supports, self._weights, np.uint64(0)).sum(axis=1, dtype=np.uint64)
-        seen = np.zeros(len(targets), dtype=bool)
-        for past in self._visited:
-            seen |= past[targets] == hashes
-        row = np.zeros(self.data.n_targets, dtype=np.uint64)
-        row[targets] = hashes
-        self._visited.append(row)
+        seen = np.any(self._visited[: self._n_visited, targets] == hashes, axis=0)
+        if self._n_visited == len(self._visited):
+            self._visited = np.concatenate([self._visited, np.zeros_like(self._visited)])
+        self._visited[self._n_visited, targets] = hashes
+        self._n_visited += 1
         return seen & ~self.safe[targets]
 
     def make_safe(self, targets):
