@@ -7,9 +7,11 @@ residual :math:`\|y - X\,LS(S')\|^2` the most, re-fits, and repeats.
 All :math:`k(n-k)` swaps of an iteration are scored in closed form from one
 Cholesky factor :math:`L L^\top = G_{SS}` (:math:`G = X^\top X`). With
 :math:`w = LS(S)`, :math:`r = y - X_S w`, :math:`c = X^\top r`,
-:math:`H = G_{SS}^{-1}` (only its diagonal :math:`h_i`, from
-:math:`L^{-1}`), :math:`P = G_{SS}^{-1} G_{S,:}` (two triangular solves) and
-:math:`d_j = \|X_j\|^2 - G_{jS} P_{:,j}` (squared distance of :math:`X_j` to
+:math:`L^{-1}` (one solve against the factor with :math:`k` right-hand
+sides), :math:`Q = L^{-1} G_{S,:}`, :math:`H = G_{SS}^{-1}` (only its diagonal
+:math:`h_i`, the squared column norms of :math:`L^{-1}`),
+:math:`P = G_{SS}^{-1} G_{S,:} = L^{-\top} Q` and
+:math:`d_j = \|X_j\|^2 - \|Q_{:,j}\|^2` (squared distance of :math:`X_j` to
 :math:`\mathrm{span}(X_S)`):
 
 * removing :math:`i` raises the squared residual by :math:`w_i^2 / h_i` and
@@ -159,18 +161,24 @@ def swap_gains(data, idx, values, targets):
     n, k = idx.shape
     G_rows = _gram_rows(data, idx)
     L = _cholesky_of_blocks(np.take_along_axis(G_rows, np.broadcast_to(idx[:, None, :], (n, k, k)), axis=2), data)
-    # batched solves against the factor (numpy's batched solver: no SciPy version requirement)
-    P = np.linalg.solve(np.swapaxes(L, 1, 2), np.linalg.solve(L, G_rows))
+    # L^{-1} by one batched solve against the factor with k right-hand sides; applying
+    # it to the n columns is then a batched product, far cheaper than n-column solves
     L_inv = np.linalg.solve(L, np.broadcast_to(np.eye(k, dtype=L.dtype), L.shape))
+    Q = L_inv @ G_rows
+    P = np.swapaxes(L_inv, 1, 2) @ Q
     h = np.einsum("tli,tli->ti", L_inv, L_inv)[:, :, None]
     c = data.Xty[targets] - (values[:, None, :] @ G_rows)[:, 0, :]
-    d = data.col_sq - np.einsum("tkn,tkn->tn", G_rows, P)
+    d = data.col_sq - np.einsum("tkn,tkn->tn", Q, Q)
     w = values[:, :, None]
-    cross = h * c[:, None, :] + w * P
-    dist = h * d[:, None, :] + P * P  # h_i times the squared distance to span(S \ i)
-    addable = dist > _RANK_EPS_FACTOR * k * np.finfo(data.dtype).eps * h * data.col_sq
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gain = np.where(addable, cross * cross / (h * dist), 0) - w * w / h
+    cross = w * P
+    cross += h * c[:, None, :]
+    dist = P * P
+    dist += h * d[:, None, :]  # h_i times the squared distance of X_j to span(S \ i)
+    addable = dist > (_RANK_EPS_FACTOR * k * np.finfo(data.dtype).eps) * h * data.col_sq
+    np.square(cross, out=cross)
+    dist *= h
+    gain = np.divide(cross, dist, out=np.zeros_like(cross), where=addable)
+    gain -= w * w / h
     np.put_along_axis(gain, np.broadcast_to(idx[:, None, :], (n, k, k)), -np.inf, axis=2)
     return gain
 
