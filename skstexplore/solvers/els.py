@@ -129,6 +129,8 @@ def els(
         local_optimum = gain <= min_gain[active]
         converged[active[local_optimum]] = True
         active, remove_pos, add_feature = active[~local_optimum], remove_pos[~local_optimum], add_feature[~local_optimum]
+        if not active.size:
+            break
         supports[active, remove_pos] = add_feature
         supports[active] = np.sort(supports[active], axis=1)
         values = data.solve_on_supports(supports[active], active)
