@@ -103,7 +103,8 @@ class CycleGuard:
         if not len(targets):
             return
         if self._safe_step is None:
-            L = spectral_norm_sq(self.data.X, gram=self.data.gram)
+            # from X, which works on the smaller of X^T X and X X^T
+            L = spectral_norm_sq(self.data.X)
             self._safe_step = 1.0 / L if L > 0 else default_step(self.data)
         self.eta[targets] = np.minimum(self.eta[targets], self._safe_step)
         self.safe[targets] = True
