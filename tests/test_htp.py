@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skstexplore import HTPRegressor
 from skstexplore._core.base import center_data
+from skstexplore._core.lstsq import LeastSquaresData
 from skstexplore._core.thresholding import largest_k_mask
 from skstexplore.datasets import make_sparse_recovery
 from skstexplore.metrics import support_recovery
@@ -111,3 +112,21 @@ def test_callback_sees_every_iteration():
     calls = []
     result = htp(X, Y, 6, callback=lambda it, W: calls.append(it))
     assert calls == list(range(1, result.n_iter.max() + 1))
+
+
+@pytest.mark.parametrize("use_gram", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_correlation_and_residual_match_dense(use_gram, dtype):
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((12, 9)).astype(dtype), rng.standard_normal((12, 3)).astype(dtype)
+    data = LeastSquaresData(X, Y, X.T @ X if use_gram else None)
+    idx = np.array([[0, 4, 8], [1, 2, 3]])
+    targets = np.array([2, 0])
+    values = data.solve_on_supports(idx, targets)
+    W = data.scatter(idx, values)
+    C = data.correlation_on_supports(idx, values, targets)
+    assert C.dtype == dtype
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    assert_allclose(C, (X.T @ (Y[:, targets] - X @ W.T)).T, atol=rtol * 10)
+    residual = np.sum((Y[:, targets] - X @ W.T) ** 2, axis=0)
+    assert_allclose(data.residual_sq_on_supports(idx, values, targets), residual, rtol=rtol * 10)

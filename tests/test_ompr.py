@@ -10,6 +10,7 @@ from sklearn.linear_model import orthogonal_mp
 
 from skstexplore import OMPRRegressor
 from skstexplore._core.base import center_data
+from skstexplore._core.lstsq import LeastSquaresData
 from skstexplore.datasets import make_sparse_recovery
 from skstexplore.metrics import support_recovery
 from skstexplore.solvers.ompr import ompr
@@ -87,3 +88,16 @@ def test_cycling_with_a_user_step_stops_and_warns():
     assert not ompr(X, Y[:, 1:2], 1, step_size=step).converged[0]
     with pytest.warns(ConvergenceWarning, match="OMPRRegressor did not converge"):
         OMPRRegressor(n_nonzero_coefs=1, step_size=step, fit_intercept=False).fit(X, Y[:, 1])
+
+
+@pytest.mark.parametrize("use_gram", [False, True])
+def test_solve_on_masks_handles_mixed_support_sizes(use_gram):
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((12, 9)), rng.standard_normal((12, 4))
+    mask = np.zeros((4, 9), dtype=bool)
+    mask[0, [1, 5]] = mask[1, [0, 2, 7]] = mask[3, [4]] = True  # target 2: empty support
+    W, C = LeastSquaresData(X, Y, X.T @ X if use_gram else None).solve_on_masks(mask)
+    for t in range(4):
+        w, _ = ls_on_support(X, Y[:, t], np.flatnonzero(mask[t]))
+        assert_allclose(W[t], w, atol=1e-12)
+        assert_allclose(C[t], X.T @ (Y[:, t] - X @ w), atol=1e-12)
