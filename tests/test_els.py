@@ -99,15 +99,18 @@ def test_every_swap_lowers_the_residual():
         assert np.all(np.diff(swaps) < 0)
 
 
-def test_omp_start_is_kept_and_improved():
-    X, y, _ = make_gaussian_deconvolution(60, 6, noise=0.01, random_state=1)
-    omp = orthogonal_mp(X, y, n_nonzero_coefs=6)
-    first = []
-    els(X, y[:, None], 6, coef_init=omp[None], max_iter=1, callback=lambda it, W: first.append(W.copy()))
-    est = ELSRegressor(n_nonzero_coefs=6, init="omp", fit_intercept=False).fit(X, y)
-    assert np.sum((y - X @ est.coef_) ** 2) <= np.sum((y - X @ omp) ** 2)
-    # the first swap changes exactly one index of OMP's support
-    assert np.sum((first[0][0] != 0) != (omp != 0)) in (0, 2)
+def test_first_iteration_from_omp_is_the_best_swap_of_omps_support():
+    X, y, _ = make_gaussian_deconvolution(40, 4, noise=0.01, random_state=1)
+    omp = orthogonal_mp(X, y, n_nonzero_coefs=4)
+    first = els(X, y[:, None], 4, coef_init=omp[None], max_iter=1)
+    omp_support = np.flatnonzero(omp)
+    _, omp_residual = ls_on_support(X, y, omp_support)
+    _, residual = ls_on_support(X, y, np.flatnonzero(first.support[0]))
+    assert len(set(np.flatnonzero(first.support[0])) ^ set(omp_support)) == 2
+    assert_allclose(residual, best_swap_residual(X, y, omp_support), rtol=1e-9)
+    assert residual < omp_residual
+    est = ELSRegressor(n_nonzero_coefs=4, init="omp", fit_intercept=False).fit(X, y)
+    assert np.sum((y - X @ est.coef_) ** 2) <= residual
 
 
 def test_tol_stops_before_scoring():
