@@ -89,3 +89,50 @@ def power_iteration(matvec, v0, *, max_iter=100, rtol=1e-6):
             return new_value, v
         value = new_value
     return value, v
+
+
+def restricted_power_iteration(matmat, V0, masks, *, max_iter=30, rtol=1e-3):
+    r"""Largest eigenvalue of many restricted operators, batched.
+
+    Row ``t`` estimates :math:`\lambda_{\max}(A_{S_t S_t})` for a symmetric PSD
+    ``A`` and the support :math:`S_t` = ``masks[t]``, by power iteration on
+    :math:`P_{S_t} A P_{S_t}` for all rows at once (one product ``matmat`` per
+    iteration). Warm-startable: rows of ``V0`` are eigenvector estimates of
+    nearby supports; a row that vanishes on its support restarts from the
+    indicator of the support.
+
+    Parameters
+    ----------
+    matmat : callable
+        ``matmat(V)`` returns ``V @ A`` for rows ``V`` of shape (n_rows, n).
+    V0 : ndarray of shape (n_rows, n)
+    masks : ndarray of bool of shape (n_rows, n)
+    max_iter : int
+    rtol : float
+        Stop when every estimate changed by at most ``rtol`` (relative).
+
+    Returns
+    -------
+    values : ndarray of shape (n_rows,)
+        :math:`\|A_{SS} v\|` at the last unit iterate :math:`v`: a lower bound of
+        the largest eigenvalue (it is at least the Rayleigh quotient
+        :math:`v^\top A_{SS} v` and at most :math:`\lambda_{\max}` for PSD
+        :math:`A_{SS}`), exact when ``|S| = 1``.
+    V : ndarray of shape (n_rows, n)
+        Unit eigenvector estimates, zero outside each support.
+    """
+    V = np.where(masks, V0, 0)
+    norms = np.linalg.norm(V, axis=1)
+    dead = norms == 0
+    V[dead] = masks[dead]
+    norms[dead] = np.linalg.norm(V[dead], axis=1)
+    V /= np.where(norms > 0, norms, 1)[:, None]
+    values = np.zeros(V.shape[0])
+    for _ in range(max_iter):
+        U = np.where(masks, matmat(V), 0)
+        new_values = np.linalg.norm(U, axis=1)
+        V = U / np.where(new_values > 0, new_values, 1)[:, None]
+        if np.all(np.abs(new_values - values) <= rtol * new_values):
+            return new_values, V
+        values = new_values
+    return values, V
