@@ -126,7 +126,7 @@ def ista(X, Y, alpha, *, coef_init=None, gram=None, lipschitz=None, max_iter=100
     >>> Y = np.array([[1.0], [2.0]])
     >>> res = ista(X, Y, alpha=0.1, max_iter=500, tol=1e-12)
     >>> np.round(res.coef, 4)
-    array([[0.8, 0.95]])
+    array([[0.8 , 0.95]])
     """
     return _solve(_ISTA, X, Y, alpha, coef_init, gram, lipschitz, max_iter, tol, positive,
                   check_every, callback)
@@ -154,7 +154,7 @@ def fista(X, Y, alpha, *, coef_init=None, gram=None, lipschitz=None, max_iter=10
     >>> X = np.array([[1.0, 0.0], [0.0, 2.0]])
     >>> Y = np.array([[1.0], [2.0]])
     >>> np.round(fista(X, Y, alpha=0.1, max_iter=500, tol=1e-12).coef, 4)
-    array([[0.8, 0.95]])
+    array([[0.8 , 0.95]])
     """
     return _solve(_FISTA, X, Y, alpha, coef_init, gram, lipschitz, max_iter, tol, positive,
                   check_every, callback)
@@ -236,7 +236,7 @@ def oista(X, Y, alpha, *, coef_init=None, gram=None, lipschitz=None, max_iter=10
     >>> X = np.array([[1.0, 0.0], [0.0, 2.0]])
     >>> Y = np.array([[1.0], [2.0]])
     >>> np.round(oista(X, Y, alpha=0.1, max_iter=500, tol=1e-12).coef, 4)
-    array([[0.8, 0.95]])
+    array([[0.8 , 0.95]])
     """
     return _solve(_OISTA, X, Y, alpha, coef_init, gram, lipschitz, max_iter, tol, positive,
                   check_every, callback)
