@@ -6,7 +6,8 @@ scikit-learn regressors.
 """
 
 from . import datasets, metrics
+from .estimators.oista import OracleISTALasso
 
 __version__ = "0.1.0"
 
-__all__ = ["datasets", "metrics", "__version__"]
+__all__ = ["OracleISTALasso", "datasets", "metrics", "__version__"]
