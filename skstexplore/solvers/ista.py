@@ -380,13 +380,16 @@ class _OISTA(_ISTA):
     r"""Oracle ISTA: per row the support ``S``, :math:`\hat L_S` and its power iteration.
 
     ``V`` holds the unit power-iteration vector on ``S``; rows not ``settled``
-    get one power step per iteration, fused with the iteration's product.
+    get one power step per iteration, fused with the iteration's product,
+    except right after their support changed (``fresh``): early on supports
+    change at almost every iteration, and power steps on a support left at the
+    next iteration would be wasted.
     ``oracle_step`` is :math:`1/\hat L_S` (``(n_rows, 1)``, in the data type)
     and ``attempt`` says where it is larger than :math:`1/L`.
     """
 
     _row_arrays = _ISTA._row_arrays + (
-        "S", "L_S", "oracle_step", "attempt", "accepted", "V", "settled", "n_power", "n_oracle")
+        "S", "L_S", "oracle_step", "attempt", "accepted", "V", "settled", "fresh", "n_power", "n_oracle")
 
     # Power iteration on a support stops when the estimate moves by less than
     # _POWER_RTOL (relative) or after _POWER_MAX_STEPS steps.
@@ -404,18 +407,21 @@ class _OISTA(_ISTA):
         self.accepted = np.zeros(n_rows, dtype=bool)
         self.V = np.zeros_like(W)
         self.settled = np.ones(n_rows, dtype=bool)
+        self.fresh = np.zeros(n_rows, dtype=bool)
         self.n_power = np.zeros(n_rows, dtype=int)
         self.n_oracle = np.zeros(n_rows, dtype=int)
         self.n_oracle_done = {}
         self.n_power_steps = 0
         self.S = W != 0
-        self._enter_supports(self.S, np.flatnonzero(self.S.any(axis=1)))
+        self._enter_supports(np.arange(n_rows))
+        self.fresh[:] = False  # a given starting support is worth estimating at once
 
     @property
     def step_used(self):
         return np.where(self.accepted, self.oracle_step[:, 0], 1.0 / self.L)
 
     def step(self):
+        self._start_estimates()
         W, WG, S = self.W, self.WG, self.S
         neg_grad = self.b - WG
         W_new = proximal_gradient_step(W, neg_grad, self.oracle_step, self.alpha, self.positive)
@@ -440,10 +446,11 @@ class _OISTA(_ISTA):
         if VG is not None:
             self._power_step(VG)
         self.W, self.WG = W_new, WG_new
-        changed = (S_new != S).any(axis=1)
-        if changed.any():
-            self._enter_supports(S_new, np.flatnonzero(changed))
+        changed = np.flatnonzero((S_new != S).any(axis=1))
         self.S = S_new
+        self.fresh[:] = False
+        if changed.size:
+            self._enter_supports(changed)
 
     def _replace_by_ista_step(self, rows, W_new, S_new, neg_grad):
         W_new[rows] = self._ista_step(self.W[rows], neg_grad[rows])
@@ -451,9 +458,10 @@ class _OISTA(_ISTA):
 
     def _products(self, W_new):
         r""":math:`W_{new} G/n`, and :math:`V G/n` for the unsettled rows, in one product."""
-        if self.settled.all():
+        iterating = ~(self.settled | self.fresh)
+        if not iterating.any():
             return self.data.gram_times(W_new), None
-        P = self.data.gram_times(np.concatenate([W_new, self.V[~self.settled]]))
+        P = self.data.gram_times(np.concatenate([W_new, self.V[iterating]]))
         return P[: W_new.shape[0]], P[W_new.shape[0]:]
 
     def _set_estimates(self, rows, values):
@@ -478,10 +486,10 @@ class _OISTA(_ISTA):
         eigenvalue), nondecreasing along the power iteration, and exact when
         :math:`|S| = 1`.
         """
-        flux = np.flatnonzero(~self.settled)
+        flux = np.flatnonzero(~(self.settled | self.fresh))
         self.n_power_steps += flux.size
         U = np.where(self.S[flux], VG, 0)
-        values = np.linalg.norm(U, axis=1).astype(np.float64)
+        values = np.sqrt(_row_dots(U, U)).astype(np.float64)
         self.V[flux] = U / np.where(values > 0, values, 1).astype(U.dtype)[:, None]
         previous = np.where(self.n_power[flux] > 0, self.L_S[flux], 0.0)
         self._set_estimates(flux, np.minimum(np.maximum(values, previous), self.L))
@@ -495,32 +503,41 @@ class _OISTA(_ISTA):
         for key, value in zip(np.packbits(S[rows], axis=1), self.L_S[rows]):
             self.cache.put(key, value)
 
-    def _enter_supports(self, S_new, changed):
-        """Move the ``changed`` rows to their new supports: cached estimate, or warm-started power iteration."""
-        masks = S_new[changed]
-        nonempty = masks.any(axis=1)
-        cached = np.where(nonempty, np.nan, self.L)  # empty support: plain ISTA steps
-        for i, key in zip(np.flatnonzero(nonempty), np.packbits(masks[nonempty], axis=1)):
+    def _enter_supports(self, changed):
+        """The ``changed`` rows moved to new supports: their estimation waits one iteration.
+
+        Until then a row keeps the estimate of its previous support (the
+        majorisation test covers it); the empty support gets plain ISTA steps.
+        """
+        empty = ~self.S[changed].any(axis=1)
+        self._set_estimates(changed[empty], self.L)
+        self.settled[changed[empty]] = True
+        waiting = changed[~empty]
+        self.settled[waiting] = False
+        self.fresh[waiting] = True
+        self.n_power[waiting] = 0
+
+    def _start_estimates(self):
+        """Supports kept for an iteration: cached estimate, else start a warm power iteration."""
+        rows = np.flatnonzero(~(self.settled | self.fresh) & (self.n_power == 0))
+        if not rows.size:
+            return
+        masks = self.S[rows]
+        cached = np.full(rows.size, np.nan)
+        for i, key in enumerate(np.packbits(masks, axis=1)):
             value = self.cache.get(key)
             if value is not None:
                 cached[i] = value
         found = ~np.isnan(cached)
-        self._set_estimates(changed[found], cached[found])
-        self.settled[changed[found]] = True
-        misses = changed[~found]
-        if not misses.size:
-            return
-        # Warm start: previous vector restricted to the new support (its
-        # indicator if they do not overlap); the estimate of the previous
-        # support is kept until the first power step (the majorisation test
-        # covers it meanwhile).
-        masks = masks[~found]
+        self._set_estimates(rows[found], cached[found])
+        self.settled[rows[found]] = True
+        misses, masks = rows[~found], masks[~found]
+        # Warm start: the vector of the previous support restricted to the new
+        # one (the indicator of the new one if they do not overlap).
         V = np.where(masks, self.V[misses], 0)
         dead = ~(V != 0).any(axis=1)
         V[dead] = masks[dead]
-        self.V[misses] = V / np.linalg.norm(V, axis=1)[:, None]
-        self.settled[misses] = False
-        self.n_power[misses] = 0
+        self.V[misses] = V / np.sqrt(_row_dots(V, V))[:, None]
 
     def keep(self, rows):
         self._record_oracle_counts()
