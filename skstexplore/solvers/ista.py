@@ -189,7 +189,7 @@ def oista(X, Y, alpha, *, coef_init=None, gram=None, lipschitz=None, max_iter=10
     * estimates are cached per support (a :class:`SupportCache` keyed by the
       packed support mask, shared by all targets since they share ``X``): a
       support visited again, or reached by another target, costs a look-up;
-    * supports of at most 32 atoms get the exact value,
+    * supports of at most 16 atoms get the exact value,
       the largest eigenvalue of :math:`G_{SS}/n`, from one batched LAPACK
       call on the stacked blocks (grouped by size, zero-padded): at these
       sizes :math:`O(|S|^3)` is cheaper than the power steps it replaces;
@@ -382,15 +382,13 @@ class _MaskCache(SupportCache):
 
 
 class _OISTA(_ISTA):
-    r"""Oracle ISTA: per row the support ``S``, :math:`\hat L_S` and its power iteration.
+    r"""Oracle ISTA: per row the support ``S`` and the estimate :math:`\hat L_S`.
 
-    ``V`` holds the unit power-iteration vector on ``S``; rows not ``settled``
-    get one power step per iteration, fused with the iteration's product,
-    except right after their support changed (``fresh``): early on supports
-    change at almost every iteration, and power steps on a support left at the
-    next iteration would be wasted.
-    ``oracle_step`` is :math:`1/\hat L_S` (``(n_rows, 1)``, in the data type)
-    and ``attempt`` says where it is larger than :math:`1/L`.
+    A new support waits one iteration (``fresh``), then gets a cached or an
+    exact estimate, or else a power iteration (``settled`` False until it
+    converges) with vector ``V``, one step per iteration fused with the
+    iteration's product. ``oracle_step`` is :math:`1/\hat L_S` (``(n_rows,
+    1)``, in the data type) and ``attempt`` says where it exceeds :math:`1/L`.
     """
 
     _row_arrays = _ISTA._row_arrays + (
@@ -402,7 +400,7 @@ class _OISTA(_ISTA):
     _POWER_MAX_STEPS = 50
     # Supports up to this size get exact L_S from batched dense eigensolvers
     # (O(|S|^3) each, cheaper than the power steps they replace).
-    _EXACT_MAX_SIZE = 32
+    _EXACT_MAX_SIZE = 16
 
     def __init__(self, data, W, L, alpha, positive):
         super().__init__(data, W, L, alpha, positive)
