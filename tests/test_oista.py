@@ -233,6 +233,20 @@ def test_bad_data_raise():
 # --- the solvers on plain arrays --------------------------------------------------------
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_soft_threshold_is_bit_identical_to_its_formula(dtype):
+    """The shared soft_threshold (clip form, used by every solver here) equals sign(u) max(|u| - t, 0)."""
+    from skstexplore._core.thresholding import soft_threshold
+
+    rng = np.random.default_rng(18)
+    U = rng.standard_normal((6, 50)).astype(dtype)
+    U[0, :3] = [0.5, -0.5, 0.0]
+    for t in (dtype(0.5), dtype(0.0), rng.random((6, 1)).astype(dtype)):
+        result = soft_threshold(U, t)
+        assert result.dtype == dtype
+        assert_array_equal(result, np.sign(U) * np.maximum(np.abs(U) - t, 0))
+
+
 def test_proximal_gradient_step_is_the_prox_of_the_l1_model():
     """The step minimises <grad, w - w0> + ||w - w0||^2 / (2 s) + alpha ||w||_1 (checked on a grid)."""
     w0, neg_grad, s, alpha = np.array([[0.3, -0.2, 1.0]]), np.array([[0.5, 0.1, -4.0]]), 0.5, 0.4
