@@ -296,11 +296,12 @@ def _solve(method, X, Y, alpha, coef_init, gram, lipschitz, max_iter, tol, posit
     return SolverResult(coef=W_all, n_iter=n_iter, converged=converged, extras=extras)
 
 
-def _row_dots(A, B):
-    """Dot products of corresponding rows (``np.vecdot`` where available: numpy >= 2)."""
-    if hasattr(np, "vecdot"):
-        return np.vecdot(A, B)
+def _einsum_row_dots(A, B):
     return np.einsum("ij,ij->i", A, B)
+
+
+# Dot products of corresponding rows (np.vecdot, much faster, from numpy 2).
+_row_dots = getattr(np, "vecdot", _einsum_row_dots)
 
 
 def _scaled_data(X, Y, gram):
@@ -418,6 +419,7 @@ class _OISTA(_ISTA):
         self.n_oracle = np.zeros(n_rows, dtype=int)
         self.n_oracle_done = {}
         self.n_power_steps = 0
+        self._busy = False  # some row is waiting for, or iterating on, an estimate
         self.S = W != 0
         self._enter_supports(np.arange(n_rows))
         self.fresh[:] = False  # a given starting support is worth estimating at once
@@ -427,16 +429,20 @@ class _OISTA(_ISTA):
         return np.where(self.accepted, self.oracle_step[:, 0], 1.0 / self.L)
 
     def step(self):
-        self._start_estimates()
+        if self._busy:
+            self._start_estimates()
         W, WG, S = self.W, self.WG, self.S
         neg_grad = self.b - WG
         W_new = proximal_gradient_step(W, neg_grad, self.oracle_step, self.alpha, self.positive)
         S_new = W_new != 0
-        escaped = (S_new > S).any(axis=1)
-        tested = self.attempt & ~escaped
-        fallback = self.attempt ^ tested
-        if fallback.any():
-            self._replace_by_ista_step(np.flatnonzero(fallback), W_new, S_new, neg_grad)
+        moved = (S_new != S).any()
+        tested = self.attempt
+        if moved:
+            escaped = (S_new > S).any(axis=1)
+            tested = tested & ~escaped
+            fallback = self.attempt & escaped
+            if fallback.any():
+                self._replace_by_ista_step(np.flatnonzero(fallback), W_new, S_new, neg_grad)
         WG_new, VG = self._products(W_new)
         D = W_new - W
         # Majorisation test along the step taken: d^T (G/n) d <= L_S ||d||^2.
@@ -447,16 +453,19 @@ class _OISTA(_ISTA):
             self._raise_estimates(rows, dGd[rows] / dd[rows])
             self._replace_by_ista_step(rows, W_new, S_new, neg_grad)
             WG_new[rows] = self.data.gram_times(W_new[rows])
+            moved = True
         self.accepted = tested ^ failed
         self.n_oracle += self.accepted
         if VG is not None:
             self._power_step(VG)
-        self.W, self.WG = W_new, WG_new
-        changed = np.flatnonzero((S_new != S).any(axis=1))
-        self.S = S_new
-        self.fresh[:] = False
-        if changed.size:
-            self._enter_supports(changed)
+        self.W, self.WG, self.S = W_new, WG_new, S_new
+        if self._busy:
+            self.fresh[:] = False
+            self._busy = not self.settled.all()
+        if moved:
+            changed = np.flatnonzero((S_new != S).any(axis=1))
+            if changed.size:
+                self._enter_supports(changed)
 
     def _replace_by_ista_step(self, rows, W_new, S_new, neg_grad):
         W_new[rows] = self._ista_step(self.W[rows], neg_grad[rows])
@@ -464,6 +473,8 @@ class _OISTA(_ISTA):
 
     def _products(self, W_new):
         r""":math:`W_{new} G/n`, and :math:`V G/n` for the unsettled rows, in one product."""
+        if not self._busy:
+            return self.data.gram_times(W_new), None
         iterating = ~(self.settled | self.fresh)
         if not iterating.any():
             return self.data.gram_times(W_new), None
@@ -522,6 +533,7 @@ class _OISTA(_ISTA):
         self.settled[waiting] = False
         self.fresh[waiting] = True
         self.n_power[waiting] = 0
+        self._busy = self._busy or waiting.size > 0
 
     def _start_estimates(self):
         """Supports kept for an iteration: cached, exact when small, else a warm power iteration."""
