@@ -23,10 +23,10 @@ class OracleISTALasso(SparseLinearRegressor):
     gradient step :math:`1/L_S`, with :math:`L_S = \|X_S\|_2^2 / n_{\text{samples}}`
     on the current support :math:`S`, whenever the new iterate stays in
     :math:`S`, and the ISTA step :math:`1/L` otherwise; for sparse solutions
-    its steps are several times larger than ISTA's. :math:`L_S` is estimated
-    by a warm-started power iteration cached per support, and every step is
-    checked to be a valid majorisation step (see
-    :func:`skstexplore.solvers.ista.oista`). ``solver="ista"`` and
+    its steps are several times larger than ISTA's. :math:`L_S` is cached per
+    support, exact for small supports and estimated by a warm-started power
+    iteration for large ones, and every step is checked to be a valid
+    majorisation step (see :func:`skstexplore.solvers.ista.oista`). ``solver="ista"`` and
     ``solver="fista"`` are the classical references.
 
     Multi-target ``y`` is solved for all targets at once, one matrix product
