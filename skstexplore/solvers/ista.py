@@ -407,7 +407,6 @@ class _OISTA(_ISTA):
         super().__init__(data, W, L, alpha, positive)
         n_rows = W.shape[0]
         self.cache = _MaskCache()
-        self.S = np.zeros(W.shape, dtype=bool)
         self.L_S = np.full(n_rows, L)
         self.oracle_step = np.full((n_rows, 1), 1.0 / L, dtype=W.dtype)
         self.attempt = np.zeros(n_rows, dtype=bool)
