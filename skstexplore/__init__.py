@@ -9,6 +9,7 @@ from . import datasets, metrics
 from .estimators.els import ELSRegressor
 from .estimators.htp import HTPRegressor
 from .estimators.iht import IHTRegressor
+from .estimators.oista import OracleISTALasso
 from .estimators.ompr import OMPRRegressor
 
 __version__ = "0.1.0"
@@ -18,6 +19,7 @@ __all__ = [
     "HTPRegressor",
     "IHTRegressor",
     "OMPRRegressor",
+    "OracleISTALasso",
     "datasets",
     "metrics",
     "__version__",
