@@ -6,7 +6,8 @@ scikit-learn regressors.
 """
 
 from . import datasets, metrics
+from .estimators.sea import SEARegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["datasets", "metrics", "__version__"]
+__all__ = ["SEARegressor", "datasets", "metrics", "__version__"]
