@@ -1,0 +1,82 @@
+"""Time per SEA iteration: skstexplore's solver against a straightforward implementation.
+
+The straightforward SEA solves ``numpy.linalg.lstsq`` on the support and forms
+``X.T @ r`` at every iteration; ours goes through the Gram matrix (computed
+inside the timed call), caches every support it meets and finds the new
+support without sorting. Both use the same step 1/L and the same tie rule,
+and the benchmark checks that they visit identical supports. Medians of
+``--repeats`` runs. Then the wall time of the default phase-transition run
+(``skstexplore.experiments.phase_transition()``, ``--n-jobs`` processes).
+
+Run: ``python benchmarks/bench_sea.py`` (one thread per process is what the
+numbers below assume: ``OPENBLAS_NUM_THREADS=1``).
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+from skstexplore._core.thresholding import largest_k
+from skstexplore.datasets import make_sparse_recovery
+from skstexplore.experiments import phase_transition
+from skstexplore.solvers.sea import default_step_size, sea
+
+
+def straightforward_sea(X, y, k, eta, n_iter):
+    """SEA from its definition; returns the supports visited."""
+    xi = np.zeros(X.shape[1])
+    supports = np.empty((n_iter, k), dtype=np.intp)
+    for t in range(n_iter):
+        S = largest_k(xi[None], k)[0]
+        z = np.linalg.lstsq(X[:, S], y, rcond=None)[0]
+        xi -= eta * (X.T @ (X[:, S] @ z - y))
+        supports[t] = S
+    return supports
+
+
+def ours(X, y, k, eta, n_iter, record_supports=False):
+    return sea(X, y[:, None], k, step_size=eta, max_iter=n_iter, gram=X.T @ X, record_supports=record_supports)
+
+
+def median_time(function, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--m", type=int, default=250)
+    parser.add_argument("--n", type=int, default=500)
+    parser.add_argument("--k", type=int, default=25)
+    parser.add_argument("--n-iter", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--no-phase-transition", action="store_true")
+    args = parser.parse_args()
+
+    X, y, _ = make_sparse_recovery(args.m, args.n, args.k, random_state=0)
+    eta = default_step_size(X)
+    result = ours(X, y, args.k, eta, args.n_iter, record_supports=True)
+    identical = np.array_equal(result.extras["supports"][0], straightforward_sea(X, y, args.k, eta, args.n_iter))
+    t_ours = median_time(lambda: ours(X, y, args.k, eta, args.n_iter), args.repeats)
+    t_ref = median_time(lambda: straightforward_sea(X, y, args.k, eta, args.n_iter), args.repeats)
+    print(f"SEA, m={args.m}, n={args.n}, k={args.k}, {args.n_iter} iterations, median of {args.repeats}")
+    print(f"  distinct supports visited: {result.extras['n_supports_explored'][0]}; identical supports: {identical}")
+    print(f"  straightforward (lstsq + X.T @ r): {1e6 * t_ref / args.n_iter:8.1f} us per iteration")
+    print(f"  skstexplore.solvers.sea:           {1e6 * t_ours / args.n_iter:8.1f} us per iteration")
+    print(f"  speed-up: {t_ref / t_ours:.1f}x")
+
+    if not args.no_phase_transition:
+        res = phase_transition(n_jobs=args.n_jobs, verbose=False)
+        print(f"default phase transition ({len(res.algorithms)} algorithms, {res.success.shape[1]}x"
+              f"{res.success.shape[2]} cells, {res.n_runs} runs, n_jobs={args.n_jobs}): "
+              f"{res.settings['wall_time_s']:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
