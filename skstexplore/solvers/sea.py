@@ -147,7 +147,8 @@ class _Explorer:
         self.vals = np.zeros((T, k), dtype=data.dtype)
         self.step_grad = np.zeros((T, n), dtype=data.dtype)  # eta * gradient
         self.loss = np.zeros(T, dtype=data.dtype)
-        self.stationary = np.zeros(T, dtype=bool)
+        self.max_step = np.zeros(T, dtype=data.dtype)  # largest |eta * gradient| entry; 0: stationary
+        self.check_at = np.zeros(T, dtype=np.intp)  # first iteration whose support may differ
         # best iterate
         self.best_loss = np.full(T, np.inf, dtype=data.dtype)
         self.best_idx = self.idx.copy()
@@ -188,15 +189,15 @@ class _Explorer:
             vals = np.array([self._solve_one(t) for t in targets]).reshape(idx.shape)
         grad, loss = _gradient_and_loss(self.data, idx, vals, targets)
         step_grad = self.eta * grad
-        stationary = ~np.any(step_grad, axis=1)
+        max_step = np.abs(step_grad).max(axis=1)
         for row, t in enumerate(targets):
-            entry = (vals[row], step_grad[row], loss[row], stationary[row])
+            entry = (vals[row], step_grad[row], loss[row], max_step[row])
             self.caches[t].put(idx[row], entry)
             self.visited[t].add(idx[row].tobytes())
             self._set_current(t, entry)
 
     def _set_current(self, t, entry):
-        self.vals[t], self.step_grad[t], self.loss[t], self.stationary[t] = entry
+        self.vals[t], self.step_grad[t], self.loss[t], self.max_step[t] = entry
 
     def _solve_one(self, t):
         """Least squares on the support of target ``t``."""
@@ -207,18 +208,28 @@ class _Explorer:
             return self.data.solve_on_supports(S[None], np.array([t]))[0]
         return self.cholesky.solve(L, self.data.Xty[t, S])
 
-    def _next_supports(self, rows):
-        r"""Move the supports of ``rows`` to :math:`\mathrm{largest}_k(\Xi)`; whether any changed."""
-        A = np.abs(self.Xi[rows])
-        mask = self.mask[rows]
+    def _next_supports(self, rows, it):
+        r"""Move the supports of ``rows`` to :math:`\mathrm{largest}_k(\Xi)`; whether any changed.
+
+        A support is still the top-k while :math:`\mathrm{lo} = \min_S |\Xi| >
+        \mathrm{hi} = \max_{S^c} |\Xi|`. Each iteration moves every entry by at
+        most :math:`s = \max |\eta\, \nabla|`, so the gap cannot close within
+        :math:`(\mathrm{lo} - \mathrm{hi}) / (2 s)` iterations: the check is
+        skipped for half of that (the other half absorbs rounding).
+        """
+        targets = self.targets[rows]
+        targets = targets[self.check_at[targets] <= it]
+        A = np.abs(self.Xi[targets])
+        mask = self.mask[targets]
         lo = np.where(mask, A, np.inf).min(axis=1)
         hi = np.where(mask, -np.inf, A).max(axis=1)
-        # hi < lo: the support is still the top-k, nothing to do
-        candidates = np.flatnonzero(hi >= lo)
-        if not candidates.size:
-            return False
-        targets = self.targets[rows][candidates]
-        changed = [t for t, a, m in zip(targets, A[candidates], lo[candidates]) if self._reselect(t, a, m)]
+        gap = lo - hi
+        drift = 2 * self.max_step[targets] + 16 * np.finfo(A.dtype).eps * A.max(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n_safe = np.where(gap > 0, np.minimum(0.5 * gap / drift, 2**30), 0).astype(np.intp)
+        self.check_at[targets] = it + 1 + n_safe
+        moved = gap <= 0
+        changed = [t for t, a, m in zip(targets[moved], A[moved], lo[moved]) if self._reselect(t, a, m)]
         if changed:
             self._evaluate(changed)
         return bool(changed)
@@ -246,9 +257,13 @@ class _Explorer:
         self.supports = np.zeros((T, max_iter, self.k), dtype=np.intp) if record_supports else None
         active = np.ones(T, dtype=bool)
         rows = slice(None)  # the active targets (a slice while all are, to avoid copies)
+        next_check = 1  # first iteration at which some active support may change
         for it in range(max_iter):
             # with unchanged supports the loss repeats: no new best, no new halt on tol
-            changed = it == 0 or self._next_supports(rows)
+            changed = it == 0
+            if it >= next_check:
+                changed = self._next_supports(rows, it)
+                next_check = self.check_at[rows].min()
             self.loss_curve[rows, it] = self.loss[rows]
             if self.supports is not None:
                 self.supports[rows, it] = self.idx[rows]
@@ -263,6 +278,7 @@ class _Explorer:
                 if not active.any():
                     return
                 rows = np.flatnonzero(active)
+                next_check = self.check_at[rows].min()
         self.n_iter[rows] = max_iter
 
     def _record_best(self, rows, it):
@@ -280,7 +296,7 @@ class _Explorer:
         stop = None
         if changed:
             # zero gradient: Xi is frozen and every later iterate is the same
-            stop = self.stationary[rows].copy()
+            stop = self.max_step[rows] == 0
             if tol is not None:
                 reached = self.loss[rows] <= tol
                 self.reached_tol[self.targets[rows][reached]] = True
@@ -291,7 +307,7 @@ class _Explorer:
         return stop if stop is not None and stop.any() else None
 
     def result(self, tol):
-        converged = self.reached_tol | self.stationary | np.array(tol is None)
+        converged = self.reached_tol | (self.max_step == 0) | np.array(tol is None)
         if tol is not None:
             # stopping for lack of progress is a halting rule too, not a failure
             converged |= self.n_iter < self.loss_curve.shape[1]
