@@ -93,7 +93,7 @@ def _check_algorithms(algorithms):
 
 
 def fit_algorithm(name, k, X, y):
-    """Coefficients of algorithm ``name`` fitted on ``(X, y)``, without warnings.
+    r"""Coefficients of algorithm ``name`` fitted on ``(X, y)``, without warnings.
 
     The iterative algorithms stop once the squared residual is below
     :math:`10^{-20} \|y\|^2` (a noiseless problem is then solved).
