@@ -8,6 +8,10 @@ and the benchmark checks that they visit identical supports. Medians of
 ``--repeats`` runs. Then the wall time of the default phase-transition run
 (``skstexplore.experiments.phase_transition()``, ``--n-jobs`` processes).
 
+With ``--budget-runs N``, also the fraction of N noiseless Gaussian problems
+(m=50, n=100, rho = k/m in {0.3, 0.4}) that SEA_0 and SEA_OMP solve within
+100 to 5000 iterations (the justification of the default ``max_iter``).
+
 Run: ``python benchmarks/bench_sea.py`` (one thread per process is what the
 numbers below assume: ``OPENBLAS_NUM_THREADS=1``).
 """
@@ -16,8 +20,10 @@ import argparse
 import time
 
 import numpy as np
+from joblib import Parallel, delayed
 
 from skstexplore._core.thresholding import largest_k
+from skstexplore import SEARegressor
 from skstexplore.datasets import make_sparse_recovery
 from skstexplore.experiments import phase_transition
 from skstexplore.solvers.sea import default_step_size, sea
@@ -41,6 +47,26 @@ def ours(X, y, k, eta, n_iter, record_supports=False, use_gram=True):
     return sea(X, y[:, None], k, step_size=eta, max_iter=n_iter, gram=gram, record_supports=record_supports)
 
 
+BUDGETS = (100, 250, 500, 1000, 2000, 5000)
+
+
+def solved_within_budgets(k, seed, init):
+    """Whether the best residual of the first t iterations is ~0 (solved), for each budget t."""
+    X, y, _ = make_sparse_recovery(50, 100, k, normalize=False, random_state=seed)
+    reg = SEARegressor(k, init=init, fit_intercept=False, max_iter=max(BUDGETS)).fit(X, y)
+    best = np.minimum.accumulate(reg.loss_curve_)
+    return [best[t - 1] <= 1e-12 * (y @ y) for t in BUDGETS]
+
+
+def budget_study(n_runs, n_jobs):
+    print(f"fraction of {n_runs} problems (m=50, n=100) solved within t iterations")
+    print("              " + " ".join(f"{t:>6d}" for t in BUDGETS))
+    for k in (15, 20):
+        for init, name in (("zeros", "SEA_0"), ("omp", "SEA_OMP")):
+            solved = Parallel(n_jobs=n_jobs)(delayed(solved_within_budgets)(k, s, init) for s in range(n_runs))
+            print(f"  k={k} {name:<8}" + " ".join(f"{rate:6.2f}" for rate in np.mean(solved, axis=0)))
+
+
 def median_time(function, repeats):
     times = []
     for _ in range(repeats):
@@ -59,6 +85,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--no-phase-transition", action="store_true")
+    parser.add_argument("--budget-runs", type=int, default=0, help="runs of the max_iter study (0: skip)")
     args = parser.parse_args()
 
     X, y, _ = make_sparse_recovery(args.m, args.n, args.k, random_state=0)
@@ -87,6 +114,9 @@ def main():
         print(f"default phase transition ({len(res.algorithms)} algorithms, {res.success.shape[1]}x"
               f"{res.success.shape[2]} cells, {res.n_runs} runs, n_jobs={args.n_jobs}): "
               f"{res.settings['wall_time_s']:.1f} s")
+
+    if args.budget_runs:
+        budget_study(args.budget_runs, args.n_jobs)
 
 
 if __name__ == "__main__":

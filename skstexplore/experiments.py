@@ -48,7 +48,7 @@ QUICK_ALGORITHMS = ("SEA_0", "SEA_OMP", "OMP", "HTP", "HTP_OMP", "IHT", "ELS")
 
 # Residual (relative to ||y||^2) at which a noiseless problem counts as solved:
 # the iterative algorithms stop there instead of spending their whole budget.
-_RELATIVE_TOL = 1e-20
+_RELATIVE_TOL = 1e-12
 
 
 def make_algorithm(name, n_nonzero_coefs, *, tol=None):
@@ -96,7 +96,7 @@ def fit_algorithm(name, k, X, y):
     r"""Coefficients of algorithm ``name`` fitted on ``(X, y)``, without warnings.
 
     The iterative algorithms stop once the squared residual is below
-    :math:`10^{-20} \|y\|^2` (a noiseless problem is then solved).
+    :math:`10^{-12} \|y\|^2` (a noiseless problem is then solved).
     """
     estimator = make_algorithm(name, k, tol=_RELATIVE_TOL * float(y @ y))
     with warnings.catch_warnings():
@@ -238,7 +238,7 @@ def phase_transition(
     :math:`\mathcal{N}(0, 1)` (the SEA paper's setting) are solved by every
     algorithm; a run succeeds when the support is recovered exactly. Every
     algorithm sees the same problems. Iterative algorithms stop once the
-    residual is below :math:`10^{-20} \|y\|^2`.
+    residual is below :math:`10^{-12} \|y\|^2`.
 
     The defaults (n = 50, 40 cells, 10 runs, 7 algorithms) take about a
     minute on 2 cores; the paper's study is ``n_runs=1000`` with

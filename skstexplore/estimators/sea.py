@@ -58,12 +58,13 @@ class SEARegressor(KSparseRegressor):
         scale invariant); with a warm start :math:`\eta` sets how fast the
         gradient history overrides the initial ranking.
     max_iter : int, default=1000
-        Iteration budget; a fixed budget is SEA's halting rule. 1000 is
-        ample: in our measurements on noiseless Gaussian problems (m=50,
-        n=100) the best iterate is found after at most a few hundred
-        iterations, and since SEA spends most iterations on supports it has
-        already seen (cached), 1000 iterations cost little more than the
-        distinct supports they visit.
+        Iteration budget; a fixed budget is SEA's halting rule (it has no
+        natural stopping point). Measured on 100 noiseless Gaussian problems
+        (m=50, n=100, k=15): SEA_OMP solves 0.92, 0.95, 0.96, 0.96 of them
+        within 100, 500, 1000, 5000 iterations, SEA_0 0.17, 0.33, 0.37, 0.42
+        (``benchmarks/bench_sea.py --budget-runs 100``): 1000 captures
+        nearly all of the gain, and iterations on supports already visited
+        cost little (they are cached).
     tol : float, default=None
         Stop as soon as the squared residual :math:`\|y - Xw^t\|^2` is
         ``<= tol``. When set and not reached within ``max_iter`` (nor halted
