@@ -77,8 +77,9 @@ def sea(
         \Xi^{t+1} = \Xi^t - \eta X^\top (X w^t - y)
 
     Each target explores on its own; the iterations of all targets run
-    together, vectorised (one batched restricted solve for every target that
-    meets a new support).
+    together, vectorised (the exploration updates are array operations on all
+    targets, and the targets that meet new supports in the same iteration
+    share one batched restricted solve when they are many).
 
     Parameters
     ----------
@@ -191,7 +192,8 @@ class _Explorer:
         step_grad = self.eta * grad
         max_step = np.abs(step_grad).max(axis=1)
         for row, t in enumerate(targets):
-            entry = (vals[row], step_grad[row], loss[row], max_step[row])
+            # copies: a cached row must not keep the whole batch alive
+            entry = (vals[row].copy(), step_grad[row].copy(), loss[row], max_step[row])
             self.caches[t].put(idx[row], entry)
             self.visited[t].add(idx[row].tobytes())
             self._set_current(t, entry)
