@@ -131,7 +131,7 @@ class LeastSquaresData:
         return xty - fitted @ self.X
 
     def solve_on_masks(self, mask, targets=None):
-        """Least squares on boolean supports of possibly different sizes.
+        r"""Least squares on boolean supports of possibly different sizes.
 
         Rows are grouped by support size and each group is one batched
         :meth:`solve_on_supports`, so the cost is one LAPACK call per distinct

@@ -36,7 +36,11 @@ class HTPRegressor(KSparseRegressor):
     step_size : "auto" or float, default="auto"
         Gradient step :math:`\eta`. ``"auto"``: :math:`1 / \max_j \|X_j\|^2`,
         Foucart's :math:`\eta = 1` for unit-norm columns (from a zero start the
-        iterates do not depend on it); a float > 0 is taken as is.
+        iterates do not depend on it); a float > 0 is taken as is. This step
+        may exceed :math:`1/\|X\|_2^2` and let the supports cycle: with
+        ``"auto"`` a target that revisits a support continues with
+        :math:`1/\|X\|_2^2` (no support change then raises the residual);
+        with a float it stops there with a ``ConvergenceWarning``.
     max_iter : int, default=100
         Iteration budget.
     tol : float or None, default=None

@@ -35,7 +35,9 @@ class OMPRRegressor(KSparseRegressor):
     step_size : "auto" or float, default="auto"
         Gradient step :math:`\eta`. ``"auto"``: :math:`1 / \max_j \|X_j\|^2`,
         the authors' :math:`\eta = 1` for unit-norm columns; a float > 0 is
-        taken as is.
+        taken as is. If the supports cycle, ``"auto"`` continues with
+        :math:`1/\|X\|_2^2` (no swap then raises the residual) and a float
+        stops there with a ``ConvergenceWarning``.
     max_iter : int, default=1000
         Iteration budget, the :math:`k` growth iterations included.
     tol : float or None, default=None

@@ -53,8 +53,9 @@ class CycleGuard:
 
     The recommended step :math:`\eta = 1 / \max_j \|X_j\|^2` may exceed
     :math:`1/L` (:math:`L = \|X\|_2^2`), and then the supports can cycle
-    without ever reaching a fixed point. With :math:`\eta \le 1/L` they
-    cannot: for :math:`u = w + \eta g` and :math:`v` its best :math:`k`-sparse
+    without ever reaching a fixed point. With :math:`\eta \le 1/L` the
+    residual never increases, so only supports of exactly equal residual could
+    alternate: for :math:`u = w + \eta g` and :math:`v` its best :math:`k`-sparse
     approximation on the candidate set, :math:`\|v - u\| \le \|w - u\|` and the
     descent lemma give :math:`\|y - Xv\|^2 \le \|y - Xw\|^2 - (1/\eta - L)
     \|v - w\|^2`, and the re-fit only lowers it further.
@@ -63,6 +64,7 @@ class CycleGuard:
     with fixed random 64-bit weights, collisions having probability
     :math:`2^{-64}`) is switched to :math:`\eta = 1/L` when the step is the
     default one, and stopped (not converged) when the user chose the step.
+    Switched targets are not checked again; ``max_iter`` bounds them.
 
     Parameters
     ----------
@@ -78,7 +80,9 @@ class CycleGuard:
         self.safe = np.zeros(data.n_targets, dtype=bool)
         self._safe_step = None
         self._weights = np.random.default_rng(0).integers(1, 2**63, data.n_features, dtype=np.uint64)
-        self._visited = []
+        # one row of support hashes per recorded iteration (0 = not recorded), grown by doubling
+        self._visited = np.zeros((16, data.n_targets), dtype=np.uint64)
+        self._n_visited = 0
 
     def step(self, targets):
         """Steps of ``targets`` as a column, in the data's dtype."""
@@ -87,18 +91,20 @@ class CycleGuard:
     def revisited(self, supports, targets):
         """Record ``supports`` of ``targets``; return which were visited before (safe targets never are)."""
         hashes = np.where(supports, self._weights, np.uint64(0)).sum(axis=1, dtype=np.uint64)
-        seen = np.zeros(len(targets), dtype=bool)
-        for past in self._visited:
-            seen |= past[targets] == hashes
-        row = np.zeros(self.data.n_targets, dtype=np.uint64)
-        row[targets] = hashes
-        self._visited.append(row)
+        seen = np.any(self._visited[: self._n_visited, targets] == hashes, axis=0)
+        if self._n_visited == len(self._visited):
+            self._visited = np.concatenate([self._visited, np.zeros_like(self._visited)])
+        self._visited[self._n_visited, targets] = hashes
+        self._n_visited += 1
         return seen & ~self.safe[targets]
 
     def make_safe(self, targets):
         """Switch ``targets`` to the step 1/L (computed once, when first needed)."""
+        if not len(targets):
+            return
         if self._safe_step is None:
-            L = spectral_norm_sq(self.data.X, gram=self.data.gram)
+            # from X, which works on the smaller of X^T X and X X^T
+            L = spectral_norm_sq(self.data.X)
             self._safe_step = 1.0 / L if L > 0 else default_step(self.data)
         self.eta[targets] = np.minimum(self.eta[targets], self._safe_step)
         self.safe[targets] = True

@@ -7,9 +7,11 @@ residual :math:`\|y - X\,LS(S')\|^2` the most, re-fits, and repeats.
 All :math:`k(n-k)` swaps of an iteration are scored in closed form from one
 Cholesky factor :math:`L L^\top = G_{SS}` (:math:`G = X^\top X`). With
 :math:`w = LS(S)`, :math:`r = y - X_S w`, :math:`c = X^\top r`,
-:math:`H = G_{SS}^{-1}` (only its diagonal :math:`h_i`, from
-:math:`L^{-1}`), :math:`P = G_{SS}^{-1} G_{S,:}` (two triangular solves) and
-:math:`d_j = \|X_j\|^2 - G_{jS} P_{:,j}` (squared distance of :math:`X_j` to
+:math:`L^{-1}` (one solve against the factor with :math:`k` right-hand
+sides), :math:`Q = L^{-1} G_{S,:}`, :math:`H = G_{SS}^{-1}` (only its diagonal
+:math:`h_i`, the squared column norms of :math:`L^{-1}`),
+:math:`P = G_{SS}^{-1} G_{S,:} = L^{-\top} Q` and
+:math:`d_j = \|X_j\|^2 - \|Q_{:,j}\|^2` (squared distance of :math:`X_j` to
 :math:`\mathrm{span}(X_S)`):
 
 * removing :math:`i` raises the squared residual by :math:`w_i^2 / h_i` and
@@ -39,7 +41,6 @@ dtype), i.e. :math:`S` is a swap-local optimum up to rounding (``converged``).
 """
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
 from .._core.base import SolverResult
 from .._core.lstsq import LeastSquaresData, _well_conditioned
@@ -50,6 +51,8 @@ from ._ksparse import initial_support, start_coef, start_correlation, tol_reache
 _SWAP_EPS_FACTOR = 1e3
 # Pivot cut-off (relative, times k) below which G_SS is treated as singular.
 _RANK_EPS_FACTOR = 100.0
+# Largest swap table (n_targets x k x n_features entries) scored at once.
+_BLOCK_ELEMENTS = 2**22
 
 
 def els(
@@ -126,6 +129,8 @@ def els(
         local_optimum = gain <= min_gain[active]
         converged[active[local_optimum]] = True
         active, remove_pos, add_feature = active[~local_optimum], remove_pos[~local_optimum], add_feature[~local_optimum]
+        if not active.size:
+            break
         supports[active, remove_pos] = add_feature
         supports[active] = np.sort(supports[active], axis=1)
         values = data.solve_on_supports(supports[active], active)
@@ -158,17 +163,24 @@ def swap_gains(data, idx, values, targets):
     n, k = idx.shape
     G_rows = _gram_rows(data, idx)
     L = _cholesky_of_blocks(np.take_along_axis(G_rows, np.broadcast_to(idx[:, None, :], (n, k, k)), axis=2), data)
-    P = solve_triangular(L, solve_triangular(L, G_rows, lower=True), lower=True, trans="T")
-    L_inv = solve_triangular(L, np.broadcast_to(np.eye(k, dtype=L.dtype), L.shape), lower=True)
+    # L^{-1} by one batched solve against the factor with k right-hand sides; applying
+    # it to the n columns is then a batched product, far cheaper than n-column solves
+    L_inv = np.linalg.solve(L, np.broadcast_to(np.eye(k, dtype=L.dtype), L.shape))
+    Q = L_inv @ G_rows
+    P = np.swapaxes(L_inv, 1, 2) @ Q
     h = np.einsum("tli,tli->ti", L_inv, L_inv)[:, :, None]
     c = data.Xty[targets] - (values[:, None, :] @ G_rows)[:, 0, :]
-    d = data.col_sq - np.einsum("tkn,tkn->tn", G_rows, P)
+    d = data.col_sq - np.einsum("tkn,tkn->tn", Q, Q)
     w = values[:, :, None]
-    cross = h * c[:, None, :] + w * P
-    dist = h * d[:, None, :] + P * P  # h_i times the squared distance to span(S \ i)
-    addable = dist > _RANK_EPS_FACTOR * k * np.finfo(data.dtype).eps * h * data.col_sq
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gain = np.where(addable, cross * cross / (h * dist), 0) - w * w / h
+    cross = w * P
+    cross += h * c[:, None, :]
+    dist = P * P
+    dist += h * d[:, None, :]  # h_i times the squared distance of X_j to span(S \ i)
+    addable = dist > (_RANK_EPS_FACTOR * k * np.finfo(data.dtype).eps) * h * data.col_sq
+    np.square(cross, out=cross)
+    dist *= h
+    gain = np.divide(cross, dist, out=np.zeros_like(cross), where=addable)
+    gain -= w * w / h
     np.put_along_axis(gain, np.broadcast_to(idx[:, None, :], (n, k, k)), -np.inf, axis=2)
     return gain
 
@@ -176,13 +188,21 @@ def swap_gains(data, idx, values, targets):
 def best_swaps(data, idx, values, targets):
     """Best swap of each row: its gain, the position in ``idx`` that leaves and the feature that enters.
 
-    Ties go to the lowest (position, feature) pair in row-major order.
+    Ties go to the lowest (position, feature) pair in row-major order. Rows
+    are scored in blocks of at most ``_BLOCK_ELEMENTS`` table entries, which
+    bounds the memory of the ``(n, k, n_features)`` tables.
     """
-    gain = swap_gains(data, idx, values, targets)
-    n_features = gain.shape[2]
-    best = np.argmax(gain.reshape(len(gain), -1), axis=1)
-    remove_pos, add_feature = np.divmod(best, n_features)
-    return gain.reshape(len(gain), -1)[np.arange(len(gain)), best], remove_pos, add_feature
+    n, k = idx.shape
+    block = max(1, _BLOCK_ELEMENTS // (k * data.n_features))
+    gain = np.empty(n, dtype=data.dtype)
+    best = np.empty(n, dtype=np.intp)
+    for start in range(0, n, block):
+        rows = slice(start, start + block)
+        table = swap_gains(data, idx[rows], values[rows], targets[rows]).reshape(len(idx[rows]), -1)
+        best[rows] = np.argmax(table, axis=1)
+        gain[rows] = table[np.arange(len(table)), best[rows]]
+    remove_pos, add_feature = np.divmod(best, data.n_features)
+    return gain, remove_pos, add_feature
 
 
 def _gram_rows(data, idx):

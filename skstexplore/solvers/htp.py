@@ -15,9 +15,10 @@ counted in ``n_iter`` and no least-squares problem is solved in it.
 The default step :math:`1/\max_j \|X_j\|^2` can exceed :math:`1/\|X\|_2^2`,
 and then the supports may cycle (for instance with columns of unequal norms).
 A target that comes back to a support visited before continues with the step
-:math:`1/\|X\|_2^2`, with which every support change lowers the residual (see
-:class:`~skstexplore.solvers._ksparse.CycleGuard`), so that it ends at a fixed
-point; with a user-given step it stops there, not converged.
+:math:`1/\|X\|_2^2`, with which no support change raises the residual (see
+:class:`~skstexplore.solvers._ksparse.CycleGuard`), so that, barring exact
+ties, it ends at a fixed point; with a user-given step it stops there, not
+converged.
 """
 
 import numpy as np
@@ -73,7 +74,8 @@ def htp(
     -------
     SolverResult
         ``converged[t]`` is True when target ``t`` reached a fixed point (or
-        ``tol``); ``support`` holds the final :math:`S`.
+        ``tol``); ``support`` holds the final :math:`S`; ``extras["step_size"]``
+        the step of each target at the end.
 
     Examples
     --------
@@ -116,4 +118,6 @@ def htp(
             callback(it, W)
         if not active.size:
             break
-    return SolverResult(coef=W, n_iter=n_iter, converged=converged, support=support)
+    return SolverResult(
+        coef=W, n_iter=n_iter, converged=converged, support=support, extras={"step_size": guard.eta}
+    )

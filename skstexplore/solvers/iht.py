@@ -98,16 +98,14 @@ def iht(
     for it in range(1, max_iter + 1):
         W_old, S_old = W[active], support[active]
         if step_size is None:
-            W_new, S_new = _normalised_step(data, W_old, C, S_old, n_nonzero_coefs, fallback_step)
+            W_new, S_new, C_new = _normalised_step(data, W_old, C, S_old, n_nonzero_coefs, fallback_step, active)
         else:
-            W_new, S_new = _threshold_step(W_old, C, np.full(active.size, step_size), n_nonzero_coefs)
-        W[active], support[active] = W_new, S_new
+            mu = np.full(active.size, step_size)
+            W_new, S_new, C_new = _threshold_step(data, W_old, C, mu, n_nonzero_coefs, active)
+        W[active], support[active], C = W_new, S_new, C_new
         n_iter[active] = it
         change_sq = np.einsum("ij,ij->i", W_new - W_old, W_new - W_old)
         stalled = np.all(S_new == S_old, axis=1) & (change_sq <= rtol_sq * np.einsum("ij,ij->i", W_new, W_new))
-        idx = mask_to_indices(S_new)
-        values = np.take_along_axis(W_new, idx, axis=1)
-        C = data.correlation_on_supports(idx, values, active)
         residual_sq = data.y_sq[active] - np.einsum("ij,ij->i", W_new, data.Xty[active] + C)
         done = stalled | tol_reached(residual_sq, tol)
         converged[active[done]] = True
@@ -119,43 +117,51 @@ def iht(
     return SolverResult(coef=W, n_iter=n_iter, converged=converged, support=support)
 
 
-def _threshold_step(W, C, mu, k):
-    """``H_k(W + mu C)`` row by row, with its support mask."""
+def _threshold_step(data, W, C, mu, k, targets):
+    """``H_k(W + mu C)`` row by row, with its support mask and its correlation."""
     Z = W + mu[:, None].astype(W.dtype) * C
     mask = largest_k_mask(Z, k)
-    return np.where(mask, Z, 0), mask
+    idx = mask_to_indices(mask)
+    values = np.take_along_axis(Z, idx, axis=1)
+    return data.scatter(idx, values), mask, data.correlation_on_supports(idx, values, targets)
 
 
-def _image_sq(data, V):
-    r""":math:`\|X v\|^2` for each row of ``V``."""
+def _image_sq_on_supports(data, mask, V):
+    r""":math:`\|X v\|^2` for rows ``v`` of ``V`` supported on the ``k`` entries of ``mask``."""
+    idx = mask_to_indices(mask)
+    values = np.take_along_axis(V, idx, axis=1)
     if data.gram is not None:
-        return np.einsum("ij,ij->i", V, V @ data.gram)
-    XV = V @ data.X.T
-    return np.einsum("ij,ij->i", XV, XV)
+        return np.einsum("ti,tij,tj->t", values, data.gram_blocks(idx, idx), values)
+    image = np.einsum("mtk,tk->tm", data.X[:, idx], values)
+    return np.einsum("tm,tm->t", image, image)
 
 
-def _normalised_step(data, W, C, support, k, fallback_step):
+def _normalised_step(data, W, C, support, k, fallback_step, targets):
     """One normalised-IHT step for each row, shrinking the step where the support moves too far."""
     G = np.where(support, C, 0)
     numerator = np.einsum("ij,ij->i", G, G)
-    denominator = _image_sq(data, G)
+    denominator = _image_sq_on_supports(data, support, G)
     regular = denominator > 0
     mu = np.full(len(W), fallback_step)
     mu[regular] = numerator[regular] / denominator[regular]
-    W_new, S_new = _threshold_step(W, C, mu, k)
-    redo = _step_too_long(data, W, W_new, S_new, support, mu)
+    W_new, S_new, C_new = _threshold_step(data, W, C, mu, k, targets)
+    redo = _step_too_long(W, C, W_new, S_new, C_new, support, mu)
     while redo.any():
         mu[redo] /= _KAPPA * (1.0 - _C_SHRINK)
-        W_new[redo], S_new[redo] = _threshold_step(W[redo], C[redo], mu[redo], k)
-        redo[redo] = _step_too_long(data, W[redo], W_new[redo], S_new[redo], support[redo], mu[redo])
-    return W_new, S_new
+        W_new[redo], S_new[redo], C_new[redo] = _threshold_step(data, W[redo], C[redo], mu[redo], k, targets[redo])
+        redo[redo] = _step_too_long(W[redo], C[redo], W_new[redo], S_new[redo], C_new[redo], support[redo], mu[redo])
+    return W_new, S_new, C_new
 
 
-def _step_too_long(data, W, W_new, S_new, support, mu):
-    r"""Rows whose support moved and whose step exceeds :math:`\omega`."""
+def _step_too_long(W, C, W_new, S_new, C_new, support, mu):
+    r"""Rows whose support moved and whose step exceeds :math:`\omega`.
+
+    With :math:`D = w^+ - w`, :math:`\|X D\|^2 = D^\top (G w^+ - G w) = D^\top (c - c^+)`
+    from the correlations :math:`c = X^\top y - G w` already at hand.
+    """
     moved = np.any(S_new != support, axis=1)
     D = W_new - W
-    image = _image_sq(data, D)
+    image = np.einsum("ij,ij->i", D, C - C_new)
     # omega is infinite when X D = 0: such a step never increases the residual
     with np.errstate(divide="ignore", invalid="ignore"):
         omega = np.where(image > 0, (1.0 - _C_SHRINK) * np.einsum("ij,ij->i", D, D) / image, np.inf)

@@ -16,7 +16,7 @@ among equal scores the lowest feature index is taken).
 Halting rule: no swap changes the support (``converged``); the iteration that
 finds it is counted in ``n_iter``. As for HTP, a target whose supports cycle
 under the default step continues with the step :math:`1/\|X\|_2^2`, with
-which every swap lowers the residual (see
+which no swap raises the residual (see
 :class:`~skstexplore.solvers._ksparse.CycleGuard`); with a user-given step it
 stops there, not converged.
 """
@@ -70,6 +70,7 @@ def ompr(
     Returns
     -------
     SolverResult
+        ``extras["step_size"]`` holds the step of each target at the end.
 
     Examples
     --------
@@ -110,7 +111,9 @@ def ompr(
             callback(it, W)
         if not active.size:
             break
-    return SolverResult(coef=W, n_iter=n_iter, converged=converged, support=support)
+    return SolverResult(
+        coef=W, n_iter=n_iter, converged=converged, support=support, extras={"step_size": guard.eta}
+    )
 
 
 def _replace(W, C, support, eta, k):
