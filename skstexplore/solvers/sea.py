@@ -219,18 +219,24 @@ class _Explorer:
         :math:`(\mathrm{lo} - \mathrm{hi}) / (2 s)` iterations: the check is
         skipped for half of that (the other half absorbs rounding).
         """
-        targets = self.targets[rows]
-        targets = targets[self.check_at[targets] <= it]
-        A = np.abs(self.Xi[targets])
-        mask = self.mask[targets]
+        due = self.check_at[rows] <= it
+        if due.all():  # views when ``rows`` is a slice
+            targets, A, mask = self.targets[rows], np.abs(self.Xi[rows]), self.mask[rows]
+        else:
+            targets = self.targets[rows][due]
+            A, mask = np.abs(self.Xi[targets]), self.mask[targets]
         lo = np.where(mask, A, np.inf).min(axis=1)
         hi = np.where(mask, -np.inf, A).max(axis=1)
         gap = lo - hi
-        drift = 2 * self.max_step[targets] + 16 * np.finfo(A.dtype).eps * A.max(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            n_safe = np.where(gap > 0, np.minimum(0.5 * gap / drift, 2**30), 0).astype(np.intp)
-        self.check_at[targets] = it + 1 + n_safe
-        moved = gap <= 0
+        self.check_at[targets] = it + 1
+        kept = gap > 0
+        if kept.any():
+            drift = 2 * self.max_step[targets[kept]] + 16 * np.finfo(A.dtype).eps * A[kept].max(axis=1)
+            n_safe = np.minimum(0.5 * gap[kept] / np.maximum(drift, np.finfo(A.dtype).tiny), 2**30)
+            self.check_at[targets[kept]] += n_safe.astype(np.intp)
+            if kept.all():
+                return False
+        moved = ~kept
         changed = [t for t, a, m in zip(targets[moved], A[moved], lo[moved]) if self._reselect(t, a, m)]
         if changed:
             self._evaluate(changed)
