@@ -11,6 +11,7 @@ from .estimators.htp import HTPRegressor
 from .estimators.iht import IHTRegressor
 from .estimators.oista import OracleISTALasso
 from .estimators.ompr import OMPRRegressor
+from .estimators.sea import SEARegressor
 
 __version__ = "0.1.0"
 
@@ -20,6 +21,7 @@ __all__ = [
     "IHTRegressor",
     "OMPRRegressor",
     "OracleISTALasso",
+    "SEARegressor",
     "datasets",
     "metrics",
     "__version__",

@@ -1,0 +1,300 @@
+"""Tests of the SEA solver and of SEARegressor."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import OrthogonalMatchingPursuit, orthogonal_mp
+from sklearn.neighbors import KNeighborsRegressor
+
+from skstexplore import SEARegressor
+from skstexplore._core.thresholding import largest_k
+from skstexplore.datasets import make_gaussian_deconvolution, make_sparse_recovery
+from skstexplore.solvers.sea import default_step_size, sea
+
+
+def naive_sea(X, y, k, eta, n_iter, xi0=None):
+    """SEA written directly from its definition: lstsq on the support, X.T @ r every iteration."""
+    xi = np.zeros(X.shape[1]) if xi0 is None else np.array(xi0, dtype=float)
+    supports, losses = [], []
+    for _ in range(n_iter):
+        S = largest_k(xi[None], k)[0]
+        z = np.linalg.lstsq(X[:, S], y, rcond=None)[0]
+        r = X[:, S] @ z - y
+        supports.append(S)
+        losses.append(r @ r)
+        xi -= eta * (X.T @ r)
+    return np.array(supports), np.array(losses), xi
+
+
+def problem(m=30, n=60, k=6, n_targets=1, seed=0, dtype=np.float64):
+    X, y, coef = make_sparse_recovery(m, n, k, n_targets=n_targets, random_state=seed)
+    return X.astype(dtype), y.astype(dtype), coef
+
+
+# -- the solver against its definition ---------------------------------------------
+
+
+@pytest.mark.parametrize("use_gram", [True, False])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_solver_matches_definition(use_gram, seed):
+    X, y, _ = problem(25, 50, 8, seed=seed)
+    eta = default_step_size(X)
+    result = sea(X, y[:, None], 8, step_size=eta, max_iter=150, gram=X.T @ X if use_gram else None,
+                 record_supports=True)
+    supports, losses, xi = naive_sea(X, y, 8, eta, 150)
+    np.testing.assert_array_equal(result.extras["supports"][0], supports)
+    np.testing.assert_allclose(result.extras["loss_curve"][0], losses, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(result.extras["exploration"][0], xi, rtol=1e-7, atol=1e-9)
+    assert result.extras["n_supports_explored"][0] == len({s.tobytes() for s in supports})
+
+
+def test_solver_warm_start_matches_definition():
+    X, y, _ = problem(25, 50, 8, seed=3)
+    xi0 = np.random.default_rng(0).standard_normal(50)
+    result = sea(X, y[:, None], 8, exploration_init=xi0[None], step_size=0.05, max_iter=100,
+                 record_supports=True)
+    supports, losses, xi = naive_sea(X, y, 8, 0.05, 100, xi0)
+    np.testing.assert_array_equal(result.extras["supports"][0], supports)
+    np.testing.assert_allclose(result.extras["exploration"][0], xi, rtol=1e-7, atol=1e-9)
+
+
+def test_multi_target_equals_separate_runs():
+    # 10 targets: new supports of many targets at once go through the batched solve
+    X, Y, _ = problem(25, 50, 5, n_targets=10, seed=4)
+    joint = sea(X, Y, 5, max_iter=80, record_supports=True)
+    for t in range(Y.shape[1]):
+        alone = sea(X, Y[:, t:t + 1], 5, max_iter=80, record_supports=True)
+        np.testing.assert_array_equal(joint.extras["supports"][t], alone.extras["supports"][0])
+        np.testing.assert_allclose(joint.coef[t], alone.coef[0], rtol=1e-10, atol=1e-12)
+        assert joint.extras["best_iter"][t] == alone.extras["best_iter"][0]
+
+
+# -- properties the issue asks for ---------------------------------------------------
+
+
+@pytest.mark.parametrize("data", ["gaussian", "deconvolution"])
+def test_supports_do_not_depend_on_step_size_from_zero(data):
+    if data == "gaussian":
+        X, y, _ = problem(30, 60, 10, seed=5)
+    else:
+        X, y, _ = make_gaussian_deconvolution(60, 6, random_state=0)
+    paths = [
+        sea(X, y[:, None], 6, step_size=eta, max_iter=200, record_supports=True).extras["supports"][0]
+        for eta in (1e-3, 1.0, 1e3)
+    ]
+    np.testing.assert_array_equal(paths[0], paths[1])
+    np.testing.assert_array_equal(paths[0], paths[2])
+    fits = [SEARegressor(6, step_size=eta, max_iter=200).fit(X, y) for eta in (1e-3, 1e3)]
+    np.testing.assert_allclose(fits[0].loss_curve_, fits[1].loss_curve_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fits[0].coef_, fits[1].coef_, rtol=1e-9, atol=1e-12)
+    assert fits[0].n_supports_explored_ == fits[1].n_supports_explored_
+    # the exploration vector itself scales with the step
+    np.testing.assert_allclose(fits[1].exploration_, 1e6 * fits[0].exploration_, rtol=1e-6)
+
+
+def test_step_size_matters_with_warm_start():
+    X, y, _ = problem(30, 60, 10, seed=6)
+    paths = [
+        sea(X, y[:, None], 10, exploration_init=np.ones((1, 60)), step_size=eta, max_iter=50,
+            record_supports=True).extras["supports"][0]
+        for eta in (1e-4, 1e2)
+    ]
+    assert not np.array_equal(paths[0], paths[1])
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_targets", [1, 3])
+def test_best_iterate_agrees_with_loss_curve(fit_intercept, dtype, n_targets):
+    X, y, _ = problem(30, 60, 12, n_targets=n_targets, seed=7, dtype=dtype)
+    y = y + 2.5
+    reg = SEARegressor(10, fit_intercept=fit_intercept, max_iter=120).fit(X, y)
+    curves = [reg.loss_curve_] if n_targets == 1 else reg.loss_curve_
+    best = np.atleast_1d(reg.best_iter_)
+    residual = (y - reg.predict(X)).reshape(len(y), -1)
+    rtol = 1e-3 if dtype == np.float32 else 1e-9
+    for t, curve in enumerate(curves):
+        assert len(curve) == np.atleast_1d(reg.n_iter_)[t]
+        assert best[t] == np.argmin(curve)  # first iterate with the smallest residual
+        np.testing.assert_allclose(residual[:, t] @ residual[:, t], curve[best[t]], rtol=rtol, atol=1e-4)
+    assert reg.coef_.dtype == dtype and reg.exploration_.dtype == dtype
+    assert np.all(reg.support_.sum(axis=-1) == 10)
+    assert np.all(reg.coef_[~reg.support_] == 0)
+
+
+# -- recovery ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_recovers_easy_problem(dtype, fit_intercept):
+    X, y, coef = problem(40, 80, 6, seed=8, dtype=dtype)
+    offset = 1.0 if fit_intercept else 0.0
+    reg = SEARegressor(6, fit_intercept=fit_intercept).fit(X, y + offset)
+    np.testing.assert_array_equal(reg.support_, coef != 0)
+    np.testing.assert_allclose(reg.coef_, coef, rtol=1e-3 if dtype == np.float32 else 1e-8, atol=1e-4)
+    if fit_intercept:
+        assert reg.intercept_ == pytest.approx(1.0, abs=1e-3)
+
+
+def test_sea_omp_never_worse_than_omp():
+    # the first support of SEA_OMP is OMP's, and the best iterate is returned
+    for seed in range(5):
+        X, y, _ = problem(30, 60, 14, seed=seed)
+        omp = orthogonal_mp(X, y, n_nonzero_coefs=12)
+        reg = SEARegressor(12, init="omp", fit_intercept=False, max_iter=100).fit(X, y)
+        assert np.array_equal(reg.loss_curve_[0], np.sum((y - X @ omp) ** 2)) or np.isclose(
+            reg.loss_curve_[0], np.sum((y - X @ omp) ** 2), rtol=1e-9)
+        assert reg.loss_curve_[reg.best_iter_] <= reg.loss_curve_[0]
+
+
+@pytest.mark.parametrize("init", ["omp", "array", "estimator"])
+def test_init_forms(init):
+    X, y, _ = problem(30, 60, 8, seed=9)
+    omp = orthogonal_mp(X, y, n_nonzero_coefs=8)
+    forms = {"omp": "omp", "array": omp, "estimator": OrthogonalMatchingPursuit(n_nonzero_coefs=8,
+                                                                                fit_intercept=False)}
+    reg = SEARegressor(8, init=forms[init], fit_intercept=False, max_iter=30).fit(X, y)
+    reference = sea(X, y[:, None], 8, exploration_init=omp[None], max_iter=30)
+    np.testing.assert_allclose(reg.exploration_, reference.extras["exploration"][0], rtol=1e-9, atol=1e-12)
+
+
+def test_warm_start_continues_exploring():
+    X, y, _ = problem(30, 60, 14, seed=10)
+    reg = SEARegressor(12, max_iter=40, warm_start=True).fit(X, y)
+    first_curve = reg.loss_curve_.copy()
+    reg.fit(X, y)
+    once = SEARegressor(12, max_iter=80).fit(X, y)
+    np.testing.assert_allclose(np.concatenate([first_curve, reg.loss_curve_]), once.loss_curve_,
+                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(reg.exploration_, once.exploration_, rtol=1e-9, atol=1e-12)
+    # without warm_start a refit starts again from init
+    cold = SEARegressor(12, max_iter=40).fit(X, y)
+    cold.fit(X, y)
+    np.testing.assert_allclose(cold.loss_curve_, first_curve)
+
+
+def test_warm_start_ignores_previous_fit_of_other_shape():
+    X, Y, _ = problem(30, 60, 6, n_targets=2, seed=11)
+    reg = SEARegressor(6, max_iter=30, warm_start=True).fit(X, Y)
+    reg.fit(X, Y[:, 0])
+    fresh = SEARegressor(6, max_iter=30).fit(X, Y[:, 0])
+    np.testing.assert_allclose(reg.coef_, fresh.coef_)
+
+
+# -- halting --------------------------------------------------------------------------
+
+
+def test_tol_stops_early_without_warning():
+    X, y, _ = problem(40, 80, 6, seed=12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg = SEARegressor(6, tol=1e-12, fit_intercept=False).fit(X, y)
+    assert reg.n_iter_ == reg.best_iter_ + 1 < reg.max_iter
+    assert reg.loss_curve_[-1] <= 1e-12
+
+
+def test_unreached_tol_warns():
+    X, y, _ = make_sparse_recovery(30, 60, 6, noise=0.1, random_state=13)
+    with pytest.warns(ConvergenceWarning, match="SEARegressor did not converge within max_iter=20"):
+        SEARegressor(6, tol=1e-12, max_iter=20).fit(X, y)
+
+
+def test_fixed_budget_does_not_warn():
+    X, y, _ = make_sparse_recovery(30, 60, 6, noise=0.1, random_state=13)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg = SEARegressor(6, max_iter=20).fit(X, y)
+    assert reg.n_iter_ == 20
+
+
+def test_n_iter_no_change():
+    X, y, _ = make_sparse_recovery(30, 60, 12, noise=0.05, random_state=14)
+    reg = SEARegressor(10, n_iter_no_change=15, max_iter=1000).fit(X, y)
+    assert reg.n_iter_ == reg.best_iter_ + 16
+    full = SEARegressor(10, max_iter=reg.n_iter_).fit(X, y)
+    np.testing.assert_allclose(full.loss_curve_, reg.loss_curve_)
+    assert full.best_iter_ == reg.best_iter_
+
+
+def test_zero_target_stops_at_once():
+    X, _, _ = problem(20, 40, 4, seed=15)
+    reg = SEARegressor(4).fit(X, np.zeros(20))
+    assert reg.n_iter_ == 1 and np.all(reg.coef_ == 0) and reg.intercept_ == 0
+
+
+# -- degenerate but valid input --------------------------------------------------------
+
+
+def test_duplicated_and_zero_columns_give_finite_results():
+    X, y, _ = problem(20, 30, 4, seed=16)
+    X = np.hstack([X, X[:, :5], np.zeros((20, 3))])
+    reg = SEARegressor(8, max_iter=60).fit(X, y)
+    assert np.all(np.isfinite(reg.coef_)) and np.all(np.isfinite(reg.loss_curve_))
+
+
+def test_k_larger_than_n_samples_and_all_features():
+    X, y, _ = problem(10, 20, 3, seed=17)
+    for k in (15, 20):
+        reg = SEARegressor(k, max_iter=30).fit(X, y)
+        assert np.all(np.isfinite(reg.coef_))
+        assert reg.loss_curve_.min() == pytest.approx(0, abs=1e-10)
+
+
+def test_precompute_does_not_change_the_path():
+    X, y, _ = problem(30, 60, 10, seed=18)
+    a = SEARegressor(8, precompute=True, max_iter=100).fit(X, y)
+    b = SEARegressor(8, precompute=False, max_iter=100).fit(X, y)
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_array_equal(a.support_, b.support_)
+
+
+def test_multi_target_attributes():
+    X, Y, _ = problem(30, 60, 5, n_targets=3, seed=19)
+    reg = SEARegressor(5, max_iter=50).fit(X, Y)
+    assert reg.coef_.shape == reg.exploration_.shape == reg.support_.shape == (3, 60)
+    assert reg.n_iter_.shape == reg.best_iter_.shape == reg.n_supports_explored_.shape == (3,)
+    assert len(reg.loss_curve_) == 3
+    for t in range(3):
+        alone = SEARegressor(5, max_iter=50).fit(X, Y[:, t])
+        np.testing.assert_allclose(reg.coef_[t], alone.coef_, rtol=1e-9, atol=1e-12)
+
+
+# -- bad input -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"init": np.zeros(7)}, ValueError, r"init has shape \(7,\); expected \(60,\)"),
+        ({"init": np.zeros((2, 60))}, ValueError, r"init has shape \(2, 60\)"),
+        ({"init": np.full(60, np.nan)}, ValueError, "init contains NaN"),
+        ({"init": KNeighborsRegressor(n_neighbors=2)}, TypeError, "init estimator KNeighborsRegressor has no coef_"),
+        ({"init": "lasso"}, ValueError, "init must be one of"),
+        ({"init": 3.0}, TypeError, "init must be None"),
+        ({"n_iter_no_change": -1}, ValueError, "n_iter_no_change must be >= 1; got n_iter_no_change=-1"),
+        ({"n_iter_no_change": 0}, ValueError, "n_iter_no_change must be >= 1"),
+        ({"n_iter_no_change": 2.5}, TypeError, "n_iter_no_change must be an int"),
+        ({"step_size": 0.0}, ValueError, "step_size must be 'auto' or a finite float > 0"),
+        ({"step_size": -1.0}, ValueError, "step_size=-1.0"),
+        ({"step_size": "large"}, ValueError, "step_size must be one of"),
+        ({"max_iter": 0}, ValueError, "max_iter must be >= 1"),
+        ({"tol": -1.0}, ValueError, "tol must be >= 0"),
+        ({"n_nonzero_coefs": 61}, ValueError, "n_nonzero_coefs=61 cannot be larger than n_features=60"),
+        ({"precompute": "yes"}, ValueError, "precompute must be one of"),
+        ({"warm_start": 1}, TypeError, "warm_start must be a bool"),
+    ],
+)
+def test_bad_parameters(params, error, match):
+    X, y, _ = problem(30, 60, 5, seed=20)
+    with pytest.raises(error, match=match):
+        SEARegressor(**params).fit(X, y)
+
+
+def test_bad_data():
+    X, y, _ = problem(30, 60, 5, seed=21)
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        SEARegressor(5).fit(X, y)
