@@ -13,11 +13,13 @@ automatically, so a new one joins the table without touching this module:
 """
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso, OrthogonalMatchingPursuit
 from sklearn.utils import check_random_state
 
@@ -101,9 +103,11 @@ def _fit_one(estimator, X, y, coef, alpha_ratio):
     estimator = clone(estimator)
     if "alpha" in estimator.get_params() and estimator.get_params()["alpha"] is None:
         estimator.set_params(alpha=alpha_ratio * alpha_max(X, y[:, None])[0])
-    start = time.perf_counter()
-    estimator.fit(X, y)
-    elapsed = time.perf_counter() - start
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        start = time.perf_counter()
+        estimator.fit(X, y)
+        elapsed = time.perf_counter() - start
     pred = estimator.coef_
     return {
         "support_distance": support_distance(coef, pred),
@@ -111,6 +115,7 @@ def _fit_one(estimator, X, y, coef, alpha_ratio):
         "relative_error": float(np.linalg.norm(pred - coef) / np.linalg.norm(coef)),
         "n_nonzero": int(np.count_nonzero(pred)),
         "fit_time": elapsed,
+        "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught),
     }
 
 
@@ -153,7 +158,9 @@ def run_comparison(
     -------
     summary : dict of str to dict
         For each estimator: mean support distance, exact-recovery rate, mean
-        relative error, mean number of nonzeros and median fit time (s).
+        relative error, mean number of nonzeros, median fit time (s) and the
+        fraction of fits without :class:`~sklearn.exceptions.ConvergenceWarning`
+        (the warnings are recorded, not printed).
 
     Examples
     --------
@@ -181,6 +188,7 @@ def _summarise(rows):
         "relative_error": float(np.mean([r["relative_error"] for r in rows])),
         "n_nonzero": float(np.mean([r["n_nonzero"] for r in rows])),
         "fit_time": float(np.median([r["fit_time"] for r in rows])),
+        "converged": float(np.mean([r["converged"] for r in rows])),
     }
 
 
@@ -190,6 +198,7 @@ COLUMNS = (
     ("relative_error", "rel. error", "{:.2e}"),
     ("n_nonzero", "nnz", "{:.1f}"),
     ("fit_time", "fit time (ms)", "{:.2f}"),
+    ("converged", "converged", "{:.0%}"),
 )
 
 
