@@ -121,18 +121,27 @@ def per_target(values, y_is_1d):
 class KSparseRegressor(SparseLinearRegressor):
     """Base of the k-sparse least-squares estimators (IHT, HTP, OMPR, ELS, SEA).
 
-    Subclasses define ``_solver_name`` (for messages), the constructor with
-    the common parameters, ``_check_algorithm_params`` and ``_solve``; this
-    class does the rest: validation, centring, Gram precomputation, ``init``
-    and ``warm_start`` resolution, attributes and ``ConvergenceWarning``.
+    Subclasses define the constructor with the common parameters, the solver
+    function ``_solver`` (a :mod:`skstexplore.solvers` function taking
+    ``(X, Y, k, *, coef_init, max_iter, tol, gram, ...)``) and
+    ``_solver_params`` for the algorithm's own validated keyword arguments;
+    this class does the rest: validation, centring, Gram precomputation,
+    ``init`` and ``warm_start`` resolution, attributes and
+    ``ConvergenceWarning``.
     """
 
-    def _check_algorithm_params(self):
-        """Validate the parameters specific to the algorithm (override)."""
+    _solver = None
+
+    def _solver_params(self):
+        """Validated algorithm-specific keyword arguments of the solver (override)."""
+        return {}
 
     def _solve(self, X, Y, n_nonzero_coefs, coef_init, gram):
-        """Run the solver; return a :class:`SolverResult` (override)."""
-        raise NotImplementedError
+        """Run the solver on centred data; return its :class:`SolverResult`."""
+        return type(self)._solver(
+            X, Y, n_nonzero_coefs, coef_init=coef_init, max_iter=self.max_iter, tol=self.tol, gram=gram,
+            **self._solver_params(),
+        )
 
     def _n_products_hint(self, n_targets):
         """Rough number of correlations the solver computes (for ``precompute``)."""
@@ -178,7 +187,7 @@ class KSparseRegressor(SparseLinearRegressor):
         self : object
         """
         precompute = self._check_common_params()
-        self._check_algorithm_params()
+        self._solver_params()  # validates the algorithm's own parameters before any work
         X, Y, y_is_1d = self._validate_fit_data(X, y)
         k = resolve_n_nonzero_coefs(self.n_nonzero_coefs, X.shape[1])
         Xc, Yc, X_offset, y_offset = center_data(X, Y, self.fit_intercept)

@@ -103,13 +103,4 @@ class ELSRegressor(KSparseRegressor):
         self.warm_start = warm_start
         self.precompute = precompute
 
-    def _solve(self, X, Y, n_nonzero_coefs, coef_init, gram):
-        return els(
-            X,
-            Y,
-            n_nonzero_coefs,
-            coef_init=coef_init,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            gram=gram,
-        )
+    _solver = staticmethod(els)

@@ -111,17 +111,7 @@ class IHTRegressor(KSparseRegressor):
         self.warm_start = warm_start
         self.precompute = precompute
 
-    def _check_algorithm_params(self):
-        check_step_size(self.step_size)
+    _solver = staticmethod(iht)
 
-    def _solve(self, X, Y, n_nonzero_coefs, coef_init, gram):
-        return iht(
-            X,
-            Y,
-            n_nonzero_coefs,
-            coef_init=coef_init,
-            step_size=check_step_size(self.step_size),
-            max_iter=self.max_iter,
-            tol=self.tol,
-            gram=gram,
-        )
+    def _solver_params(self):
+        return {"step_size": check_step_size(self.step_size)}

@@ -129,8 +129,6 @@ class SEARegressor(KSparseRegressor):
     True
     """
 
-    _solver_name = "SEA"
-
     def __init__(
         self,
         n_nonzero_coefs=None,
@@ -154,10 +152,10 @@ class SEARegressor(KSparseRegressor):
         self.warm_start = warm_start
         self.precompute = precompute
 
-    def _check_algorithm_params(self):
-        check_step_size(self.step_size)
+    def _solver_params(self):
         if self.n_iter_no_change is not None:
             check_positive_int(self.n_iter_no_change, "n_iter_no_change")
+        return {"step_size": check_step_size(self.step_size), "n_iter_no_change": self.n_iter_no_change}
 
     def _warm_start_coef(self, n_targets, n_features):
         """``exploration_`` as (n_targets, n_features): warm starts continue exploring."""
@@ -167,16 +165,10 @@ class SEARegressor(KSparseRegressor):
         return exploration if exploration.shape == (n_targets, n_features) else None
 
     def _solve(self, X, Y, n_nonzero_coefs, coef_init, gram):
+        # the starting point of SEA is its exploration vector
         return sea(
-            X,
-            Y,
-            n_nonzero_coefs,
-            exploration_init=coef_init,
-            step_size=check_step_size(self.step_size),
-            max_iter=self.max_iter,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            gram=gram,
+            X, Y, n_nonzero_coefs, exploration_init=coef_init, max_iter=self.max_iter, tol=self.tol, gram=gram,
+            **self._solver_params(),
         )
 
     def _set_extra_attributes(self, result, y_is_1d):
