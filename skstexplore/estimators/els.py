@@ -55,7 +55,7 @@ class ELSRegressor(KSparseRegressor):
         Iterations run (scoring passes, the one that finds no improving swap included).
     n_nonzero_coefs_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has feature names that are all strings.
 
     Notes

@@ -63,7 +63,7 @@ class HTPRegressor(KSparseRegressor):
         Iterations run (thresholding steps, the one that finds the repeated support included).
     n_nonzero_coefs_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has feature names that are all strings.
 
     See Also

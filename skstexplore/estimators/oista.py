@@ -72,7 +72,7 @@ class OracleISTALasso(SparseLinearRegressor):
         Accepted :math:`1/L_S` steps (larger than :math:`1/L`); 0 for
         ``solver="ista"`` and ``"fista"``.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has feature names that are all strings.
 
     See Also

@@ -60,7 +60,7 @@ class OMPRRegressor(KSparseRegressor):
         Iterations run (support updates, the one that finds no swap included).
     n_nonzero_coefs_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has feature names that are all strings.
 
     See Also

@@ -98,13 +98,13 @@ class SEARegressor(KSparseRegressor):
         :math:`t_{best}`, index into ``loss_curve_``.
     exploration_ : ndarray, shape of ``coef_``
         :math:`\Xi` after the last iteration.
-    loss_curve_ : ndarray of shape (n_iter_,) or list of such arrays
+    loss_curve_ : ndarray of shape (`n_iter_`,) or list of such arrays
         :math:`\|y - X w^t\|^2` (centred data) for each iteration; one array
         per target for a 2-D ``y``.
     n_supports_explored_ : int or ndarray of shape (n_targets,)
         Distinct supports visited.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has feature names that are all strings.
 
     See Also
