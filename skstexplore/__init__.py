@@ -6,7 +6,8 @@ scikit-learn regressors.
 """
 
 from . import datasets, metrics
+from .estimators.lista import LearnedISTA
 
 __version__ = "0.1.0"
 
-__all__ = ["datasets", "metrics", "__version__"]
+__all__ = ["LearnedISTA", "datasets", "metrics", "__version__"]
