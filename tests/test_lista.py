@@ -186,6 +186,11 @@ def test_lbfgs_backs_off_from_non_finite_losses():
     assert_allclose(x, target, atol=1e-6)
 
 
+def test_lbfgs_refuses_a_non_finite_start():
+    with pytest.raises(FloatingPointError, match="training loss at the starting parameters is not finite"):
+        minimize_lbfgs(lambda x: (np.inf, x), np.zeros(2), max_iter=5, tol=0.0)
+
+
 def test_lbfgs_minimises_a_quadratic_to_precision():
     rng = np.random.default_rng(5)
     A = rng.standard_normal((12, 12))
@@ -346,6 +351,8 @@ def test_verbose_reports_progress(capsys):
     LearnedISTA(alpha=0.1, n_layers=2, parametrization="coupled", max_iter=2, verbose=1).fit(X, Y)
     out = capsys.readouterr().out
     assert "layers 1/2 iteration 1: loss" in out and "layers 2/2 iteration 2: loss" in out
+    LearnedISTA(alpha=0.1, n_layers=2, max_iter=1, verbose=False).fit(X, Y)
+    assert capsys.readouterr().out == ""
 
 
 def test_degenerate_inputs_give_finite_codes():
@@ -400,6 +407,21 @@ def test_encode_bad_input_raises_clear_errors():
         model.encode(bad)
     with pytest.raises(ValueError, match="Found array with dim 3"):
         model.encode(Y[:, :, None])
+    with pytest.raises(ValueError, match="n_layers must be <= 2; got n_layers=3"):
+        model.encode(Y, n_layers=3)
+    with pytest.raises(ValueError, match="n_layers must be >= 1; got n_layers=0"):
+        model.encode(Y, n_layers=0)
+
+
+def test_encode_first_layers_is_the_shallower_network():
+    rng = np.random.default_rng(20)
+    X, Y = make_signals(rng, 8, 12, 10)
+    model = LearnedISTA(alpha=0.1, n_layers=4, parametrization="alista", max_iter=5).fit(X, Y)
+    Yc = Y - Y.mean(axis=0)
+    for t in (1, 3):
+        expected = network_forward(model.dictionary_, Yc, model._params, 0.1, "alista", t)
+        assert_allclose(model.encode(Y, n_layers=t), expected, rtol=1e-12, atol=1e-14)
+    assert_array_equal(model.encode(Y, n_layers=4), model.coef_)
 
 
 def test_fit_bad_data_raises_clear_errors():

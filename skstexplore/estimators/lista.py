@@ -7,7 +7,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from .._core.base import SparseLinearRegressor, center_data, per_target, warn_if_not_converged
 from .._core.validation import check_bool, check_float, check_option, check_positive_int
 from ..solvers.ista import lipschitz_constant
-from ..solvers.lista import PARAMETRIZATIONS, alista_weights, learned_ista, network_forward
+from ..solvers.lista import PARAMETRIZATIONS, alista_weights, learned_ista, n_layers_of, network_forward
 
 
 class LearnedISTA(SparseLinearRegressor):
@@ -69,7 +69,7 @@ class LearnedISTA(SparseLinearRegressor):
     warm_start : bool, default=False
         Continue training from the previous fit's parameters (same
         parametrization, depth and data shape; otherwise start from ISTA).
-    verbose : int, default=0
+    verbose : int or bool, default=0
         Print the training loss at every iteration.
 
     Attributes
@@ -165,7 +165,8 @@ class LearnedISTA(SparseLinearRegressor):
         check_float(self.tol, "tol", min_val=0.0)
         check_bool(self.fit_intercept, "fit_intercept")
         check_bool(self.warm_start, "warm_start")
-        check_positive_int(self.verbose, "verbose", min_val=0)
+        if not isinstance(self.verbose, (bool, np.bool_)):
+            check_positive_int(self.verbose, "verbose", min_val=0)
         check_random_state(self.random_state)
         return alpha
 
@@ -214,7 +215,7 @@ class LearnedISTA(SparseLinearRegressor):
         params = self._params
         same_network = (
             self._fitted_parametrization == self.parametrization
-            and len(params["thresholds"] if "thresholds" in params else params["steps"]) == self.n_layers
+            and n_layers_of(params) == self.n_layers
             and self.dictionary_.shape == design.shape
         )
         if not same_network:
@@ -235,7 +236,7 @@ class LearnedISTA(SparseLinearRegressor):
         if self.parametrization == "step":
             self.thresholds_ = alpha * params["steps"]
 
-    def encode(self, Y):
+    def encode(self, Y, n_layers=None):
         """Codes of new signals by the trained network.
 
         Parameters
@@ -243,6 +244,9 @@ class LearnedISTA(SparseLinearRegressor):
         Y : array-like of shape (n_samples,) or (n_samples, n_signals)
             Signals sharing the design ``X`` of :meth:`fit`; with
             ``fit_intercept`` each is centred by its own mean.
+        n_layers : int, optional
+            Apply only the first ``n_layers`` trained layers (all by default),
+            e.g. to follow the codes layer by layer.
 
         Returns
         -------
@@ -250,6 +254,8 @@ class LearnedISTA(SparseLinearRegressor):
             Float32 for float32 ``Y``, float64 otherwise.
         """
         check_is_fitted(self)
+        depth = len(self.thresholds_)
+        n_layers = depth if n_layers is None else check_positive_int(n_layers, "n_layers", max_val=depth)
         Y = check_array(Y, ensure_2d=False, dtype=[np.float64, np.float32], input_name="Y")
         if Y.ndim > 2:
             raise ValueError(f"Y must be 1-D or 2-D (n_samples, n_signals); got an array of shape {Y.shape}.")
@@ -263,6 +269,6 @@ class LearnedISTA(SparseLinearRegressor):
         if self.fit_intercept:
             Y2 = Y2 - Y2.mean(axis=0)
         codes = network_forward(self.dictionary_, Y2.astype(np.float64), self._params, self._fitted_alpha,
-                                self._fitted_parametrization)
+                                self._fitted_parametrization, n_layers)
         codes = codes.astype(Y.dtype)
         return codes[0] if Y.ndim == 1 else codes

@@ -356,9 +356,16 @@ def minimize_lbfgs(fun, x0, *, max_iter, tol, n_pairs=10, first_step=0.1, callba
         ``f(x0)`` then the loss after each iteration.
     converged : bool
         Whether the ``tol`` rule or a vanishing gradient stopped it.
+
+    Raises
+    ------
+    FloatingPointError
+        When the loss or gradient at ``x0`` is not finite.
     """
     x = x0
     f, g = fun(x)
+    if not (np.isfinite(f) and np.all(np.isfinite(g))):
+        raise FloatingPointError(f"the training loss at the starting parameters is not finite ({f}).")
     losses = [f]
     memory = deque(maxlen=n_pairs)
     for iteration in range(1, max_iter + 1):
