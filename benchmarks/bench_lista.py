@@ -138,7 +138,7 @@ def main():
     parser.add_argument("--max-iter", type=int, default=300, help="L-BFGS iterations for step and alista")
     parser.add_argument("--max-iter-per-layer", type=int, default=50,
                         help="L-BFGS iterations per stage of the layer-wise training of coupled and lista")
-    parser.add_argument("--tol", type=float, default=1e-6)
+    parser.add_argument("--tol", type=float, default=1e-4)
     parser.add_argument("--max-ista", type=int, default=1000, help="longest ISTA/FISTA run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)

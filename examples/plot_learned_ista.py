@@ -96,7 +96,7 @@ def plot_steps_against_oracle(ax, X, model, Y_test, alpha):
         codes = model.encode(Y_test, n_layers=t)
         supports = [np.flatnonzero(z) for z in codes if np.any(z)]
         ratios.append([L / (spectral_norm_sq(X[:, S]) / n_samples) for S in supports])
-    ax.boxplot(ratios, positions=np.arange(2, depth + 1), widths=0.6, showfliers=False)
+    ax.boxplot(ratios, positions=np.arange(2, depth + 1), widths=0.6, showfliers=False, manage_ticks=False)
     ax.plot(np.arange(1, depth + 1), model.steps_ * L, "ro-", label="learned step x L")
     ax.axhline(1.0, color="k", linestyle=":", label="ISTA step 1/L")
     ax.set(xlabel="layer", ylabel="step x L  (boxes: L / L_S of the supports entering the layer)",

@@ -53,9 +53,10 @@ class LearnedISTA(SparseLinearRegressor):
     parametrization : {"step", "alista", "coupled", "lista"}, default="step"
     max_iter : int, default=100
         L-BFGS iterations (per stage of the layer-by-layer schedule).
-    tol : float, default=1e-6
-        Training stops when one iteration decreases the loss by at most
-        ``tol * max(|loss|, 1)``.
+    tol : float, default=1e-4
+        Training stops when the last 5 iterations decreased the loss by at
+        most ``tol`` times the decrease since the start of training (of the
+        stage).
     fit_intercept : bool, default=True
         Centre ``X`` (columns) and each signal (its mean) before coding, as
         :class:`sklearn.linear_model.Lasso` does for each target. The layers
@@ -139,7 +140,7 @@ class LearnedISTA(SparseLinearRegressor):
         n_layers=10,
         parametrization="step",
         max_iter=100,
-        tol=1e-6,
+        tol=1e-4,
         fit_intercept=True,
         random_state=None,
         warm_start=False,
