@@ -6,8 +6,21 @@ scikit-learn regressors.
 """
 
 from . import datasets, metrics
+from .estimators.els import ELSRegressor
+from .estimators.htp import HTPRegressor
+from .estimators.iht import IHTRegressor
 from .estimators.lista import LearnedISTA
+from .estimators.ompr import OMPRRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["LearnedISTA", "datasets", "metrics", "__version__"]
+__all__ = [
+    "ELSRegressor",
+    "HTPRegressor",
+    "IHTRegressor",
+    "LearnedISTA",
+    "OMPRRegressor",
+    "datasets",
+    "metrics",
+    "__version__",
+]

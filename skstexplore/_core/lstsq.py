@@ -112,6 +112,64 @@ class LeastSquaresData:
         rhs = self.Xty if targets is None else self.Xty[targets]
         return solve_gram_systems(self.gram_blocks(idx, idx), np.take_along_axis(rhs, idx, axis=1))
 
+    def correlation_on_supports(self, idx, values, targets=None):
+        r"""Correlation :math:`X^\top (y - X_S w_S)` of sparse coefficients.
+
+        ``values[t]`` sits on the columns ``idx[t]`` of target ``targets[t]``
+        (all targets, in order, if None). Costs :math:`O(k\,n)` per target
+        with the Gram matrix and :math:`O(m(k + n))` without, instead of the
+        dense :math:`O(n^2)` / :math:`O(m n)`.
+
+        Returns
+        -------
+        C : ndarray of shape (len(idx), n_features)
+        """
+        xty = self.Xty if targets is None else self.Xty[targets]
+        if self.gram is not None:
+            return xty - (values[:, None, :] @ self.gram[idx])[:, 0, :]
+        fitted = np.einsum("mtk,tk->tm", self.X[:, idx], values)
+        return xty - fitted @ self.X
+
+    def solve_on_masks(self, mask, targets=None):
+        r"""Least squares on boolean supports of possibly different sizes.
+
+        Rows are grouped by support size and each group is one batched
+        :meth:`solve_on_supports`, so the cost is one LAPACK call per distinct
+        size, never one per target.
+
+        Parameters
+        ----------
+        mask : ndarray of bool of shape (n, n_features)
+        targets : ndarray of int of shape (n,) or None
+            Which targets the rows of ``mask`` belong to (all, in order, if None).
+
+        Returns
+        -------
+        W : ndarray of shape (n, n_features)
+            Dense coefficients, zero outside each support.
+        C : ndarray of shape (n, n_features)
+            Their correlations :math:`X^\top (y - X w)`.
+        """
+        targets = np.arange(mask.shape[0]) if targets is None else np.asarray(targets)
+        W = np.zeros(mask.shape, dtype=self.dtype)
+        C = np.empty(mask.shape, dtype=self.dtype)
+        sizes = mask.sum(axis=1)
+        for size in np.unique(sizes):
+            rows = np.flatnonzero(sizes == size)
+            idx = np.nonzero(mask[rows])[1].reshape(len(rows), size)
+            values = self.solve_on_supports(idx, targets[rows])
+            W[rows] = self.scatter(idx, values)
+            C[rows] = self.correlation_on_supports(idx, values, targets[rows])
+        return W, C
+
+    def residual_sq_on_supports(self, idx, values, targets=None):
+        r""":math:`\|y\|^2 - w_S^\top X_S^\top y`, the squared residual of least-squares
+        coefficients ``values`` on ``idx`` (valid because :math:`G_{SS} w_S = X_S^\top y`)."""
+        xty = self.Xty if targets is None else self.Xty[targets]
+        y_sq = self.y_sq if targets is None else self.y_sq[targets]
+        sq = y_sq - np.einsum("tk,tk->t", values, np.take_along_axis(xty, idx, axis=1))
+        return np.maximum(sq, 0)
+
     def scatter(self, idx, values):
         """Dense coefficients (n, n_features) with ``values`` placed at ``idx``."""
         W = np.zeros((idx.shape[0], self.n_features), dtype=self.dtype)

@@ -1,0 +1,129 @@
+"""Exhaustive Local Search: closed-form swap gains, swap-local optima, global optima, recovery."""
+
+import numpy as np
+import pytest
+from ksparse_reference import best_k_sparse, best_swap_residual, ls_on_support, planted_problem
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.linear_model import orthogonal_mp
+
+from skstexplore import ELSRegressor
+from skstexplore._core.lstsq import LeastSquaresData
+from skstexplore.datasets import make_gaussian_deconvolution, make_sparse_recovery
+from skstexplore.metrics import support_recovery
+from skstexplore.solvers import els as els_module
+from skstexplore.solvers.els import els, swap_gains
+
+
+@pytest.mark.parametrize("use_gram", [False, True])
+@pytest.mark.parametrize("case", ["regular", "duplicated_column", "zero_column"])
+def test_swap_gains_equal_fresh_solves(use_gram, case):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((15, 9)) * rng.uniform(0.5, 2.0, 9)
+    Y = rng.standard_normal((15, 3))
+    idx = np.array([[0, 2, 5], [1, 3, 8], [1, 4, 6]])
+    if case == "duplicated_column":
+        X[:, 4] = X[:, 1]  # target 2 has both in its support, target 1 can add the copy
+    elif case == "zero_column":
+        X[:, 3] = 0.0  # in the support of target 1, a candidate for the others
+    data = LeastSquaresData(X, Y, X.T @ X if use_gram else None)
+    gains = swap_gains(data, idx, data.solve_on_supports(idx), np.arange(3))
+    for t in range(3):
+        _, before = ls_on_support(X, Y[:, t], idx[t])
+        for p in range(3):
+            for j in range(9):
+                if j in idx[t]:
+                    assert gains[t, p, j] == -np.inf
+                    continue
+                _, after = ls_on_support(X, Y[:, t], [j if q == p else s for q, s in enumerate(idx[t])])
+                assert_allclose(gains[t, p, j], before - after, atol=1e-9)
+
+
+def test_swap_gains_in_float32():
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((20, 12)), rng.standard_normal((20, 2))
+    idx = np.array([[0, 4, 7], [2, 3, 11]])
+    exact = swap_gains(LeastSquaresData(X, Y), idx, LeastSquaresData(X, Y).solve_on_supports(idx), np.arange(2))
+    data32 = LeastSquaresData(X.astype(np.float32), Y.astype(np.float32))
+    gains32 = swap_gains(data32, idx, data32.solve_on_supports(idx), np.arange(2))
+    assert gains32.dtype == np.float32
+    finite = np.isfinite(exact)
+    assert_allclose(gains32[finite], exact[finite], atol=1e-4 * np.sum(Y**2))
+
+
+def tiny_problem(seed):
+    rng = np.random.default_rng(seed)
+    n_samples, n_features = rng.integers(4, 13), rng.integers(5, 13)
+    k = int(rng.integers(1, min(n_samples, n_features) - 1))
+    X = rng.standard_normal((n_samples, n_features)) * rng.uniform(0.3, 3.0, n_features)
+    return X, rng.standard_normal((n_samples, 2)), k
+
+
+@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("use_gram", [False, True])
+def test_ends_at_a_swap_local_optimum(seed, use_gram):
+    X, Y, k = tiny_problem(seed)
+    result = els(X, Y, k, gram=X.T @ X if use_gram else None)
+    assert result.converged.all()
+    for t in range(2):
+        support = np.flatnonzero(result.support[t])
+        w, residual = ls_on_support(X, Y[:, t], support)
+        assert_allclose(result.coef[t], w, atol=1e-10)
+        assert best_swap_residual(X, Y[:, t], support) >= residual - 1e-10 * np.sum(Y[:, t] ** 2)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_finds_the_global_optimum_of_planted_problems(seed):
+    rng = np.random.default_rng(seed)
+    n_features = int(rng.integers(8, 13))
+    k = int(rng.integers(1, 4))
+    X, Y, _ = planted_problem(rng, 3 * n_features, n_features, k, n_targets=2, noise=0.01)
+    result = els(X, Y, k)
+    for t in range(2):
+        support, best = best_k_sparse(X, Y[:, t], k)
+        assert set(np.flatnonzero(result.support[t])) == support
+        assert_allclose(np.sum((Y[:, t] - X @ result.coef[t]) ** 2), best, rtol=1e-9)
+
+
+def test_recovers_noiseless_gaussian_problems():
+    X, Y, coef = make_sparse_recovery(100, 200, 10, n_targets=20, random_state=0)
+    assert support_recovery(coef, els(X, Y, 10).coef) >= 0.95
+
+
+def test_every_swap_lowers_the_residual():
+    X, y, _ = make_gaussian_deconvolution(60, 6, n_targets=3, noise=0.01, random_state=0)
+    history = []
+    result = els(X, y, 6, callback=lambda it, W: history.append(np.sum((y - X @ W.T) ** 2, axis=0)))
+    history = np.array(history)
+    for t in range(3):
+        swaps = history[: result.n_iter[t] - 1, t]
+        assert np.all(np.diff(swaps) < 0)
+
+
+def test_first_iteration_from_omp_is_the_best_swap_of_omps_support():
+    X, y, _ = make_gaussian_deconvolution(40, 4, noise=0.01, random_state=1)
+    omp = orthogonal_mp(X, y, n_nonzero_coefs=4)
+    first = els(X, y[:, None], 4, coef_init=omp[None], max_iter=1)
+    omp_support = np.flatnonzero(omp)
+    _, omp_residual = ls_on_support(X, y, omp_support)
+    _, residual = ls_on_support(X, y, np.flatnonzero(first.support[0]))
+    assert len(set(np.flatnonzero(first.support[0])) ^ set(omp_support)) == 2
+    assert_allclose(residual, best_swap_residual(X, y, omp_support), rtol=1e-9)
+    assert residual < omp_residual
+    est = ELSRegressor(n_nonzero_coefs=4, init="omp", fit_intercept=False).fit(X, y)
+    assert np.sum((y - X @ est.coef_) ** 2) <= residual
+
+
+def test_tol_stops_before_scoring():
+    X, Y, _ = make_sparse_recovery(30, 60, 6, n_targets=3, noise=0.05, random_state=2)
+    result = els(X, Y, 6, tol=1e10)
+    assert_array_equal(result.n_iter, [0, 0, 0])
+    assert result.converged.all()
+
+
+def test_scoring_in_blocks_changes_nothing(monkeypatch):
+    X, Y, _ = make_gaussian_deconvolution(40, 4, n_targets=5, noise=0.01, random_state=2)
+    whole = els(X, Y, 4)
+    monkeypatch.setattr(els_module, "_BLOCK_ELEMENTS", 2 * 4 * 40)  # two targets per block
+    blocks = els(X, Y, 4)
+    assert_array_equal(blocks.coef, whole.coef)
+    assert_array_equal(blocks.n_iter, whole.n_iter)

@@ -1,0 +1,132 @@
+"""Hard Thresholding Pursuit: fixed points, global optima on tiny problems, recovery, cycling."""
+
+import numpy as np
+import pytest
+from ksparse_reference import best_k_sparse, ls_on_support, planted_problem
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import make_regression
+from sklearn.exceptions import ConvergenceWarning
+
+from skstexplore import HTPRegressor
+from skstexplore._core.base import center_data
+from skstexplore._core.lstsq import LeastSquaresData
+from skstexplore._core.thresholding import largest_k_mask
+from skstexplore.datasets import make_sparse_recovery
+from skstexplore.metrics import support_recovery
+from skstexplore.solvers.htp import htp
+
+
+def tiny_problem(seed):
+    """Unequal column norms and noise: HTP may cycle, end anywhere, must still end at a fixed point."""
+    rng = np.random.default_rng(seed)
+    n_samples, n_features = rng.integers(4, 13), rng.integers(5, 13)
+    k = int(rng.integers(1, min(n_samples, n_features) - 1))
+    X = rng.standard_normal((n_samples, n_features)) * rng.uniform(0.3, 3.0, n_features)
+    Y = rng.standard_normal((n_samples, 2))
+    return X, Y, k
+
+
+@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("use_gram", [False, True])
+def test_ends_at_a_fixed_point_of_its_update(seed, use_gram):
+    X, Y, k = tiny_problem(seed)
+    result = htp(X, Y, k, gram=X.T @ X if use_gram else None)
+    assert result.converged.all()
+    for t in range(2):
+        support = np.flatnonzero(result.support[t])
+        assert support.size == k
+        w, _ = ls_on_support(X, Y[:, t], support)
+        assert_allclose(result.coef[t], w, atol=1e-10)
+        z = w + result.extras["step_size"][t] * X.T @ (Y[:, t] - X @ w)
+        assert_array_equal(largest_k_mask(z[None], k)[0], result.support[t])
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_finds_the_global_optimum_of_planted_problems(seed):
+    rng = np.random.default_rng(seed)
+    n_features = int(rng.integers(8, 13))
+    k = int(rng.integers(1, 4))
+    X, Y, coef = planted_problem(rng, 3 * n_features, n_features, k, n_targets=2, noise=0.01)
+    result = htp(X, Y, k)
+    for t in range(2):
+        support, best = best_k_sparse(X, Y[:, t], k)
+        assert set(np.flatnonzero(result.support[t])) == support
+        assert_allclose(np.sum((Y[:, t] - X @ result.coef[t]) ** 2), best, rtol=1e-9)
+
+
+def test_recovers_noiseless_gaussian_problems():
+    # the full 100-run measurement is benchmarks/bench_greedy.py --recovery
+    X, Y, coef = make_sparse_recovery(100, 200, 10, n_targets=20, random_state=0)
+    assert support_recovery(coef, htp(X, Y, 10).coef) >= 0.95
+
+
+def test_starting_at_the_solution_stops_at_once():
+    X, y, coef = make_sparse_recovery(40, 80, 5, random_state=3)
+    # iteration 1 re-fits on the support of the start, iteration 2 sees it repeat
+    est = HTPRegressor(n_nonzero_coefs=5, init=coef, fit_intercept=False).fit(X, y)
+    assert est.n_iter_ == 2
+    assert_allclose(est.coef_, coef, atol=1e-12)
+    est.set_params(init=None, warm_start=True).fit(X, y)
+    assert est.n_iter_ == 2
+
+
+def cycling_problem():
+    X, Y = make_regression(random_state=42, n_targets=5, n_samples=11, n_features=10)
+    Xc, Yc, _, _ = center_data(X, Y, True)
+    return Xc, Yc[:, 1:2]
+
+
+def test_cycling_supports_switch_to_the_safe_step():
+    X, Y = cycling_problem()
+    default_step = 1 / np.max(np.sum(X**2, axis=0))
+    supports = []
+    result = htp(X, Y, 1, callback=lambda it, W: supports.append(np.flatnonzero(W[0]).tolist()))
+    # the default step goes 5 -> 1 -> 5: the revisit switches to 1/L, which stays at 1
+    assert supports[:4] == [[5], [1], [1], [1]]
+    assert result.converged[0] and result.n_iter[0] == 4
+    assert_allclose(result.extras["step_size"], 1 / np.linalg.norm(X, 2) ** 2)
+    assert default_step > result.extras["step_size"][0]
+
+
+def test_cycling_with_a_user_step_stops_and_warns():
+    X, Y = cycling_problem()
+    step = 1 / np.max(np.sum(X**2, axis=0))
+    result = htp(X, Y, 1, step_size=step)
+    assert not result.converged[0] and result.n_iter[0] == 3
+    with pytest.warns(ConvergenceWarning, match="HTPRegressor did not converge"):
+        HTPRegressor(n_nonzero_coefs=1, step_size=step, fit_intercept=False).fit(X, Y[:, 0])
+
+
+def test_tol_stops_as_soon_as_the_residual_is_small():
+    X, Y, _ = make_sparse_recovery(30, 60, 6, n_targets=3, noise=0.05, random_state=2)
+    full = htp(X, Y, 6)
+    tol = float(np.max(np.sum((Y - X @ full.coef.T) ** 2, axis=0))) * 4
+    early = htp(X, Y, 6, tol=tol)
+    residual = np.sum((Y - X @ early.coef.T) ** 2, axis=0)
+    assert np.all(residual <= tol) and early.converged.all()
+    assert np.all(early.n_iter <= full.n_iter)
+
+
+def test_callback_sees_every_iteration():
+    X, Y, _ = make_sparse_recovery(30, 60, 6, n_targets=2, random_state=2)
+    calls = []
+    result = htp(X, Y, 6, callback=lambda it, W: calls.append(it))
+    assert calls == list(range(1, result.n_iter.max() + 1))
+
+
+@pytest.mark.parametrize("use_gram", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_correlation_and_residual_match_dense(use_gram, dtype):
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((12, 9)).astype(dtype), rng.standard_normal((12, 3)).astype(dtype)
+    data = LeastSquaresData(X, Y, X.T @ X if use_gram else None)
+    idx = np.array([[0, 4, 8], [1, 2, 3]])
+    targets = np.array([2, 0])
+    values = data.solve_on_supports(idx, targets)
+    W = data.scatter(idx, values)
+    C = data.correlation_on_supports(idx, values, targets)
+    assert C.dtype == dtype
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    assert_allclose(C, (X.T @ (Y[:, targets] - X @ W.T)).T, atol=rtol * 10)
+    residual = np.sum((Y[:, targets] - X @ W.T) ** 2, axis=0)
+    assert_allclose(data.residual_sq_on_supports(idx, values, targets), residual, rtol=rtol * 10)

@@ -1,0 +1,103 @@
+"""OMP with Replacement: OMP growth, halting condition, global optima on tiny problems, recovery."""
+
+import numpy as np
+import pytest
+from ksparse_reference import best_k_sparse, ls_on_support, planted_problem
+from numpy.testing import assert_allclose
+from sklearn.datasets import make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import orthogonal_mp
+
+from skstexplore import OMPRRegressor
+from skstexplore._core.base import center_data
+from skstexplore._core.lstsq import LeastSquaresData
+from skstexplore.datasets import make_sparse_recovery
+from skstexplore.metrics import support_recovery
+from skstexplore.solvers.ompr import ompr
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+@pytest.mark.parametrize("use_gram", [False, True])
+def test_growth_phase_is_omp(k, use_gram):
+    X, Y, _ = make_sparse_recovery(30, 50, 5, n_targets=4, noise=0.1, random_state=k)
+    grown = ompr(X, Y, k, max_iter=k, gram=X.T @ X if use_gram else None)
+    assert_allclose(grown.coef, orthogonal_mp(X, Y, n_nonzero_coefs=k).T, atol=1e-10)
+
+
+def tiny_problem(seed):
+    rng = np.random.default_rng(seed)
+    n_samples, n_features = rng.integers(4, 13), rng.integers(5, 13)
+    k = int(rng.integers(1, min(n_samples, n_features) - 1))
+    X = rng.standard_normal((n_samples, n_features)) * rng.uniform(0.3, 3.0, n_features)
+    return X, rng.standard_normal((n_samples, 2)), k
+
+
+@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("use_gram", [False, True])
+def test_halts_when_no_swap_changes_the_support(seed, use_gram):
+    X, Y, k = tiny_problem(seed)
+    result = ompr(X, Y, k, gram=X.T @ X if use_gram else None)
+    assert result.converged.all()
+    for t in range(2):
+        support = result.support[t]
+        w, _ = ls_on_support(X, Y[:, t], np.flatnonzero(support))
+        assert_allclose(result.coef[t], w, atol=1e-10)
+        score_out = result.extras["step_size"][t] * np.abs(X.T @ (Y[:, t] - X @ w))[~support]
+        assert support.sum() == k and score_out.max() <= np.abs(w[support]).min() * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_finds_the_global_optimum_of_planted_problems(seed):
+    rng = np.random.default_rng(seed)
+    n_features = int(rng.integers(8, 13))
+    k = int(rng.integers(1, 4))
+    X, Y, _ = planted_problem(rng, 3 * n_features, n_features, k, n_targets=2, noise=0.01)
+    result = ompr(X, Y, k)
+    for t in range(2):
+        support, best = best_k_sparse(X, Y[:, t], k)
+        assert set(np.flatnonzero(result.support[t])) == support
+        assert_allclose(np.sum((Y[:, t] - X @ result.coef[t]) ** 2), best, rtol=1e-9)
+
+
+def test_recovers_noiseless_gaussian_problems():
+    X, Y, coef = make_sparse_recovery(100, 200, 10, n_targets=20, random_state=0)
+    assert support_recovery(coef, ompr(X, Y, 10).coef) >= 0.95
+
+
+def test_swaps_repair_a_wrong_start():
+    X, y, coef = make_sparse_recovery(60, 100, 5, random_state=4)
+    wrong = np.zeros(100)
+    wrong[np.flatnonzero(coef == 0)[:5]] = 1.0
+    est = OMPRRegressor(n_nonzero_coefs=5, init=wrong, fit_intercept=False).fit(X, y)
+    assert_allclose(est.coef_, coef, atol=1e-10)
+    assert est.n_iter_ > 5  # at least one swap per wrong index, plus the final check
+
+
+def test_init_with_fewer_nonzeros_grows_from_them():
+    X, y, coef = make_sparse_recovery(60, 100, 5, random_state=5)
+    start = np.where(np.arange(100) == np.flatnonzero(coef)[0], 1.0, 0.0)
+    result = ompr(X, y[:, None], 5, coef_init=start[None], max_iter=4)
+    assert result.support[0, np.flatnonzero(coef)[0]] and result.support.sum() == 5
+
+
+def test_cycling_with_a_user_step_stops_and_warns():
+    X, Y = make_regression(random_state=42, n_targets=5, n_samples=11, n_features=10)
+    X, Y, _, _ = center_data(X, Y, True)
+    step = 1 / np.max(np.sum(X**2, axis=0))
+    assert ompr(X, Y[:, 1:2], 1).converged[0]  # default step: the cycle is caught, 1/L converges
+    assert not ompr(X, Y[:, 1:2], 1, step_size=step).converged[0]
+    with pytest.warns(ConvergenceWarning, match="OMPRRegressor did not converge"):
+        OMPRRegressor(n_nonzero_coefs=1, step_size=step, fit_intercept=False).fit(X, Y[:, 1])
+
+
+@pytest.mark.parametrize("use_gram", [False, True])
+def test_solve_on_masks_handles_mixed_support_sizes(use_gram):
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((12, 9)), rng.standard_normal((12, 4))
+    mask = np.zeros((4, 9), dtype=bool)
+    mask[0, [1, 5]] = mask[1, [0, 2, 7]] = mask[3, [4]] = True  # target 2: empty support
+    W, C = LeastSquaresData(X, Y, X.T @ X if use_gram else None).solve_on_masks(mask)
+    for t in range(4):
+        w, _ = ls_on_support(X, Y[:, t], np.flatnonzero(mask[t]))
+        assert_allclose(W[t], w, atol=1e-12)
+        assert_allclose(C[t], X.T @ (Y[:, t] - X @ w), atol=1e-12)
