@@ -5,14 +5,15 @@ by :math:`z_0 = 0`, :math:`z_{t+1} = \mathrm{ST}(u_t, \theta_t)` where the
 pre-activation :math:`u_t` depends on the parametrization (with
 :math:`n` = ``n_samples`` and the gradient scaling of scikit-learn's Lasso):
 
-=========== ============================================================== ==================================
-name        layer                                                          initialisation (= ISTA)
-=========== ============================================================== ==================================
-``step``    :math:`u = z - a_t X^\top(Xz - y)/n`, :math:`\theta_t = \alpha a_t` :math:`a_t = 1/L`
-``alista``  :math:`u = z - a_t W^\top(Xz - y)/n`, :math:`\theta_t` free       :math:`a_t = 1/L`, :math:`\theta_t = \alpha/L`
-``coupled`` :math:`u = z - W_t^\top(Xz - y)`, :math:`\theta_t` per atom       :math:`W_t = X/(nL)`, :math:`\theta_t = \alpha/L`
-``lista``   :math:`u = W^z_t z + W^y_t y`, :math:`\theta_t` per atom          :math:`W^z_t = I - X^\top X/(nL)`, :math:`W^y_t = X^\top/(nL)`
-=========== ============================================================== ==================================
+* ``step`` (SLISTA): :math:`u = z - a_t X^\top(Xz - y)/n`,
+  :math:`\theta_t = \alpha a_t`; initialised with :math:`a_t = 1/L`;
+* ``alista``: :math:`u = z - a_t W^\top(Xz - y)/n`, :math:`\theta_t` free;
+  :math:`a_t = 1/L`, :math:`\theta_t = \alpha/L`;
+* ``coupled`` (LISTA-CP): :math:`u = z - W_t^\top(Xz - y)`, :math:`\theta_t`
+  per atom; :math:`W_t = X/(nL)`, :math:`\theta_t = \alpha/L`;
+* ``lista``: :math:`u = W^z_t z + W^y_t y`, :math:`\theta_t` per atom;
+  :math:`W^z_t = I - X^\top X/(nL)`, :math:`W^y_t = X^\top/(nL)`,
+  :math:`\theta_t = \alpha/L`,
 
 with :math:`L = \|X\|_2^2 / n` the Lipschitz constant of the gradient of
 :math:`\frac{1}{2n}\|y - Xz\|^2`, so that every untrained network is exactly
