@@ -28,6 +28,7 @@ from sklearn.linear_model import Lasso
 from skstexplore import LearnedISTA
 from skstexplore._core.lasso import lasso_objective
 from skstexplore.solvers.ista import fista, ista, lipschitz_constant
+from skstexplore.solvers.lista import PARAMETRIZATIONS, TRAINABLE, initial_parameters, loss_and_gradient, network_forward
 
 NAMES = {"step": "SLISTA", "alista": "ALISTA", "coupled": "LISTA-CP", "lista": "LISTA"}
 
@@ -76,6 +77,36 @@ def median_time(func, repeats):
         func()
         times.append(time.perf_counter() - start)
     return float(np.median(times))
+
+
+def check_gradients_and_ista(seed):
+    """Measured accuracy of the backward pass (central differences) and of the untrained network (= ISTA)."""
+    rng = np.random.default_rng(seed)
+    X, Y, _ = make_problem(8, 15, 12, 0, seed)
+    alpha, T = 0.2, 4
+    for parametrization in PARAMETRIZATIONS:
+        keys = TRAINABLE[parametrization]
+        params = initial_parameters(X, alpha, T, parametrization)
+        for key in keys:  # a generic point away from the ISTA initialisation
+            params[key] = params[key] * (1 + 0.2 * rng.standard_normal(params[key].shape))
+        _, grads = loss_and_gradient(X, Y, params, alpha, parametrization)
+        errors, scale = [], max(np.abs(grads[key]).max() for key in keys)
+        for key in keys:
+            for index in np.ndindex(params[key].shape):
+                fd = []
+                for sign in (1, -1):
+                    trial = {**params, key: params[key].copy()}
+                    trial[key][index] += sign * 1e-6
+                    fd.append(loss_and_gradient(X, Y, trial, alpha, parametrization)[0])
+                errors.append(abs((fd[0] - fd[1]) / 2e-6 - grads[key][index]))
+        untrained = initial_parameters(X, alpha, 7, parametrization)
+        if parametrization == "alista":
+            untrained["weights"] = X  # ALISTA with W = X is ISTA
+        codes = network_forward(X, Y, untrained, alpha, parametrization)
+        reference = ista(X, Y, alpha, max_iter=7, tol=0.0).coef
+        print(f"{parametrization:>8}: {len(errors):4d} parameters, max |grad - central FD| / max |grad| = "
+              f"{max(errors) / scale:.1e}; untrained 7 layers vs 7 ISTA iterations: max relative difference "
+              f"{np.abs(codes - reference).max() / np.abs(reference).max():.1e}")
 
 
 def run_alpha(args, X, Y_train, Y_test, alpha_ratio):
@@ -142,7 +173,13 @@ def main():
     parser.add_argument("--max-ista", type=int, default=1000, help="longest ISTA/FISTA run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--check-gradients", action="store_true",
+                        help="only measure the gradients against finite differences and the untrained network "
+                             "against ISTA (seconds)")
     args = parser.parse_args()
+    if args.check_gradients:
+        check_gradients_and_ista(args.seed)
+        return
     X, Y_train, Y_test = make_problem(args.n_samples, args.n_features, args.n_train, args.n_test, args.seed)
     print(f"dictionary {args.n_samples} x {args.n_features}, {args.n_train} training and {args.n_test} test "
           f"signals, depth {args.depth}, L-BFGS max_iter={args.max_iter} (step, alista), "
