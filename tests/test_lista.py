@@ -236,6 +236,10 @@ def test_encode_matches_training_forward_pass(parametrization, fit_intercept):
     assert_allclose(model.dictionary_, Xc)
     assert_allclose(model.coef_, network_forward(Xc, Yc, model._params, 0.1, parametrization), rtol=1e-12)
     assert_allclose(model.predict(X), X @ model.coef_.T + model.intercept_)
+    # changing the parameters after fit does not change what the fitted network does
+    codes = model.encode(Y_new)
+    model.set_params(fit_intercept=not fit_intercept, alpha=5.0, parametrization="lista")
+    assert_array_equal(model.encode(Y_new), codes)
 
 
 @pytest.mark.parametrize("parametrization", PARAMETRIZATIONS)

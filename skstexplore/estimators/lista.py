@@ -228,7 +228,7 @@ class LearnedISTA(SparseLinearRegressor):
 
     def _set_network_attributes(self, params, alpha):
         self._params, self._fitted_alpha = params, alpha
-        self._fitted_parametrization = self.parametrization
+        self._fitted_parametrization, self._centre_signals = self.parametrization, self.fit_intercept
         for name in ("steps", "thresholds", "weights", "input_weights"):
             if hasattr(self, name + "_"):
                 delattr(self, name + "_")
@@ -267,7 +267,7 @@ class LearnedISTA(SparseLinearRegressor):
                 f"{n_samples} samples; Y must have shape (n_samples, n_signals) = ({n_samples}, ...)."
             )
         Y2 = Y.reshape(n_samples, -1)
-        if self.fit_intercept:
+        if self._centre_signals:
             Y2 = Y2 - Y2.mean(axis=0)
         codes = network_forward(self.dictionary_, Y2.astype(np.float64), self._params, self._fitted_alpha,
                                 self._fitted_parametrization, n_layers)
