@@ -110,7 +110,7 @@ def main():
     parser.add_argument("--full", action="store_true", help="the paper's setting (long)")
     parser.add_argument("--n-train", type=int, default=300)
     parser.add_argument("--n-test", type=int, default=300)
-    parser.add_argument("--depths", type=int, nargs="+", default=[1, 2, 4, 7, 10, 15, 20])
+    parser.add_argument("--depths", type=int, nargs="+", default=[1, 2, 5, 10, 20])
     parser.add_argument("--parametrizations", nargs="+", default=list(LABELS), choices=list(LABELS))
     parser.add_argument("--max-iter", type=int, default=60, help="L-BFGS iterations for step and alista")
     parser.add_argument("--max-iter-per-layer", type=int, default=8, help="per stage, for coupled and lista")
