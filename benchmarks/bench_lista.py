@@ -132,7 +132,7 @@ def run_alpha(args, X, Y_train, Y_test, alpha_ratio):
                                     args.repeats)
             timing = f"{encode_time:9.3f} {ista_time:12.3f} {ista_time / encode_time:6.1f}x"
         fmt = lambda n: f">{args.max_ista}" if n is None else str(n)
-        print(f"{name:>10} {value:11.4e} {value / ista_curve[T - 1]:9.3f} {fmt(n_ista):>8} {fmt(n_fista):>9} "
+        print(f"{name:>10} {value:11.4e} {value / ista_curve[T - 1]:9.3g} {fmt(n_ista):>8} {fmt(n_fista):>9} "
               f"{train_time:>8} {timing}")
 
     row(f"ISTA-{T}", ista_curve[T - 1])
@@ -169,7 +169,8 @@ def main():
     parser.add_argument("--max-iter", type=int, default=300, help="L-BFGS iterations for step and alista")
     parser.add_argument("--max-iter-per-layer", type=int, default=50,
                         help="L-BFGS iterations per stage of the layer-wise training of coupled and lista")
-    parser.add_argument("--tol", type=float, default=1e-4)
+    parser.add_argument("--tol", type=float, default=1e-6,
+                        help="LearnedISTA tol (its default, 1e-4, stops earlier)")
     parser.add_argument("--max-ista", type=int, default=1000, help="longest ISTA/FISTA run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
