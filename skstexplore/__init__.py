@@ -10,6 +10,7 @@ from .estimators.els import ELSRegressor
 from .estimators.htp import HTPRegressor
 from .estimators.iht import IHTRegressor
 from .estimators.lista import LearnedISTA
+from .estimators.oista import OracleISTALasso
 from .estimators.ompr import OMPRRegressor
 
 __version__ = "0.1.0"
@@ -20,6 +21,7 @@ __all__ = [
     "IHTRegressor",
     "LearnedISTA",
     "OMPRRegressor",
+    "OracleISTALasso",
     "datasets",
     "metrics",
     "__version__",

@@ -79,8 +79,13 @@ def soft_threshold(U, threshold):
 
     ``threshold`` broadcasts against ``U`` (a scalar, one value per target or
     one per feature).
+
+    For ``threshold >= 0`` it is computed as :math:`u - \mathrm{clip}(u, -t,
+    t)`: the same values as the formula (bit for bit), with three array
+    operations instead of five (several times faster); entries set to zero
+    are ``+0.0``.
     """
-    return np.sign(U) * np.maximum(np.abs(U) - threshold, 0)
+    return U - np.minimum(np.maximum(U, -threshold), threshold)
 
 
 def nonnegative_soft_threshold(U, threshold):
