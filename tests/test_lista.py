@@ -111,6 +111,39 @@ def test_untrained_network_is_ista(parametrization, n_layers, shape):
     assert np.abs(Z - expected).max() <= 1e-12 * np.abs(expected).max()
 
 
+@pytest.mark.parametrize("parametrization", PARAMETRIZATIONS)
+def test_negative_thresholds_act_as_zero(problem, parametrization):
+    """ST is a proximal operator only for theta >= 0: thresholds are clipped, their gradient is then zero."""
+    X, Y, alpha = problem
+    params = initial_parameters(X, alpha, 3, parametrization)
+    key = "steps" if parametrization == "step" else "thresholds"
+    negative, zero = dict(params), dict(params)
+    negative[key], zero[key] = params[key].copy(), params[key].copy()
+    negative[key][1] = -np.abs(params[key][1]) if parametrization != "step" else -params[key][1]
+    if parametrization == "step":
+        # layer 2 with a negative step: z - a G(z), no thresholding at all
+        n = X.shape[0]
+        Z1 = network_forward(X, Y, negative, alpha, parametrization, 1)
+        a = negative["steps"][1]
+        expected = Z1 - a * (Z1 @ X.T - Y.T) @ X / n
+        assert_allclose(network_forward(X, Y, negative, alpha, parametrization, 2), expected, rtol=1e-13, atol=1e-15)
+    else:
+        zero[key][1] = 0.0
+        assert_array_equal(network_forward(X, Y, negative, alpha, parametrization),
+                           network_forward(X, Y, zero, alpha, parametrization))
+        _, grads = loss_and_gradient(X, Y, negative, alpha, parametrization)
+        assert_array_equal(grads["thresholds"][1], 0.0)
+    # and the gradient there still matches finite differences
+    _, grads = loss_and_gradient(X, Y, negative, alpha, parametrization)
+    h, index = 1e-6, (1, 0) if negative[key].ndim == 2 else 1
+    plus, minus = {**negative, key: negative[key].copy()}, {**negative, key: negative[key].copy()}
+    plus[key][index] += h
+    minus[key][index] -= h
+    fd = (loss_and_gradient(X, Y, plus, alpha, parametrization)[0]
+          - loss_and_gradient(X, Y, minus, alpha, parametrization)[0]) / (2 * h)
+    assert abs(fd - grads[key][index]) <= 1e-6 * max(abs(fd), 1e-8)
+
+
 def test_alista_weights_are_the_analytic_minimiser():
     rng = np.random.default_rng(3)
     X = rng.standard_normal((10, 30))

@@ -219,7 +219,15 @@ def network_forward(X, Y, params, alpha, parametrization, n_layers=None, *, retu
         Apply only the first layers (all by default).
     return_trace : bool
         Also return what the backward pass needs: the inputs, pre-activations,
-        thresholds and saved products of every layer.
+        thresholds (before clipping) and saved products of every layer.
+
+    Notes
+    -----
+    Soft thresholding is the proximal operator of :math:`\theta\|\cdot\|_1`
+    only for :math:`\theta \ge 0`; thresholds are clipped at zero,
+    :math:`\mathrm{ST}(u, \max(\theta_t, 0))`, so that an unconstrained
+    optimiser can push a threshold below zero without changing what a layer
+    means (the gradient of a negative threshold is then zero).
 
     Returns
     -------
@@ -235,14 +243,19 @@ def network_forward(X, Y, params, alpha, parametrization, n_layers=None, *, retu
         U, threshold, saved = forward(t, Z, Yt, X, params, alpha)
         if return_trace:
             trace.append((Z, U, threshold, saved))
-        Z = soft_threshold(U, threshold)
+        Z = soft_threshold(U, np.maximum(threshold, 0))
     return (Z, trace) if return_trace else Z
 
 
 def _threshold_gradient(gU, U, threshold):
-    r""":math:`\partial \mathcal{L} / \partial \theta` from :math:`\partial_\theta \mathrm{ST}(u, \theta) = -\mathrm{sign}(u)` on the support."""
+    r""":math:`\partial \mathcal{L} / \partial \theta` from :math:`\partial_\theta \mathrm{ST}(u, \theta) = -\mathrm{sign}(u)` on the support.
+
+    Zero where the threshold is clipped (:math:`\theta < 0`); at
+    :math:`\theta = 0` the right derivative, so that a zero threshold can grow.
+    """
     g = -(gU * np.sign(U))
-    return g.sum() if np.ndim(threshold) == 0 else g.sum(axis=0)
+    g = g.sum() if np.ndim(threshold) == 0 else g.sum(axis=0)
+    return g * (threshold >= 0)
 
 
 def loss_and_gradient(X, Y, params, alpha, parametrization, n_layers=None):
@@ -251,7 +264,8 @@ def loss_and_gradient(X, Y, params, alpha, parametrization, n_layers=None):
     The backward pass applies the chain rule layer by layer: through soft
     thresholding, :math:`\partial z_{t+1} / \partial u_t = \mathbb{1}[|u_t| >
     \theta_t]` and :math:`\partial z_{t+1} / \partial \theta_t =
-    -\mathrm{sign}(u_t) \mathbb{1}[|u_t| > \theta_t]`; then through each
+    -\mathrm{sign}(u_t) \mathbb{1}[|u_t| > \theta_t]` (thresholds clipped at
+    zero, see :func:`network_forward`); then through each
     layer's affine map (its transposed matrices). The loss is differentiable
     wherever no :math:`|u_t|` equals its threshold.
 
@@ -273,7 +287,7 @@ def loss_and_gradient(X, Y, params, alpha, parametrization, n_layers=None):
     grads = {key: np.zeros_like(params[key][:n_layers]) for key in TRAINABLE[parametrization]}
     for t in reversed(range(n_layers)):
         Z_in, U, threshold, saved = trace[t]
-        gU = gZ * (np.abs(U) > threshold)
+        gU = gZ * (np.abs(U) > np.maximum(threshold, 0))
         g_thr = _threshold_gradient(gU, U, threshold)
         gZ, layer_grads = backward(t, gU, g_thr, saved, X, params, alpha, Z_in, Yt, t > 0)
         for key, value in layer_grads.items():
