@@ -39,9 +39,11 @@ class LearnedISTA(SparseLinearRegressor):
     Untrained, every network (``alista`` with :math:`W = X`) computes
     ``n_layers`` ISTA iterations from zero. Training (NumPy, hand-derived
     gradients) is L-BFGS with a backtracking line search that never accepts a
-    non-finite or larger loss; the matrix parametrizations are trained layer
-    by layer (stage k trains the first k layers). Training draws no random
-    numbers: it is deterministic, whatever ``random_state``.
+    non-finite or larger loss (thresholds are clipped at zero, where soft
+    thresholding stops being a proximal operator; steps are unconstrained);
+    the matrix parametrizations are trained layer by layer (stage k trains
+    the first k layers). Training draws no random numbers: it is
+    deterministic, whatever ``random_state``.
 
     Parameters
     ----------
