@@ -9,6 +9,7 @@ from . import datasets, metrics
 from .estimators.els import ELSRegressor
 from .estimators.htp import HTPRegressor
 from .estimators.iht import IHTRegressor
+from .estimators.lista import LearnedISTA
 from .estimators.oista import OracleISTALasso
 from .estimators.ompr import OMPRRegressor
 from .estimators.sea import SEARegressor
@@ -19,6 +20,7 @@ __all__ = [
     "ELSRegressor",
     "HTPRegressor",
     "IHTRegressor",
+    "LearnedISTA",
     "OMPRRegressor",
     "OracleISTALasso",
     "SEARegressor",

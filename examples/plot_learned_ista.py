@@ -1,0 +1,136 @@
+"""Learned ISTA: test F - F* against depth, and the learned steps against 1/L_S.
+
+Reproduces the two figures of Ablin et al. (NeurIPS 2019) on a Gaussian
+dictionary (256 atoms x 64 samples, unit-norm atoms), signals with N(0, 1)
+entries rescaled so that each has alpha_max = 1:
+
+1. mean test ``F(z) - F*`` against the depth (number of layers / iterations)
+   for ISTA, FISTA and networks trained at each depth (SLISTA = "step",
+   ALISTA, LISTA-CP = "coupled", LISTA), for alpha = 0.1 and 0.8 x alpha_max;
+2. the steps learned by a SLISTA network (in units of ISTA's 1/L) against the
+   distribution of L / L_S over the supports S of the codes entering each
+   layer (L_S = ||X_S||^2 / n): the learned steps track 1/L_S, i.e. SLISTA
+   learns what Oracle ISTA computes.
+
+Small defaults (300 training and 300 test signals, a few depths, short
+training) run in a few minutes; ``--full`` is the paper's setting (2000
+signals each, every depth from 1 to 20, longer training)::
+
+    python examples/plot_learned_ista.py                # a few minutes
+    python examples/plot_learned_ista.py --full         # much longer
+"""
+
+import argparse
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+
+from skstexplore import LearnedISTA  # noqa: E402
+from skstexplore._core.lasso import lasso_objective  # noqa: E402
+from skstexplore._core.lipschitz import spectral_norm_sq  # noqa: E402
+from skstexplore.solvers.ista import fista, ista  # noqa: E402
+
+LABELS = {"step": "SLISTA", "alista": "ALISTA", "coupled": "LISTA-CP", "lista": "LISTA"}
+
+
+def make_problem(n_samples, n_features, n_train, n_test, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features))
+    X /= np.linalg.norm(X, axis=0)
+
+    def signals(n_signals):
+        Y = rng.standard_normal((n_samples, n_signals))
+        return Y / (np.abs(X.T @ Y).max(axis=0) / n_samples)
+
+    return X, signals(n_train), signals(n_test)
+
+
+def solver_curve(solver, X, Y, alpha, F_star, n_iter):
+    curve = []
+    solver(X, Y, alpha, max_iter=n_iter, tol=0.0,
+           callback=lambda coef, step: curve.append(np.mean(lasso_objective(X, Y, coef, alpha) - F_star)))
+    return np.array(curve)
+
+
+def train(X, Y, alpha, depth, parametrization, args):
+    layerwise = parametrization in ("coupled", "lista")
+    model = LearnedISTA(alpha=alpha, n_layers=depth, parametrization=parametrization, fit_intercept=False,
+                        max_iter=args.max_iter_per_layer if layerwise else args.max_iter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, Y)
+
+
+def plot_depth_curves(ax, X, Y_train, Y_test, alpha, args):
+    F_star = lasso_objective(X, Y_test, fista(X, Y_test, alpha, max_iter=100_000, tol=1e-10).coef, alpha)
+    depth_max = max(args.depths)
+    steps = np.arange(1, depth_max + 1)
+    ax.semilogy(steps, solver_curve(ista, X, Y_test, alpha, F_star, depth_max), "k-", label="ISTA")
+    ax.semilogy(steps, solver_curve(fista, X, Y_test, alpha, F_star, depth_max), "k--", label="FISTA")
+    deepest_slista = None
+    for parametrization in args.parametrizations:
+        gaps = []
+        for depth in args.depths:
+            model = train(X, Y_train, alpha, depth, parametrization, args)
+            if parametrization == "step" and depth == depth_max:
+                deepest_slista = model
+            gaps.append(np.mean(lasso_objective(X, Y_test, model.encode(Y_test), alpha) - F_star))
+            print(f"alpha={alpha} {LABELS[parametrization]}-{depth}: test F - F* = {gaps[-1]:.3e}")
+        ax.semilogy(args.depths, gaps, "o-", label=LABELS[parametrization])
+    ax.set(xlabel="layers / iterations", ylabel="test F - F*", title=f"alpha = {alpha} alpha_max")
+    ax.legend()
+    return deepest_slista
+
+
+def plot_steps_against_oracle(ax, X, model, Y_test, alpha):
+    """Learned steps and the distribution of L / L_S over the supports entering each layer."""
+    n_samples, depth, L = X.shape[0], model.n_layers, model.lipschitz_
+    ratios = []
+    for t in range(1, depth):
+        # codes entering layer t + 1: the output of the first t layers (layer 1 starts from 0)
+        codes = model.encode(Y_test, n_layers=t)
+        supports = [np.flatnonzero(z) for z in codes if np.any(z)]
+        ratios.append([L / (spectral_norm_sq(X[:, S]) / n_samples) for S in supports])
+    ax.boxplot(ratios, positions=np.arange(2, depth + 1), widths=0.6, showfliers=False, manage_ticks=False)
+    ax.plot(np.arange(1, depth + 1), model.steps_ * L, "ro-", label="learned step x L")
+    ax.axhline(1.0, color="k", linestyle=":", label="ISTA step 1/L")
+    ax.set(xlabel="layer", ylabel="step x L  (boxes: L / L_S of the supports entering the layer)",
+           title=f"SLISTA steps vs 1/L_S (alpha = {alpha} alpha_max)")
+    ax.set_xticks(np.arange(1, depth + 1))
+    ax.legend()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--full", action="store_true", help="the paper's setting (long)")
+    parser.add_argument("--n-train", type=int, default=300)
+    parser.add_argument("--n-test", type=int, default=300)
+    parser.add_argument("--depths", type=int, nargs="+", default=[1, 2, 5, 10, 20])
+    parser.add_argument("--parametrizations", nargs="+", default=list(LABELS), choices=list(LABELS))
+    parser.add_argument("--max-iter", type=int, default=60, help="L-BFGS iterations for step and alista")
+    parser.add_argument("--max-iter-per-layer", type=int, default=8, help="per stage, for coupled and lista")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", default="learned_ista.png")
+    args = parser.parse_args()
+    if args.full:
+        args.n_train, args.n_test, args.depths = 2000, 2000, list(range(1, 21))
+        args.max_iter, args.max_iter_per_layer = 300, 50
+    X, Y_train, Y_test = make_problem(64, 256, args.n_train, args.n_test, args.seed)
+    fig, axes = plt.subplots(2, 2, figsize=(13, 10))
+    for column, alpha in enumerate((0.1, 0.8)):
+        slista = plot_depth_curves(axes[0, column], X, Y_train, Y_test, alpha, args)
+        if slista is None:
+            slista = train(X, Y_train, alpha, max(args.depths), "step", args)
+        plot_steps_against_oracle(axes[1, column], X, slista, Y_test, alpha)
+    fig.tight_layout()
+    fig.savefig(args.output, dpi=100)
+    print(f"saved {args.output}")
+
+
+if __name__ == "__main__":
+    main()
