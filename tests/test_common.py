@@ -1,5 +1,7 @@
 """scikit-learn's estimator checks on every public estimator, found automatically."""
 
+from pathlib import Path
+
 import skstexplore
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -18,3 +20,9 @@ def test_every_estimator_is_exported():
 @parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+def test_every_estimator_is_in_the_api_reference():
+    api = (Path(__file__).resolve().parents[1] / "docs" / "api.rst").read_text()
+    for name, _ in all_estimators():
+        assert f"\n   {name}\n" in api, f"{name} is missing from docs/api.rst"
