@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from ksparse_reference import best_k_sparse, planted_problem
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso, OrthogonalMatchingPursuit
@@ -12,6 +13,11 @@ from sklearn.linear_model import Lasso, OrthogonalMatchingPursuit
 from skstexplore._core.base import KSparseRegressor
 from skstexplore._core.discovery import all_estimators
 from skstexplore.datasets import make_gaussian_deconvolution, make_sparse_recovery
+from skstexplore.metrics import support_recovery
+from skstexplore.solvers.els import els
+from skstexplore.solvers.htp import htp
+from skstexplore.solvers.iht import iht
+from skstexplore.solvers.ompr import ompr
 
 KSPARSE = [cls for _, cls in all_estimators() if issubclass(cls, KSparseRegressor)]
 WITH_STEP = [cls for cls in KSPARSE if "step_size" in cls().get_params()]
@@ -262,3 +268,29 @@ def test_precompute_does_not_change_the_result(cls):
     without = fit_quiet(cls(n_nonzero_coefs=4, precompute=False), X, Y)
     assert_allclose(with_gram.coef_, without.coef_, rtol=0, atol=1e-10)
     assert_array_equal(with_gram.n_iter_, without.n_iter_)
+
+
+SOLVERS = {"iht": iht, "htp": htp, "ompr": ompr, "els": els}
+# IHT's iterates converge to the optimum rather than land on it
+OPTIMUM_RTOL = {"iht": 1e-6, "htp": 1e-9, "ompr": 1e-9, "els": 1e-9}
+
+
+@pytest.mark.parametrize("name", SOLVERS)
+@pytest.mark.parametrize("seed", range(20))
+def test_solvers_find_the_global_optimum_of_planted_problems(name, seed):
+    rng = np.random.default_rng(seed)
+    n_features = int(rng.integers(8, 13))
+    k = int(rng.integers(1, 4))
+    X, Y, _ = planted_problem(rng, 3 * n_features, n_features, k, n_targets=2, noise=0.01)
+    result = SOLVERS[name](X, Y, k)
+    for t in range(2):
+        support, best = best_k_sparse(X, Y[:, t], k)
+        assert set(np.flatnonzero(result.support[t])) == support
+        assert_allclose(np.sum((Y[:, t] - X @ result.coef[t]) ** 2), best, rtol=OPTIMUM_RTOL[name])
+
+
+@pytest.mark.parametrize("name", SOLVERS)
+def test_solvers_recover_noiseless_gaussian_problems(name):
+    # the full 100-run measurement is benchmarks/bench_greedy.py --recovery
+    X, Y, coef = make_sparse_recovery(100, 200, 10, n_targets=20, random_state=0)
+    assert support_recovery(coef, SOLVERS[name](X, Y, 10).coef) >= 0.95
