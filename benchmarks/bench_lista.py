@@ -27,23 +27,11 @@ from sklearn.linear_model import Lasso
 
 from skstexplore import LearnedISTA
 from skstexplore._core.lasso import lasso_objective
+from skstexplore.datasets import make_lasso_signals
 from skstexplore.solvers.ista import fista, ista, lipschitz_constant
 from skstexplore.solvers.lista import PARAMETRIZATIONS, TRAINABLE, initial_parameters, loss_and_gradient, network_forward
 
 NAMES = {"step": "SLISTA", "alista": "ALISTA", "coupled": "LISTA-CP", "lista": "LISTA"}
-
-
-def make_problem(n_samples, n_features, n_train, n_test, seed):
-    """Unit-norm Gaussian dictionary and N(0, 1) signals rescaled to alpha_max = 1."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_samples, n_features))
-    X /= np.linalg.norm(X, axis=0)
-
-    def signals(n_signals):
-        Y = rng.standard_normal((n_samples, n_signals))
-        return Y / (np.abs(X.T @ Y).max(axis=0) / n_samples)
-
-    return X, signals(n_train), signals(n_test)
 
 
 def optimal_objective(X, Y, alpha):
@@ -82,7 +70,7 @@ def median_time(func, repeats):
 def check_gradients_and_ista(seed):
     """Measured accuracy of the backward pass (central differences) and of the untrained network (= ISTA)."""
     rng = np.random.default_rng(seed)
-    X, Y, _ = make_problem(8, 15, 12, 0, seed)
+    X, Y = make_lasso_signals(8, 15, 12, random_state=seed)
     alpha, T = 0.2, 4
     for parametrization in PARAMETRIZATIONS:
         keys = TRAINABLE[parametrization]
@@ -181,7 +169,9 @@ def main():
     if args.check_gradients:
         check_gradients_and_ista(args.seed)
         return
-    X, Y_train, Y_test = make_problem(args.n_samples, args.n_features, args.n_train, args.n_test, args.seed)
+    X, Y_train, Y_test = make_lasso_signals(
+        args.n_samples, args.n_features, (args.n_train, args.n_test), random_state=args.seed
+    )
     print(f"dictionary {args.n_samples} x {args.n_features}, {args.n_train} training and {args.n_test} test "
           f"signals, depth {args.depth}, L-BFGS max_iter={args.max_iter} (step, alista), "
           f"{args.max_iter_per_layer} per layer (coupled, lista), tol={args.tol}")

@@ -34,21 +34,10 @@ from sklearn.linear_model import Lasso  # noqa: E402
 from skstexplore import LearnedISTA  # noqa: E402
 from skstexplore._core.lasso import lasso_objective  # noqa: E402
 from skstexplore._core.lipschitz import spectral_norm_sq  # noqa: E402
+from skstexplore.datasets import make_lasso_signals  # noqa: E402
 from skstexplore.solvers.ista import fista, ista  # noqa: E402
 
 LABELS = {"step": "SLISTA", "alista": "ALISTA", "coupled": "LISTA-CP", "lista": "LISTA"}
-
-
-def make_problem(n_samples, n_features, n_train, n_test, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_samples, n_features))
-    X /= np.linalg.norm(X, axis=0)
-
-    def signals(n_signals):
-        Y = rng.standard_normal((n_samples, n_signals))
-        return Y / (np.abs(X.T @ Y).max(axis=0) / n_samples)
-
-    return X, signals(n_train), signals(n_test)
 
 
 def solver_curve(solver, X, Y, alpha, F_star, n_iter):
@@ -123,7 +112,7 @@ def main():
     if args.full:
         args.n_train, args.n_test, args.depths = 2000, 2000, list(range(1, 21))
         args.max_iter, args.max_iter_per_layer = 300, 50
-    X, Y_train, Y_test = make_problem(64, 256, args.n_train, args.n_test, args.seed)
+    X, Y_train, Y_test = make_lasso_signals(64, 256, (args.n_train, args.n_test), random_state=args.seed)
     fig, axes = plt.subplots(2, 2, figsize=(13, 10))
     for column, alpha in enumerate((0.1, 0.8)):
         slista = plot_depth_curves(axes[0, column], X, Y_train, Y_test, alpha, args)

@@ -163,3 +163,48 @@ def make_gaussian_deconvolution(
     X = gaussian_convolution_matrix(n_features, width)
     coef = _draw_sparse_coef(rng, n_targets, n_features, n_nonzero_coefs, "uniform")
     return _shape_output(X, _observe(rng, X, coef, noise), coef, n_targets)
+
+
+def make_lasso_signals(n_samples, n_features, n_signals, *, random_state=None):
+    r"""Unit-norm Gaussian dictionary and signals normalised to :math:`\alpha_{\max} = 1`.
+
+    The setting of the learned-ISTA experiments (Ablin et al. 2019): atoms
+    drawn from :math:`\mathcal{N}(0, I)` and normalised, signals with
+    :math:`\mathcal{N}(0, 1)` entries rescaled so that
+    :math:`\|X^\top y\|_\infty / n = 1`, so that ``alpha`` is directly a
+    fraction of each signal's :math:`\alpha_{\max}`.
+
+    Parameters
+    ----------
+    n_samples, n_features : int
+    n_signals : int or sequence of int
+        Number of signals; a sequence gives one set per entry (e.g. training
+        and test signals), drawn in that order from the same generator.
+    random_state : int, numpy.random.Generator or None
+        Seed of :func:`numpy.random.default_rng`.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_signals), or one such array per entry of ``n_signals``
+
+    Examples
+    --------
+    >>> from skstexplore.datasets import make_lasso_signals
+    >>> X, Y_train, Y_test = make_lasso_signals(64, 256, (10, 5), random_state=0)
+    >>> Y_test.shape, np.round(np.abs(X.T @ Y_test).max(axis=0) / 64, 12)
+    ((64, 5), array([1., 1., 1., 1., 1.]))
+    """
+    check_positive_int(n_samples, "n_samples")
+    check_positive_int(n_features, "n_features")
+    sizes = (n_signals,) if np.ndim(n_signals) == 0 else tuple(n_signals)
+    for size in sizes:
+        check_positive_int(size, "n_signals")
+    rng = np.random.default_rng(random_state)
+    X = rng.standard_normal((n_samples, n_features))
+    X /= np.linalg.norm(X, axis=0)
+    sets = []
+    for size in sizes:
+        Y = rng.standard_normal((n_samples, size))
+        sets.append(Y / (np.abs(X.T @ Y).max(axis=0) / n_samples))
+    return (X, *sets)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from skstexplore.datasets import make_gaussian_deconvolution, make_sparse_recovery
+from skstexplore.datasets import make_gaussian_deconvolution, make_lasso_signals, make_sparse_recovery
 from skstexplore.metrics import support_distance, support_recovery
 
 
@@ -54,3 +54,15 @@ def test_metrics():
     assert support_distance(np.zeros(3), np.ones(3)) == 0.0
     with pytest.raises(ValueError, match="same shape"):
         support_distance(np.ones(3), np.ones(4))
+
+
+def test_make_lasso_signals():
+    X, Y_train, Y_test = make_lasso_signals(20, 50, (7, 3), random_state=0)
+    assert X.shape == (20, 50) and Y_train.shape == (20, 7) and Y_test.shape == (20, 3)
+    assert_allclose(np.linalg.norm(X, axis=0), 1.0)
+    assert_allclose(np.abs(X.T @ Y_test).max(axis=0) / 20, 1.0)
+    X1, Y1 = make_lasso_signals(20, 50, 7, random_state=0)
+    assert_allclose(X1, X)
+    assert_allclose(Y1, Y_train)
+    with pytest.raises(ValueError, match="n_signals must be >= 1; got n_signals=0"):
+        make_lasso_signals(20, 50, (7, 0))
