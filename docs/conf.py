@@ -22,5 +22,4 @@ numpydoc_class_members_toctree = False
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "generated/*.examples"]
 html_theme = "alabaster"
-html_static_path = ["_static"]
 nitpicky = False
