@@ -61,7 +61,6 @@ def els(
     n_nonzero_coefs,
     *,
     coef_init=None,
-    step_size=None,
     max_iter=1000,
     tol=None,
     gram=None,
@@ -83,9 +82,6 @@ def els(
         The starting support holds the largest nonzeros of :math:`w^0`,
         completed by the features of largest normalised correlation
         :math:`|X_j^\top (y - X w^0)| / \|X_j\|` (OMP's selection rule).
-    step_size : None
-        Unused: ELS has no step. Accepted for a signature shared with the
-        other k-sparse solvers.
     max_iter : int, default=1000
         Number of swaps allowed.
     tol : float or None
