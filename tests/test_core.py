@@ -8,15 +8,8 @@ from sklearn.linear_model import Lasso, LinearRegression, orthogonal_mp
 
 from skstexplore._core.init import resolve_init
 from skstexplore._core.lasso import alpha_max, lasso_dual_gap, lasso_objective
-from skstexplore._core.lipschitz import power_iteration, spectral_norm_sq
-from skstexplore._core.lstsq import (
-    LeastSquaresData,
-    SupportCache,
-    cholesky_append,
-    cholesky_delete,
-    cholesky_solve,
-    solve_gram_systems,
-)
+from skstexplore._core.lipschitz import spectral_norm_sq
+from skstexplore._core.lstsq import LeastSquaresData, SupportCache, solve_gram_systems
 from skstexplore._core.thresholding import hard_threshold, largest_k, largest_k_mask, soft_threshold
 from skstexplore._core.validation import check_coef_array, resolve_n_nonzero_coefs
 
@@ -85,20 +78,6 @@ def test_solve_gram_systems_mixes_regular_and_singular_blocks(rng):
     assert_allclose(z[1], np.linalg.pinv(G_singular) @ b[1], atol=1e-12)
 
 
-def test_cholesky_append_and_delete(rng):
-    A = rng.standard_normal((15, 6))
-    G = A.T @ A
-    L = np.linalg.cholesky(G[:5, :5])
-    L6 = cholesky_append(L, G[:5, 5], G[5, 5])
-    assert_allclose(L6, np.linalg.cholesky(G), atol=1e-12)
-    for i in range(6):
-        keep = np.delete(np.arange(6), i)
-        assert_allclose(cholesky_delete(L6, i), np.linalg.cholesky(G[np.ix_(keep, keep)]), atol=1e-12)
-    b = rng.standard_normal(6)
-    assert_allclose(cholesky_solve(L6, b), np.linalg.solve(G, b))
-    assert cholesky_append(L, G[:5, 0], G[0, 0]) is None  # column already in the support
-
-
 def test_support_cache_is_bounded_lru():
     cache = SupportCache(max_size=2)
     cache.put([0, 1], "a")
@@ -115,22 +94,6 @@ def test_spectral_norm_sq(rng, shape):
     expected = np.linalg.norm(X, 2) ** 2
     assert_allclose(spectral_norm_sq(X), expected, rtol=1e-9)
     assert_allclose(spectral_norm_sq(gram=X.T @ X), expected, rtol=1e-9)
-
-
-def test_power_iteration_warm_start(rng):
-    A = rng.standard_normal((30, 8))
-    G = A.T @ A
-    value, v = power_iteration(lambda u: G @ u, np.ones(8), max_iter=1000, rtol=1e-12)
-    assert_allclose(value, np.linalg.eigvalsh(G)[-1], rtol=1e-9)
-    _, n_calls = value, 0
-
-    def counting(u):
-        nonlocal n_calls
-        n_calls += 1
-        return G @ u
-
-    power_iteration(counting, v, rtol=1e-9)
-    assert n_calls <= 3
 
 
 @pytest.mark.parametrize("positive", [False, True])

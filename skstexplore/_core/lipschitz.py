@@ -59,33 +59,3 @@ def _largest_eigenvalue(S):
     v0 = np.ones(n) / np.sqrt(n)
     return float(eigsh(S.astype(np.float64, copy=False), k=1, which="LA", v0=v0,
                        return_eigenvectors=False, tol=1e-10)[0])
-
-
-def power_iteration(matvec, v0, *, max_iter=100, rtol=1e-6):
-    r"""Largest eigenvalue of a symmetric PSD operator by power iteration.
-
-    Warm-startable: pass the eigenvector of a nearby operator as ``v0`` (e.g.
-    the restricted Gram matrix of the previous support) and it converges in a
-    few products.
-
-    Returns
-    -------
-    eigenvalue : float
-        Rayleigh quotient at the last iterate; a lower bound of the largest
-        eigenvalue that is within ``rtol`` of it at convergence.
-    v : ndarray
-        Unit-norm eigenvector estimate.
-    """
-    v = v0 / np.linalg.norm(v0)
-    value = 0.0
-    for _ in range(max_iter):
-        w = matvec(v)
-        new_value = float(v @ w)
-        norm = np.linalg.norm(w)
-        if norm == 0:
-            return 0.0, v
-        v = w / norm
-        if abs(new_value - value) <= rtol * new_value:
-            return new_value, v
-        value = new_value
-    return value, v

@@ -18,7 +18,6 @@ one batched LAPACK call on the stacked ``(n_targets, k, k)`` Gram blocks.
 from collections import OrderedDict
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
 # Relative pivot below which a restricted Gram block is treated as singular.
 _RANK_RTOL_FACTOR = 100.0
@@ -266,53 +265,3 @@ class SupportCache:
 
     def __len__(self):
         return len(self._store)
-
-
-def cholesky_append(L, g_col, g_diag):
-    r"""Factor of the Gram block grown by one index.
-
-    Given :math:`L L^\top = G_{SS}`, returns the factor of
-    :math:`\begin{pmatrix} G_{SS} & g \\ g^\top & d \end{pmatrix}` in
-    :math:`O(|S|^2)`: :math:`l = L^{-1} g`, new pivot :math:`\sqrt{d - l^\top l}`.
-
-    Returns None when the new column is (numerically) in the span of the
-    support, i.e. the pivot is not positive.
-    """
-    k = L.shape[0]
-    l = solve_triangular(L, g_col, lower=True, check_finite=False) if k else g_col[:0]
-    pivot_sq = g_diag - l @ l
-    if not pivot_sq > _RANK_RTOL_FACTOR * np.finfo(L.dtype).eps * max(g_diag, np.finfo(L.dtype).tiny):
-        return None
-    L_new = np.zeros((k + 1, k + 1), dtype=L.dtype)
-    L_new[:k, :k] = L
-    L_new[k, :k] = l
-    L_new[k, k] = np.sqrt(pivot_sq)
-    return L_new
-
-
-def cholesky_delete(L, i):
-    r"""Factor of :math:`G_{SS}` with row and column ``i`` removed, in :math:`O(|S|^2)`.
-
-    Removing row ``i`` of :math:`L` leaves a lower-Hessenberg block below row
-    ``i``; Givens rotations on column pairs ``(j, j+1)`` restore triangularity
-    without changing :math:`L L^\top`.
-    """
-    L = np.delete(L, i, axis=0)
-    k = L.shape[0]
-    for j in range(i, k):
-        a, b = L[j, j], L[j, j + 1]
-        r = np.hypot(a, b)
-        c, s = (1.0, 0.0) if r == 0 else (a / r, b / r)
-        col_j, col_next = L[j:, j].copy(), L[j:, j + 1].copy()
-        L[j:, j] = c * col_j + s * col_next
-        L[j:, j + 1] = -s * col_j + c * col_next
-    L = L[:, :k]
-    # keep a positive diagonal, the usual Cholesky convention
-    signs = np.where(np.diag(L) < 0, -1.0, 1.0).astype(L.dtype)
-    return L * signs
-
-
-def cholesky_solve(L, b):
-    """Solve ``L L^T z = b`` by two triangular solves."""
-    u = solve_triangular(L, b, lower=True, check_finite=False)
-    return solve_triangular(L, u, lower=True, trans="T", check_finite=False)
