@@ -39,6 +39,17 @@ def test_run_comparison_is_reproducible_and_parallel():
     for key in ("support_distance", "exact_recovery", "relative_error"):
         assert serial["OMP"][key] == parallel["OMP"][key]
     assert "OMP" in format_table(serial)
+    # OMP recovers these easy problems: all 3 of its atoms are true ones
+    assert serial["OMP"]["exact_recovery"] == 1.0 and serial["OMP"]["precision"] == 1.0
+
+
+def test_precision_counts_false_positives():
+    # with noise, OMP keeps selecting atoms after the 3 true ones
+    spec = ProblemSpec("gaussian", n_features=40, n_nonzero_coefs=3, n_samples=25, noise=0.01)
+    too_many = {"OMP": OrthogonalMatchingPursuit(n_nonzero_coefs=6, fit_intercept=False)}
+    summary = run_comparison(spec, too_many, n_runs=3)["OMP"]
+    assert summary["support_distance"] == 0.0
+    assert summary["precision"] == 0.5  # 3 true atoms among the 6 selected
 
 
 def test_plot_option_saves_a_figure(tmp_path, capsys):
