@@ -19,7 +19,6 @@ Run ``python benchmarks/bench_greedy.py`` (add ``--recovery`` for item 4, and
 
 import argparse
 import platform
-import time
 import warnings
 
 import numpy as np
@@ -28,21 +27,11 @@ from threadpoolctl import threadpool_limits
 from sklearn.linear_model import OrthogonalMatchingPursuit
 
 from skstexplore import ELSRegressor, HTPRegressor, IHTRegressor, OMPRRegressor
-from skstexplore._core.lstsq import LeastSquaresData
 from skstexplore.datasets import make_sparse_recovery
 from skstexplore.metrics import support_recovery
 from skstexplore.solvers.els import els
+from timing import median_time
 
-
-def median_time(func, repeats):
-    """Median wall-clock time of ``func()`` over ``repeats`` calls (after one warm-up call)."""
-    func()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def compare_with_omp(n_samples, n_features, k, n_targets, repeats, seed):
@@ -52,9 +41,9 @@ def compare_with_omp(n_samples, n_features, k, n_targets, repeats, seed):
     ours = HTPRegressor(n_nonzero_coefs=k)
     omp = OrthogonalMatchingPursuit(n_nonzero_coefs=k)
     omp_gram = OrthogonalMatchingPursuit(n_nonzero_coefs=k, precompute=True)
-    t_ours = median_time(lambda: ours.fit(X, Y), repeats)
-    t_omp = median_time(lambda: omp.fit(X, Y), repeats)
-    t_omp_gram = median_time(lambda: omp_gram.fit(X, Y), repeats)
+    t_ours = median_time(lambda: ours.fit(X, Y), repeats, warmup=True)
+    t_omp = median_time(lambda: omp.fit(X, Y), repeats, warmup=True)
+    t_omp_gram = median_time(lambda: omp_gram.fit(X, Y), repeats, warmup=True)
     print(f"HTP vs OMP, m={n_samples} n={n_features} k={k} targets={n_targets}:")
     print(f"  HTPRegressor                 {t_ours * 1e3:9.2f} ms  (recovery {support_recovery(coef, ours.coef_):.2f})")
     print(f"  OrthogonalMatchingPursuit    {t_omp * 1e3:9.2f} ms  (recovery {support_recovery(coef, omp.coef_):.2f})")
@@ -94,8 +83,8 @@ def compare_els_iteration(n_samples, n_features, k, repeats, seed):
     naive_choice = naive_els_iteration(X, y, support)
     fast_choice = np.flatnonzero(fast_els_iteration(X, y, support)).tolist()
     assert naive_choice == fast_choice, (naive_choice, fast_choice)
-    t_fast = median_time(lambda: fast_els_iteration(X, y, support), repeats)
-    t_naive = median_time(lambda: naive_els_iteration(X, y, support), max(1, repeats // 3))
+    t_fast = median_time(lambda: fast_els_iteration(X, y, support), repeats, warmup=True)
+    t_naive = median_time(lambda: naive_els_iteration(X, y, support), max(1, repeats // 3), warmup=True)
     print(f"ELS iteration, m={n_samples} n={n_features} k={k} ({k * (n_features - k)} swaps), same swap chosen:")
     print(f"  closed-form scoring          {t_fast * 1e3:9.3f} ms")
     print(f"  naive lstsq per swap         {t_naive * 1e3:9.3f} ms")

@@ -30,6 +30,7 @@ from skstexplore._core.lasso import lasso_objective
 from skstexplore.datasets import make_lasso_signals
 from skstexplore.solvers.ista import fista, ista, lipschitz_constant
 from skstexplore.solvers.lista import PARAMETRIZATIONS, TRAINABLE, initial_parameters, loss_and_gradient, network_forward
+from timing import median_time
 
 NAMES = {"step": "SLISTA", "alista": "ALISTA", "coupled": "LISTA-CP", "lista": "LISTA"}
 
@@ -57,14 +58,6 @@ def iterations_to_match(curve, value):
     hits = np.flatnonzero(curve <= value)
     return int(hits[0]) + 1 if hits.size else None
 
-
-def median_time(func, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def check_gradients_and_ista(seed):

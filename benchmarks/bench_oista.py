@@ -24,7 +24,6 @@ BLAS threads; the figures in the report used 1).
 """
 
 import argparse
-import time
 
 import numpy as np
 from sklearn.linear_model import Lasso
@@ -32,18 +31,11 @@ from sklearn.linear_model import Lasso
 from skstexplore import OracleISTALasso
 from skstexplore._core.lasso import alpha_max, lasso_objective
 from skstexplore.solvers.ista import fista, ista, oista
+from timing import median_time
 
 SOLVERS = {"ISTA": ista, "FISTA": fista, "OISTA": oista}
 FRACTIONS = (0.1, 0.4, 0.8)
 
-
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def gaussian_problem(rng, n_samples, n_features, n_signals):

@@ -17,7 +17,6 @@ numbers below assume: ``OPENBLAS_NUM_THREADS=1``).
 """
 
 import argparse
-import time
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -27,6 +26,7 @@ from skstexplore import SEARegressor
 from skstexplore.datasets import make_sparse_recovery
 from skstexplore.experiments import phase_transition
 from skstexplore.solvers.sea import default_step_size, sea
+from timing import median_time
 
 
 def straightforward_sea(X, y, k, eta, n_iter):
@@ -66,14 +66,6 @@ def budget_study(n_runs, n_jobs):
             solved = Parallel(n_jobs=n_jobs)(delayed(solved_within_budgets)(k, s, init) for s in range(n_runs))
             print(f"  k={k} {name:<8}" + " ".join(f"{rate:6.2f}" for rate in np.mean(solved, axis=0)))
 
-
-def median_time(function, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def main():

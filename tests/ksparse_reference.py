@@ -39,3 +39,13 @@ def planted_problem(rng, n_samples, n_features, k, n_targets=1, noise=0.0):
         coef[t, support] = rng.choice([-1.0, 1.0], k) * rng.uniform(1.0, 2.0, k)
     Y = X @ coef.T + noise * rng.standard_normal((n_samples, n_targets))
     return X, Y, coef
+
+
+def tiny_problem(seed):
+    """Tiny random problem with unequal column norms and two targets: ``X, Y, k``."""
+    rng = np.random.default_rng(seed)
+    n_samples, n_features = rng.integers(4, 13), rng.integers(5, 13)
+    k = int(rng.integers(1, min(n_samples, n_features) - 1))
+    X = rng.standard_normal((n_samples, n_features)) * rng.uniform(0.3, 3.0, n_features)
+    Y = rng.standard_normal((n_samples, 2))
+    return X, Y, k

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from ksparse_reference import best_swap_residual, ls_on_support
+from ksparse_reference import best_swap_residual, ls_on_support, tiny_problem
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.linear_model import orthogonal_mp
 
@@ -47,14 +47,6 @@ def test_swap_gains_in_float32():
     assert gains32.dtype == np.float32
     finite = np.isfinite(exact)
     assert_allclose(gains32[finite], exact[finite], atol=1e-4 * np.sum(Y**2))
-
-
-def tiny_problem(seed):
-    rng = np.random.default_rng(seed)
-    n_samples, n_features = rng.integers(4, 13), rng.integers(5, 13)
-    k = int(rng.integers(1, min(n_samples, n_features) - 1))
-    X = rng.standard_normal((n_samples, n_features)) * rng.uniform(0.3, 3.0, n_features)
-    return X, rng.standard_normal((n_samples, 2)), k
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from ksparse_reference import ls_on_support
+from ksparse_reference import ls_on_support, tiny_problem
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
@@ -13,16 +13,6 @@ from skstexplore._core.lstsq import LeastSquaresData
 from skstexplore._core.thresholding import largest_k_mask
 from skstexplore.datasets import make_sparse_recovery
 from skstexplore.solvers.htp import htp
-
-
-def tiny_problem(seed):
-    """Unequal column norms and noise: HTP may cycle, end anywhere, must still end at a fixed point."""
-    rng = np.random.default_rng(seed)
-    n_samples, n_features = rng.integers(4, 13), rng.integers(5, 13)
-    k = int(rng.integers(1, min(n_samples, n_features) - 1))
-    X = rng.standard_normal((n_samples, n_features)) * rng.uniform(0.3, 3.0, n_features)
-    Y = rng.standard_normal((n_samples, 2))
-    return X, Y, k
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from ksparse_reference import ls_on_support
+from ksparse_reference import ls_on_support, tiny_problem
 from numpy.testing import assert_allclose
 from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
@@ -21,14 +21,6 @@ def test_growth_phase_is_omp(k, use_gram):
     X, Y, _ = make_sparse_recovery(30, 50, 5, n_targets=4, noise=0.1, random_state=k)
     grown = ompr(X, Y, k, max_iter=k, gram=X.T @ X if use_gram else None)
     assert_allclose(grown.coef, orthogonal_mp(X, Y, n_nonzero_coefs=k).T, atol=1e-10)
-
-
-def tiny_problem(seed):
-    rng = np.random.default_rng(seed)
-    n_samples, n_features = rng.integers(4, 13), rng.integers(5, 13)
-    k = int(rng.integers(1, min(n_samples, n_features) - 1))
-    X = rng.standard_normal((n_samples, n_features)) * rng.uniform(0.3, 3.0, n_features)
-    return X, rng.standard_normal((n_samples, 2)), k
 
 
 @pytest.mark.parametrize("seed", range(40))
