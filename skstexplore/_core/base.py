@@ -77,10 +77,15 @@ class SparseLinearRegressor(RegressorMixin, BaseEstimator):
         tags.target_tags.single_output = True
         return tags
 
-    def _validate_fit_data(self, X, y):
-        """Validated float ``X`` and 2-D ``Y`` of the same dtype, and whether ``y`` was 1-D."""
+    def _validate_fit_data(self, X, y, *, accept_sparse=False):
+        """Validated float ``X`` and 2-D ``Y`` of the same dtype, and whether ``y`` was 1-D.
+
+        ``accept_sparse=True`` lets a CSR or CSC ``X`` through (see
+        :func:`skstexplore._core.preprocess.prepare_data`).
+        """
         X, y = validate_data(
-            self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32]
+            self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32],
+            accept_sparse=["csr", "csc"] if accept_sparse else False,
         )
         y_is_1d = y.ndim == 1
         Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)

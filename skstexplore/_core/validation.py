@@ -7,6 +7,7 @@ asks. Checks run in ``fit`` (never in ``__init__``), following scikit-learn.
 import numbers
 
 import numpy as np
+from sklearn.utils.validation import _check_sample_weight
 
 
 def check_option(value, name, options):
@@ -113,3 +114,18 @@ def gram_pays(n_samples, n_features, n_products, itemsize):
     ``n_features <= n_products`` and fits in 1 GiB.
     """
     return n_features * n_features * itemsize <= 2**30 and (n_features <= n_samples or n_features <= n_products)
+
+
+def check_sample_weight(sample_weight, X):
+    """``None`` or validated non-negative weights of shape (n_samples,) in ``X``'s dtype.
+
+    A scalar is broadcast to every sample; all-zero weights are refused.
+    """
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+    if not np.all(np.isfinite(sample_weight)):
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if not sample_weight.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum; got all zeros.")
+    return sample_weight
