@@ -117,9 +117,10 @@ def test_warm_start_passes_the_previous_state(cls, monkeypatch):
     seen = {}
     solve = cls._solve
 
-    def spy(self, X, Y, k, coef_init, gram):
-        seen["coef_init"] = coef_init
-        return solve(self, X, Y, k, coef_init, gram)
+    def spy(self, X, Y, k, coef_init, gram, units):
+        # the solver works in internal units (X and Y rescaled by powers of two)
+        seen["coef_init"] = None if coef_init is None else units.coef_to_user(coef_init)
+        return solve(self, X, Y, k, coef_init, gram, units=units)
 
     monkeypatch.setattr(cls, "_solve", spy)
     fit_quiet(est, X, Y)

@@ -1,11 +1,10 @@
 """Learned ISTA: an unfolded ISTA network trained to solve the Lasso fast."""
 
 import numpy as np
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._core.base import SparseLinearRegressor, center_data, per_target, warn_if_not_converged
-from .._core.validation import check_bool, check_float, check_option, check_positive_int
+from .._core.validation import check_bool, check_float, check_option, check_positive_int, check_random_state_param
 from ..solvers.ista import lipschitz_constant
 from ..solvers.lista import PARAMETRIZATIONS, alista_weights, learned_ista, n_layers_of, network_forward
 
@@ -170,7 +169,7 @@ class LearnedISTA(SparseLinearRegressor):
         check_bool(self.warm_start, "warm_start")
         if not isinstance(self.verbose, (bool, np.bool_)):
             check_positive_int(self.verbose, "verbose", min_val=0)
-        check_random_state(self.random_state)
+        check_random_state_param(self.random_state)
         return alpha
 
     def fit(self, X, y):

@@ -31,9 +31,10 @@ a :math:`k \times n` array computed with matrix operations in
 :math:`O(k^2 n)` per iteration, instead of :math:`k(n-k)` least-squares
 solves costing :math:`O(k^2 m)` each. A feature ``j`` (numerically) in the span
 of :math:`X_{S \setminus i}` adds nothing. A singular :math:`G_{SS}`
-(duplicated or zero columns in :math:`S`) is factored with a tiny ridge
-:math:`100\,\varepsilon k \max_j \|X_j\|^2` so that swapping a redundant column
-out scores as the near-free move it is.
+(duplicated or zero columns in :math:`S`, judged relative to each column's
+own norm) is factored with a tiny ridge :math:`100\,\varepsilon k\,\|X_i\|^2`
+on each diagonal entry so that swapping a redundant column out scores as the
+near-free move it is.
 
 Halting rule: the best swap lowers the squared residual by at most
 :math:`10^3 \varepsilon \|y\|^2` (:math:`\varepsilon` the machine epsilon of the
@@ -211,12 +212,21 @@ def _gram_rows(data, idx):
 
 
 def _cholesky_of_blocks(G, data):
-    """Batched Cholesky factors of ``G``, with a tiny ridge on the (numerically) singular blocks."""
+    r"""Batched Cholesky factors of ``G``, with a tiny ridge on the (numerically) singular blocks.
+
+    Singularity is judged on the unit-diagonal blocks :math:`D^{-1/2} G D^{-1/2}`
+    (relative to each column's own norm, so a small but informative column is
+    kept); a ridge of ``100 eps k`` is added there, and :math:`L = D^{1/2}
+    \tilde L` is a factor of :math:`G + \text{ridge}\cdot D`. A zero column counts
+    with the largest column norm, so that it is the cheap one to swap out.
+    """
     n, k = G.shape[:2]
     rtol = _RANK_EPS_FACTOR * k * np.finfo(G.dtype).eps
+    diag = np.diagonal(G, axis1=1, axis2=2)
     scale = float(np.max(data.col_sq, initial=0.0)) or 1.0
-    singular = ~_well_conditioned(G, np.full(n, scale), rtol)
+    norm = np.sqrt(np.where(diag > 0, diag, scale))
+    Gs = G / norm[:, :, None] / norm[:, None, :]
+    singular = ~_well_conditioned(Gs, np.ones(n), rtol)
     if singular.any():
-        G = G.copy()
-        G[singular] += rtol * scale * np.eye(k, dtype=G.dtype)
-    return np.linalg.cholesky(G)
+        Gs[singular] += rtol * np.eye(k, dtype=G.dtype)
+    return np.linalg.cholesky(Gs) * norm[:, :, None]
