@@ -38,7 +38,10 @@ near-free move it is.
 
 Halting rule: the best swap lowers the squared residual by at most
 :math:`10^3 \varepsilon \|y\|^2` (:math:`\varepsilon` the machine epsilon of the
-dtype), i.e. :math:`S` is a swap-local optimum up to rounding (``converged``).
+dtype), i.e. :math:`S` is a swap-local optimum up to rounding (``converged``);
+in particular when the squared residual itself is below that level (an exact
+fit, e.g. :math:`k` equal to the rank of ``X``), since no swap can gain more
+than the residual.
 """
 
 import numpy as np
@@ -116,7 +119,10 @@ def els(
     values = data.solve_on_supports(supports)
     W = data.scatter(supports, values)
     for it in range(1, max_iter + 1):
-        done = tol_reached(data.residual_sq_on_supports(supports[active], values, active), tol)
+        residual_sq = data.residual_sq_on_supports(supports[active], values, active)
+        # no swap can gain more than the residual: an exact fit (k = rank) is a local optimum,
+        # whatever the rounding noise of its swap scores says
+        done = tol_reached(residual_sq, tol) | (residual_sq <= min_gain[active])
         converged[active[done]] = True
         active, values = active[~done], values[~done]
         if not active.size:
