@@ -40,12 +40,13 @@ class DataUnits:
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray of shape (n_samples, n_features) or None
+        None leaves ``X`` in its units (only ``Y`` is rescaled).
     Y : ndarray of shape (n_samples, n_targets)
     """
 
     def __init__(self, X, Y):
-        self.ex = _exponent(_max_abs(X))
+        self.ex = 0 if X is None else _exponent(_max_abs(X))
         self.ey = _exponent(_max_abs(Y))
 
     def scale_X(self, X):

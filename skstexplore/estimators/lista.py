@@ -4,9 +4,18 @@ import numpy as np
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._core.base import SparseLinearRegressor, center_data, per_target, warn_if_not_converged
+from .._core.memory import check_memory
+from .._core.units import DataUnits
 from .._core.validation import check_bool, check_float, check_option, check_positive_int, check_random_state_param
 from ..solvers.ista import lipschitz_constant
-from ..solvers.lista import PARAMETRIZATIONS, alista_weights, learned_ista, n_layers_of, network_forward
+from ..solvers.lista import (
+    PARAMETRIZATIONS,
+    alista_weights,
+    learned_ista,
+    n_layers_of,
+    network_forward,
+    training_memory_bytes,
+)
 
 
 class LearnedISTA(SparseLinearRegressor):
@@ -188,27 +197,43 @@ class LearnedISTA(SparseLinearRegressor):
         """
         alpha = self._check_params()
         X, Y, y_is_1d = self._validate_fit_data(X, y)
+        self._check_memory(X.shape, Y.shape[1])
         Xc, Yc, X_offset, y_offset = center_data(X, Y, self.fit_intercept)
         design = Xc.astype(np.float64)
+        # train in unit scale: Lasso(X, 2**e y, 2**e alpha) = 2**e Lasso(X, y, alpha), exactly;
+        # the codes and thresholds scale with y, the steps and weights do not
+        units = DataUnits(None, Yc)
+        signals = units.scale_Y(Yc.astype(np.float64))
+        internal_alpha = float(np.ldexp(alpha, -units.ey))
         result = learned_ista(
             design,
-            Yc.astype(np.float64),
-            alpha,
+            signals,
+            internal_alpha,
             n_layers=self.n_layers,
             parametrization=self.parametrization,
-            params=self._warm_start_params(design),
+            params=_with_threshold_scale(self._warm_start_params(design), -units.ey),
             max_iter=self.max_iter,
             tol=self.tol,
             verbose=self.verbose,
         )
+        result.coef = units.user_Y(result.coef)
         self.dictionary_ = design
         self.lipschitz_ = lipschitz_constant(design)
-        self._set_network_attributes(result.extras["params"], alpha)
-        self.train_loss_curve_ = result.extras["loss_curve"]
+        self._set_network_attributes(_with_threshold_scale(result.extras["params"], units.ey), alpha)
+        self.train_loss_curve_ = units.residual_sq_to_user(result.extras["loss_curve"])
         self.n_iter_ = per_target(result.n_iter, True)
         self._set_linear_attributes(result.coef.astype(X.dtype), X_offset, y_offset, y_is_1d)
         warn_if_not_converged(self, result.converged[:1])
         return self
+
+    def _check_memory(self, shape, n_signals):
+        needed = training_memory_bytes(*shape, n_signals, self.n_layers, self.parametrization)
+        check_memory(
+            needed,
+            f"{type(self).__name__}(parametrization={self.parametrization!r}, n_layers={self.n_layers}) "
+            f"on {shape[1]} features and {n_signals} signals",
+            'use parametrization="step" or "alista" (a few parameters per layer), fewer layers or features.',
+        )
 
     def _warm_start_params(self, design):
         """The previous fit's parameters when ``warm_start`` can continue from them, else None."""
@@ -274,3 +299,10 @@ class LearnedISTA(SparseLinearRegressor):
                                 self._fitted_parametrization, n_layers)
         codes = codes.astype(Y.dtype)
         return codes[0] if Y.ndim == 1 else codes
+
+
+def _with_threshold_scale(params, exponent):
+    """Copy of ``params`` with the thresholds (in the units of the signals) times ``2**exponent``."""
+    if params is None or "thresholds" not in params or not exponent:
+        return params
+    return dict(params, thresholds=np.ldexp(params["thresholds"], exponent))
