@@ -39,7 +39,7 @@ SETTINGS = {"wide": (200, 20000, 1), "targets": (200, 1000, 5000)}
 PARAMS = {
     "IHTRegressor": {"max_iter": 5},
     "HTPRegressor": {"max_iter": 5},
-    "OMPRRegressor": {"max_iter": 5},
+    "OMPRRegressor": {"max_iter": 5, "init": "omp"},  # its OMP-like growth to k = 2000 alone is O(k^4)
     "ELSRegressor": {"max_iter": 1},
     "SEARegressor": {"max_iter": 20},
     "OracleISTALasso": {"alpha": 0.1, "max_iter": 20},

@@ -78,15 +78,15 @@ class DataUnits:
         return internal
 
     def coef_to_user(self, coef):
-        """Internal coefficients in the user's units (overflow reported, never silent)."""
+        """Internal coefficients in the user's units (an overflow is a ``ValueError``, never silent)."""
         if self.ex == self.ey:
             return coef
         with np.errstate(over="ignore"):
             user = np.ldexp(coef, self.ey - self.ex).astype(coef.dtype, copy=False)
         if np.all(np.isfinite(coef)) and not np.all(np.isfinite(user)):
-            raise FloatingPointError(
-                f"the fitted coefficients overflow {coef.dtype}: y is 2**{self.ey - self.ex} times larger "
-                f"than X; pass X and y as float64 or rescale them."
+            raise ValueError(
+                f"the fitted coefficients overflow {coef.dtype}: y is about 2**{self.ey - self.ex} times "
+                f"larger than X; pass X and y as float64 or rescale them."
             )
         return user
 

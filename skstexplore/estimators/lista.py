@@ -200,27 +200,26 @@ class LearnedISTA(SparseLinearRegressor):
         self._check_memory(X.shape, Y.shape[1])
         Xc, Yc, X_offset, y_offset = center_data(X, Y, self.fit_intercept)
         design = Xc.astype(np.float64)
-        # train in unit scale: Lasso(X, 2**e y, 2**e alpha) = 2**e Lasso(X, y, alpha), exactly;
-        # the codes and thresholds scale with y, the steps and weights do not
-        units = DataUnits(None, Yc)
-        signals = units.scale_Y(Yc.astype(np.float64))
-        internal_alpha = float(np.ldexp(alpha, -units.ey))
+        # train in unit scale: with X = 2**ex Xi and y = 2**ey Yi, Lasso(X, y, alpha) is
+        # 2**(ey - ex) Lasso(Xi, Yi, 2**-(ex + ey) alpha), exactly (powers of two)
+        units = DataUnits(design, Yc)
         result = learned_ista(
-            design,
-            signals,
-            internal_alpha,
+            units.scale_X(design),
+            units.scale_Y(Yc.astype(np.float64)),
+            float(np.ldexp(alpha, -(units.ex + units.ey))),
             n_layers=self.n_layers,
             parametrization=self.parametrization,
-            params=_with_threshold_scale(self._warm_start_params(design), -units.ey),
+            params=_params_in_units(self._warm_start_params(design), self.parametrization, units, to_user=False),
             max_iter=self.max_iter,
             tol=self.tol,
             verbose=self.verbose,
         )
-        result.coef = units.user_Y(result.coef)
         self.dictionary_ = design
         self.lipschitz_ = lipschitz_constant(design)
-        self._set_network_attributes(_with_threshold_scale(result.extras["params"], units.ey), alpha)
+        params = _params_in_units(result.extras["params"], self.parametrization, units, to_user=True)
+        self._set_network_attributes(params, alpha)
         self.train_loss_curve_ = units.residual_sq_to_user(result.extras["loss_curve"])
+        result.coef = units.coef_to_user(result.coef)
         self.n_iter_ = per_target(result.n_iter, True)
         self._set_linear_attributes(result.coef.astype(X.dtype), X_offset, y_offset, y_is_1d)
         warn_if_not_converged(self, result.converged[:1])
@@ -301,8 +300,25 @@ class LearnedISTA(SparseLinearRegressor):
         return codes[0] if Y.ndim == 1 else codes
 
 
-def _with_threshold_scale(params, exponent):
-    """Copy of ``params`` with the thresholds (in the units of the signals) times ``2**exponent``."""
-    if params is None or "thresholds" not in params or not exponent:
-        return params
-    return dict(params, thresholds=np.ldexp(params["thresholds"], exponent))
+# Exponents (times ex, ey) of the factor from internal to user units of each parameter:
+# a layer maps codes (units 2**(ey - ex)) from signals (2**ey) through the design (2**ex).
+_PARAM_UNITS = {
+    "steps": (-2, 0),
+    "thresholds": (-1, 1),
+    "input_weights": (-1, 0),
+    ("weights", "alista"): (1, 0),
+    ("weights", "coupled"): (-1, 0),
+    ("weights", "lista"): (0, 0),
+}
+
+
+def _params_in_units(params, parametrization, units, *, to_user):
+    """Copy of ``params`` converted between internal and user units (see :class:`DataUnits`)."""
+    if params is None:
+        return None
+    sign = 1 if to_user else -1
+    converted = {}
+    for key, value in params.items():
+        ax, ay = _PARAM_UNITS.get(key, _PARAM_UNITS.get((key, parametrization)))
+        converted[key] = np.ldexp(value, sign * (ax * units.ex + ay * units.ey))
+    return converted

@@ -111,8 +111,8 @@ def iht(
         w_sq = np.einsum("ij,ij->i", W_new, W_new)
         # a step too small to move w is not convergence: the reference step must not move it either
         G_new = np.where(S_new, C_new, 0)
-        ref_move_sq = (fallback_step / n_nonzero_coefs) ** 2 * np.einsum("ij,ij->i", G_new, G_new)
-        stalled = np.all(S_new == S_old, axis=1) & (change_sq <= rtol_sq * w_sq) & (ref_move_sq <= rtol_sq * w_sq)
+        ref_move = np.sqrt(np.einsum("ij,ij->i", G_new, G_new)) * (fallback_step / n_nonzero_coefs)
+        stalled = np.all(S_new == S_old, axis=1) & (change_sq <= rtol_sq * w_sq) & (ref_move <= np.sqrt(rtol_sq * w_sq))
         residual_sq = data.y_sq[active] - np.einsum("ij,ij->i", W_new, data.Xty[active] + C)
         done = stalled | tol_reached(residual_sq, tol)
         converged[active[done]] = True
