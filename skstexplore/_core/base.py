@@ -14,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .init import resolve_init
+from .units import IDENTITY, DataUnits, zero_centring_noise
 from .validation import (
     check_bool,
     check_precompute,
@@ -141,11 +142,12 @@ class KSparseRegressor(SparseLinearRegressor):
         """Validated algorithm-specific keyword arguments of the solver (override)."""
         return {}
 
-    def _solve(self, X, Y, n_nonzero_coefs, coef_init, gram):
-        """Run the solver on centred data; return its :class:`SolverResult`."""
+    def _solve(self, X, Y, n_nonzero_coefs, coef_init, gram, units=IDENTITY):
+        """Run the solver on centred data in the internal ``units``; return its :class:`SolverResult`."""
         return type(self)._solver(
-            X, Y, n_nonzero_coefs, coef_init=coef_init, max_iter=self.max_iter, tol=self.tol, gram=gram,
-            **self._solver_params(),
+            X, Y, n_nonzero_coefs, coef_init=coef_init, max_iter=self.max_iter,
+            tol=units.residual_sq_to_internal(self.tol), gram=gram,
+            **units.solver_params_to_internal(self._solver_params()),
         )
 
     def _n_products_hint(self, n_targets):
@@ -173,11 +175,11 @@ class KSparseRegressor(SparseLinearRegressor):
             return None
         return coef
 
-    def _initial_coef(self, X, Y, k, gram, y_is_1d):
+    def _initial_coef(self, X, Y, k, gram, y_is_1d, units=IDENTITY):
         coef = self._warm_start_coef(Y.shape[1], X.shape[1])
         if coef is not None:
-            return coef.astype(X.dtype)
-        return resolve_init(self.init, X, Y, k, gram=gram, y_is_1d=y_is_1d)
+            return units.coef_to_internal(coef.astype(X.dtype))
+        return resolve_init(self.init, X, Y, k, gram=gram, y_is_1d=y_is_1d, units=units)
 
     def fit(self, X, y):
         """Fit the k-sparse model.
@@ -196,9 +198,13 @@ class KSparseRegressor(SparseLinearRegressor):
         X, Y, y_is_1d = self._validate_fit_data(X, y)
         k = resolve_n_nonzero_coefs(self.n_nonzero_coefs, X.shape[1])
         Xc, Yc, X_offset, y_offset = center_data(X, Y, self.fit_intercept)
+        if self.fit_intercept:
+            Xc = zero_centring_noise(Xc, X)
+        units = DataUnits(Xc, Yc)
+        Xc, Yc = units.scale_X(Xc), units.scale_Y(Yc)
         gram = self._gram(Xc, Y.shape[1], precompute)
-        coef_init = self._initial_coef(Xc, Yc, k, gram, y_is_1d)
-        result = self._solve(Xc, Yc, k, coef_init, gram)
+        coef_init = self._initial_coef(Xc, Yc, k, gram, y_is_1d, units)
+        result = units.result_to_user(self._solve(Xc, Yc, k, coef_init, gram, units=units))
         self.n_nonzero_coefs_ = k
         self._set_linear_attributes(result.coef.astype(X.dtype, copy=False), X_offset, y_offset, y_is_1d)
         support = result.support if result.support is not None else result.coef != 0

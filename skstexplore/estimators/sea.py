@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._core.base import KSparseRegressor, per_target
+from .._core.units import IDENTITY
 from .._core.validation import check_positive_int, check_step_size
 from ..solvers.sea import DEFAULT_MAX_ITER, sea
 
@@ -164,11 +165,12 @@ class SEARegressor(KSparseRegressor):
         exploration = np.asarray(self.exploration_).reshape(-1, self.exploration_.shape[-1])
         return exploration if exploration.shape == (n_targets, n_features) else None
 
-    def _solve(self, X, Y, n_nonzero_coefs, coef_init, gram):
+    def _solve(self, X, Y, n_nonzero_coefs, coef_init, gram, units=IDENTITY):
         # the starting point of SEA is its exploration vector
         return sea(
-            X, Y, n_nonzero_coefs, exploration_init=coef_init, max_iter=self.max_iter, tol=self.tol, gram=gram,
-            **self._solver_params(),
+            X, Y, n_nonzero_coefs, exploration_init=coef_init, max_iter=self.max_iter,
+            tol=units.residual_sq_to_internal(self.tol), gram=gram,
+            **units.solver_params_to_internal(self._solver_params()),
         )
 
     def _set_extra_attributes(self, result, y_is_1d):
