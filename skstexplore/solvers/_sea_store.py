@@ -67,16 +67,17 @@ class SupportStore:
         return slots
 
     def insert(self, keys, values, steps, loss, max_step):
-        """Store the results of new supports (as many as fit, the least recently used replaced)."""
+        """Store the results of new supports (the last ones if they do not all fit; the least recently used replaced)."""
         count = min(len(keys), self.capacity)
         if count == 0:
             return
         slots = self._slots_for(count)
-        self.values[slots], self.steps[slots] = values[:count], steps[:count]
-        self.loss[slots], self.max_step[slots] = loss[:count], max_step[:count]
-        self._keys[slots] = keys[:count]
+        kept = slice(len(keys) - count, None)
+        self.values[slots], self.steps[slots] = values[kept], steps[kept]
+        self.loss[slots], self.max_step[slots] = loss[kept], max_step[kept]
+        self._keys[slots] = keys[kept]
         self._last_use[slots] = self._clock
-        self._slot_of.update(zip(keys[:count].tolist(), slots.tolist()))
+        self._slot_of.update(zip(keys[kept].tolist(), slots.tolist()))
 
     def _slots_for(self, count):
         used = len(self._slot_of)
