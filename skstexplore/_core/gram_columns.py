@@ -103,11 +103,15 @@ class GramColumns:
 
     def block(self, idx):
         """Stacked restricted blocks :math:`G_{S_t S_t}`, shape (len(idx), k, k), after :meth:`fetch`."""
+        if len(idx) == 1:  # two takes are several times faster than one broadcast fancy index
+            return self._rows.take(self._slot[idx[0]], axis=0).take(idx[0], axis=1)[None]
         return self._rows[self._slot[idx][:, :, None], idx[:, None, :]]
 
     def times(self, idx, values):
         r""":math:`G_{:,S_t} v_t` for each row, shape (len(idx), n_features), after :meth:`fetch`."""
         rows, k = idx.shape
+        if rows == 1:
+            return (values[0] @ self._rows.take(self._slot[idx[0]], axis=0))[None]
         n_features = self._rows.shape[1]
         out = np.empty((rows, n_features), dtype=np.result_type(values, self._rows))
         chunk = max(1, _CHUNK_BYTES // max(1, k * n_features * self._rows.itemsize))

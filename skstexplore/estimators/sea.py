@@ -165,8 +165,11 @@ class SEARegressor(KSparseRegressor):
     def _validate_fit_data(self, X, y):
         X, Y, y_is_1d = super()._validate_fit_data(X, y)
         self._x_scale, self._y_scale = unit_scales(X, Y)
-        x_scale, y_scale = X.dtype.type(self._x_scale), self._y_scale.astype(X.dtype)
-        return X / x_scale, Y / y_scale, y_is_1d
+        if self._x_scale != 1:
+            X = X / X.dtype.type(self._x_scale)
+        if np.any(self._y_scale != 1):
+            Y = Y / self._y_scale.astype(X.dtype)
+        return X, Y, y_is_1d
 
     def _to_unit_coef(self, coef):
         """Coefficients (or exploration vectors) of the user's units in the solver's units."""

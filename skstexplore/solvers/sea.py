@@ -337,17 +337,23 @@ class _Explorer:
         self.progress_iter[targets[progress]] = it
 
     def _stops(self, rows, changed, it, tol, patience):
-        """The targets among ``rows`` that halt after iteration ``it``."""
-        # zero gradient: Xi is frozen and every later iterate is the same
-        stop = changed[self.max_step[changed] == 0]
-        if tol is not None:
-            reached = changed[self.loss[changed] <= tol[changed]]
-            self.reached_tol[reached] = True
-            stop = np.union1d(stop, reached)
+        """The targets among ``rows`` that halt after iteration ``it`` (sorted, unique)."""
+        parts = []
+        if changed.size:
+            # zero gradient: Xi is frozen and every later iterate is the same
+            parts.append(changed[self.max_step[changed] == 0])
+            if tol is not None:
+                reached = changed[self.loss[changed] <= tol[changed]]
+                self.reached_tol[reached] = True
+                parts.append(reached)
         if patience is not None:
-            stalled = self.targets[rows][it - self.progress_iter[rows] >= patience]
-            stop = np.union1d(stop, stalled)
-        return stop
+            progress_iter = self.progress_iter[rows]
+            if it - progress_iter.min() >= patience:
+                parts.append(self.targets[rows][it - progress_iter >= patience])
+        parts = [part for part in parts if part.size]
+        if not parts:
+            return self.targets[:0]
+        return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
 
     def result(self, tol, eta):
         n_iter = self.n_iter
