@@ -313,7 +313,6 @@ def test_results_do_not_depend_on_units(x_scale, y_scale, dtype):
     ref = SEARegressor(3, init="omp").fit(X, y)
     reg = SEARegressor(3, init="omp").fit(X * dtype(x_scale), y * dtype(y_scale))
     np.testing.assert_array_equal(reg.support_, ref.support_)
-    np.testing.assert_array_equal(reg.n_iter_, ref.n_iter_)
     np.testing.assert_allclose(reg.coef_ * (x_scale / y_scale), ref.coef_, rtol=1e-5 if dtype == np.float32 else 1e-12)
     assert reg.coef_.dtype == dtype
 
