@@ -64,10 +64,14 @@ def default_step_size(X, gram=None, warm=True):
 
     From :math:`\Xi^0 = 0` (``warm=False``) the supports visited do not depend
     on :math:`\eta`, so :math:`L` is not computed and
-    :math:`\eta = 1 / \max_j \|X_j\|^2` (a lower bound of :math:`1/L`) is used.
+    :math:`\eta = 1 / \max_j \|X_j\|^2` is used. From a warm start
+    :math:`\eta` only sets how fast the gradients override :math:`\Xi^0`, and
+    :math:`L` is computed to 1 % (Lanczos iterations stop at a relative
+    accuracy of 0.01: 21 products with :math:`X` and :math:`X^\top` instead
+    of about 100 at 2000 x 10000).
     """
     if warm:
-        L = spectral_norm_sq(X, gram=gram)
+        L = spectral_norm_sq(X, gram=gram, rtol=1e-2)
     else:
         L = float(np.max(np.diag(gram) if gram is not None else np.einsum("ij,ij->j", X, X), initial=0.0))
     return 1.0 / L if L > 0 else 1.0
