@@ -164,10 +164,10 @@ def sea(
     store = SupportStore(data.n_features, n_nonzero_coefs, data.dtype, store_bytes)
     explorer = _Explorer(data, columns, store, n_nonzero_coefs, eta, exploration_init)
     if isinstance(n_iter_no_change, str):
-        patience, relative = default_patience(n_nonzero_coefs), np.sqrt(np.finfo(data.dtype).eps)
+        halting = _Halting(default_patience(n_nonzero_coefs), np.sqrt(np.finfo(data.dtype).eps), count_changes=True)
     else:
-        patience, relative = n_iter_no_change, 0.0
-    explorer.run(max_iter, tol, patience, relative, record_supports)
+        halting = None if n_iter_no_change is None else _Halting(n_iter_no_change, 0.0, count_changes=False)
+    explorer.run(max_iter, tol, halting, record_supports)
     return explorer.result(tol, float(eta))
 
 
@@ -198,6 +198,7 @@ class _Explorer:
         self.best_vals = self.vals.copy()
         self.best_iter = np.zeros(T, dtype=np.intp)
         self.progress_iter = np.zeros(T, dtype=np.intp)
+        self.changes_since_progress = np.zeros(T, dtype=np.intp)
         self.n_iter = np.zeros(T, dtype=np.intp)
         self.reached_tol = np.zeros(T, dtype=bool)
         self.visited = set()
@@ -243,9 +244,10 @@ class _Explorer:
         self.store.insert(keys, vals, step_grad, loss, max_step)
         self.vals[targets], self.step_grad[targets], self.loss[targets], self.max_step[targets] = (
             vals, step_grad, loss, max_step)
-        new = np.fromiter((key not in self.visited for key in keys.tolist()), dtype=bool, count=len(keys))
-        self.visited.update(keys.tolist())
-        np.add.at(self.n_explored, targets[new], 1)
+        visited, keys = self.visited, keys.tolist()
+        new = np.fromiter((key not in visited for key in keys), dtype=bool, count=len(keys))
+        visited.update(keys)
+        self.n_explored[targets[new]] += 1  # targets are distinct
 
     def _solve_one(self, t):
         """Least squares on the support of target ``t``."""
@@ -295,7 +297,7 @@ class _Explorer:
         return changed
 
     # -- iterations ----------------------------------------------------------------
-    def run(self, max_iter, tol, patience, relative, record_supports=False):
+    def run(self, max_iter, tol, halting, record_supports=False):
         T = self.Xi.shape[0]
         self.max_iter = max_iter
         self.curve = _Recorder((T,), self.data.dtype)
@@ -314,9 +316,9 @@ class _Explorer:
                 self.supports.record(it, rows, self.idx[rows])
             if changed.size:
                 # with unchanged supports the loss repeats: no new best, no new halt on tol
-                self._record_best(changed, it, relative)
+                self._record_best(changed, it, halting)
             self.Xi[rows] -= self.step_grad[rows]
-            stop = self._stops(rows, changed, it, tol, patience)
+            stop = self._stops(rows, changed, it, tol, halting)
             changed = self.targets[:0]
             if stop.size:
                 self.n_iter[stop] = it + 1
@@ -327,7 +329,7 @@ class _Explorer:
                 next_check = self.check_at[rows].min()
         self.n_iter[rows] = max_iter
 
-    def _record_best(self, targets, it, relative):
+    def _record_best(self, targets, it, halting):
         loss = self.loss[targets]
         improved = loss < self.best_loss[targets]
         if improved.any():
@@ -336,11 +338,16 @@ class _Explorer:
             self.best_idx[t] = self.idx[t]
             self.best_vals[t] = self.vals[t]
             self.best_iter[t] = it
-        progress = loss < (1 - relative) * self.progress_loss[targets]
+        if halting is None:
+            return
+        if it > 0:
+            self.changes_since_progress[targets] += 1
+        progress = loss < (1 - halting.relative) * self.progress_loss[targets]
         self.progress_loss[targets[progress]] = loss[progress]
         self.progress_iter[targets[progress]] = it
+        self.changes_since_progress[targets[progress]] = 0
 
-    def _stops(self, rows, changed, it, tol, patience):
+    def _stops(self, rows, changed, it, tol, halting):
         """The targets among ``rows`` that halt after iteration ``it`` (sorted, unique)."""
         parts = []
         if changed.size:
@@ -350,10 +357,13 @@ class _Explorer:
                 reached = changed[self.loss[changed] <= tol[changed]]
                 self.reached_tol[reached] = True
                 parts.append(reached)
-        if patience is not None:
+        if halting is not None and halting.count_changes:
+            # the count only moves with the supports
+            parts.append(changed[self.changes_since_progress[changed] >= halting.patience])
+        elif halting is not None:
             progress_iter = self.progress_iter[rows]
-            if it - progress_iter.min() >= patience:
-                parts.append(self.targets[rows][it - progress_iter >= patience])
+            if it - progress_iter.min() >= halting.patience:
+                parts.append(self.targets[rows][it - progress_iter >= halting.patience])
         parts = [part for part in parts if part.size]
         if not parts:
             return self.targets[:0]
@@ -379,6 +389,14 @@ class _Explorer:
         if self.supports is not None:
             extras["supports"] = self.supports.array()
         return SolverResult(coef=coef, n_iter=n_iter.copy(), converged=converged, support=support, extras=extras)
+
+
+class _Halting:
+    """Stop a target after ``patience`` iterations (or support changes, ``count_changes``) without
+    its best squared residual decreasing by more than the fraction ``relative``."""
+
+    def __init__(self, patience, relative, count_changes):
+        self.patience, self.relative, self.count_changes = patience, relative, count_changes
 
 
 class _Recorder:
