@@ -4,6 +4,9 @@ For each case (noisy k-sparse Gaussian problems, ``noise=0.01``, nonzeros
 uniform in +-[1, 2], as in ``bench_greedy.py``), in one run and on the same
 data, with medians of ``--repeats`` interleaved repeats:
 
+Times are CPU times of the process (``time.process_time``) with one BLAS
+thread, so that the load of a shared machine does not enter them.
+
 * ``SEARegressor(init="omp")`` with its defaults (its OMP start included),
   scikit-learn's ``OrthogonalMatchingPursuit`` and ``HTPRegressor``: wall
   time, the ratio SEA_OMP / OMP (the target is <= 2) and exact support
@@ -38,7 +41,6 @@ from skstexplore import HTPRegressor, SEARegressor
 from skstexplore._core.thresholding import largest_k
 from skstexplore.datasets import make_sparse_recovery
 from skstexplore.solvers.sea import default_step_size, sea
-from timing import median_time
 
 CASES = {
     "500x1000": (500, 1000, 50, 1),
@@ -66,7 +68,13 @@ def floor_per_support(n_features, k, repeats=200):
         values @ columns
         potrf(block, lower=1)
 
-    return median_time(lambda: [new_support() for _ in range(repeats)], 3, warmup=True) / repeats
+    times = []
+    for _ in range(3):
+        start = time.process_time()
+        for _ in range(repeats):
+            new_support()
+        times.append(time.process_time() - start)
+    return float(np.median(times)) / repeats
 
 
 def compare_case(name, repeats, seed):
@@ -85,9 +93,9 @@ def compare_case(name, repeats, seed):
         warnings.simplefilter("ignore", ConvergenceWarning)
         for _ in range(repeats):  # interleaved, so that load on the machine hits all alike
             for label, estimator in fits.items():
-                start = time.perf_counter()
+                start = time.process_time()  # CPU time: one BLAS thread, robust to the load of a shared machine
                 estimator.fit(X, Y)
-                times[label].append(time.perf_counter() - start)
+                times[label].append(time.process_time() - start)
     t = {label: float(np.median(v)) for label, v in times.items()}
     part = fits["SEA part"]
     n_solved = int(np.sum(part.n_supports_explored_))
@@ -95,7 +103,7 @@ def compare_case(name, repeats, seed):
     per_support = t["SEA part"] / max(n_solved, 1)
     print(f"{name}: m={m} n={n} k={k} targets={n_targets}, median of {repeats}")
     for label in ("SEA_OMP", "OMP (sklearn)", "HTP"):
-        print(f"  {label:14s} {t[label]:9.3f} s   exact recovery {exact_recovery(coef, fits[label].coef_):.4f}")
+        print(f"  {label:14s} {t[label]:9.3f} s CPU   exact recovery {exact_recovery(coef, fits[label].coef_):.4f}")
     print(f"  SEA_OMP / OMP = {t['SEA_OMP'] / t['OMP (sklearn)']:.2f}  (target <= 2)")
     print(f"  SEA part (from OMP's coefficients): {t['SEA part']:.3f} s, iterations per target "
           f"{np.mean(part.n_iter_):.0f}, supports solved {n_solved}; per new support "
