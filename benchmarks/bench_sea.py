@@ -19,7 +19,10 @@ thread, so that the load of a shared machine does not enter them.
 Then a check that the supports visited equal those of the straightforward SEA
 (``lstsq`` on the support and ``X.T @ r`` every iteration), and with
 ``--budget-runs N`` the fraction of N noiseless problems solved within 100 to
-5000 iterations. The 7500 x 30000 case (a 1.8 GB design, about 5 GB peak with
+5000 iterations, and with ``--halting-runs N`` the halting rules replayed on
+runs recorded for 1000 iterations without halting (N runs per cell of a
+phase-transition grid and of the deconvolution study, SEA_0, SEA_OMP and
+SEA_ELS): exact recovery and iterations of each rule against the budget. The 7500 x 30000 case (a 1.8 GB design, about 5 GB peak with
 the copies of the three estimators) runs only with ``--big``.
 
 Run: ``python benchmarks/bench_sea.py`` (one BLAS thread by default,
@@ -39,7 +42,8 @@ from threadpoolctl import threadpool_limits
 
 from skstexplore import HTPRegressor, SEARegressor
 from skstexplore._core.thresholding import largest_k
-from skstexplore.datasets import make_sparse_recovery
+from skstexplore.datasets import make_gaussian_deconvolution, make_sparse_recovery
+from skstexplore.experiments import _seed, fit_algorithm
 from skstexplore.solvers.sea import default_step_size, sea
 
 CASES = {
@@ -156,15 +160,88 @@ def budget_study(n_runs, n_jobs):
             print(f"  k={k} {name:<8}" + " ".join(f"{rate:6.2f}" for rate in np.mean(solved, axis=0)))
 
 
+# halting rules replayed on recorded runs: (clock, patience); "changes" is the default rule's clock
+HALTING_RULES = [("iterations", P) for P in (100, 200, 300, 500)] + [("changes", P) for P in (50, 100, 200, 300, 500)]
+
+
+def replay_halting_rules(curve, supports, coef, k):
+    """Iterations run and exact recovery of the best iterate at the halt, for each rule of ``HALTING_RULES``.
+
+    ``curve`` and ``supports`` are a run recorded without halting rule. A rule
+    halts at the first iteration whose clock (iterations, or support changes,
+    since the last decrease of the best residual by more than a relative
+    sqrt(eps)) reaches its patience.
+    """
+    truth, relative = set(np.flatnonzero(coef)), np.sqrt(np.finfo(float).eps)
+    changes = np.r_[0, np.cumsum(np.any(supports[1:] != supports[:-1], axis=1))]
+    progress_at, best_at = np.zeros(len(curve), dtype=int), np.zeros(len(curve), dtype=int)
+    best, progress = np.inf, 0
+    for t, loss in enumerate(curve):
+        if loss < (1 - relative) * best:
+            progress = t
+        if loss < best:
+            best, best_at[t] = loss, t
+        else:
+            best_at[t] = best_at[t - 1]
+        progress_at[t] = progress
+    outcomes = {}
+    for clock, patience in HALTING_RULES + [("budget", None)]:
+        if clock == "budget":
+            stop = len(curve) - 1
+        else:
+            waited = np.arange(len(curve)) - progress_at if clock == "iterations" else changes - changes[progress_at]
+            reached = np.flatnonzero(waited >= patience)
+            stop = reached[0] if len(reached) else len(curve) - 1
+        outcomes[(clock, patience)] = (stop + 1, set(supports[best_at[stop]]) == truth)
+    return outcomes
+
+
+def recorded_run(kind, a, b, run, init, max_iter):
+    """One noiseless problem (phase transition: delta a, rho b; deconvolution: k = b) run without halting."""
+    if kind == "phase transition":
+        m = int(round(a * 100))
+        k = max(1, int(round(b * m)))
+        X, y, coef = make_sparse_recovery(m, 100, k, normalize=False, random_state=_seed(0, int(a * 100), int(b * 1000), run))
+    else:
+        k = b
+        X, y, coef = make_gaussian_deconvolution(100, k, random_state=_seed(1, k, run))
+    start = None if init == "0" else fit_algorithm(init, k, X, y)[None]
+    result = sea(X, y[:, None], k, exploration_init=start, max_iter=max_iter, n_iter_no_change=None,
+                 tol=1e-12 * float(y @ y), record_supports=True)
+    curve = result.extras["loss_curve"][0]
+    return kind, init, replay_halting_rules(curve, result.extras["supports"][0][: len(curve)], coef, k)
+
+
+def halting_study(n_runs, n_jobs, max_iter=1000):
+    tasks = [("phase transition", delta, rho, run, init)
+             for init in ("0", "OMP", "ELS") for delta in (0.25, 0.5, 0.75) for rho in (0.1, 0.2, 0.3, 0.4, 0.5)
+             for run in range(n_runs)]
+    tasks += [("deconvolution", 0, k, run, init) for init in ("0", "OMP", "ELS") for k in (5, 10, 20)
+              for run in range(n_runs)]
+    results = Parallel(n_jobs=n_jobs)(delayed(recorded_run)(*task, max_iter) for task in tasks)
+    print(f"halting rules replayed on {len(results)} runs recorded for {max_iter} iterations "
+          f"({n_runs} per cell): exact recovery (mean iterations)")
+    for kind in ("phase transition", "deconvolution"):
+        for init in ("0", "OMP", "ELS"):
+            rows = [outcomes for k_, i_, outcomes in results if k_ == kind and i_ == init]
+            cells = []
+            for rule in HALTING_RULES + [("budget", None)]:
+                n_iter = np.mean([row[rule][0] for row in rows])
+                solved = np.mean([row[rule][1] for row in rows])
+                cells.append(f"{rule[0][:2]}{rule[1] or ''}: {solved:.3f} ({n_iter:.0f})")
+            print(f"  {kind:16s} SEA_{init:<4s} " + "  ".join(cells))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", nargs="+", default=[c for c in CASES if c != "7500x30000"], choices=list(CASES))
+    parser.add_argument("--cases", nargs="*", default=[c for c in CASES if c != "7500x30000"], choices=list(CASES))
     parser.add_argument("--big", action="store_true", help="add the 7500 x 30000 case")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (0: library default)")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--budget-runs", type=int, default=0, help="runs of the max_iter study (0: skip)")
+    parser.add_argument("--halting-runs", type=int, default=0, help="runs per cell of the halting study (0: skip)")
     args = parser.parse_args()
     cases = args.cases + (["7500x30000"] if args.big else [])
     with threadpool_limits(limits=args.threads or None):
@@ -176,6 +253,8 @@ def main():
         check_identical_supports()
     if args.budget_runs:
         budget_study(args.budget_runs, args.n_jobs)
+    if args.halting_runs:
+        halting_study(args.halting_runs, args.n_jobs)
 
 
 if __name__ == "__main__":

@@ -393,3 +393,36 @@ def test_store_and_column_budgets_do_not_change_the_path():
                column_bytes=6 * 50 * 8)
     np.testing.assert_array_equal(big.extras["supports"], tiny.extras["supports"])
     np.testing.assert_array_equal(big.extras["n_supports_explored"], tiny.extras["n_supports_explored"])
+
+
+# -- the default halting rule ----------------------------------------------------------
+
+
+def test_default_halting_rule_counts_support_changes_without_progress():
+    from skstexplore.solvers.sea import default_patience
+
+    X, y, _ = make_gaussian_deconvolution(60, 8, noise=0.05, random_state=3)
+    halted = sea(X, y[:, None], 8, max_iter=5000, record_supports=True)
+    n_iter = halted.n_iter[0]
+    assert n_iter < 5000 and halted.converged[0]
+    full = sea(X, y[:, None], 8, max_iter=n_iter, n_iter_no_change=None, record_supports=True)
+    # the rule only decides where to stop: the path is the budget's
+    supports = full.extras["supports"][0]
+    np.testing.assert_array_equal(halted.extras["supports"][0][:n_iter], supports)
+    curve = full.extras["loss_curve"][0]
+    relative = np.sqrt(np.finfo(float).eps)
+    best, last_progress = np.inf, 0
+    for t, loss in enumerate(curve):
+        if loss < (1 - relative) * best:
+            best, last_progress = loss, t
+    changes_after = np.sum(np.any(supports[last_progress + 1:] != supports[last_progress:-1], axis=1))
+    assert changes_after == default_patience(8)
+    assert not np.array_equal(supports[-1], supports[-2])  # it halts on a change
+    assert halted.extras["best_iter"][0] == full.extras["best_iter"][0]
+
+
+def test_halting_rule_can_be_switched_off():
+    X, y, _ = make_sparse_recovery(30, 60, 6, noise=0.1, random_state=25)
+    assert SEARegressor(6, max_iter=700, n_iter_no_change=None).fit(X, y).n_iter_ == 700
+    with pytest.raises(ValueError, match="n_iter_no_change must be one of"):
+        SEARegressor(6, n_iter_no_change="never").fit(X, y)
