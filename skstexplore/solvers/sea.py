@@ -192,6 +192,7 @@ class _Explorer:
         self.loss = np.zeros(T, dtype=data.dtype)
         self.max_step = np.zeros(T, dtype=data.dtype)  # largest |eta * gradient| entry; 0: stationary
         self.check_at = np.zeros(T, dtype=np.intp)  # first iteration whose support may differ
+        self.t_base = np.zeros(T, dtype=np.intp)  # iteration at which ``Xi`` is stored (see _advance)
         # best iterate, and the last iteration that lowered it enough to count as progress
         self.best_loss = np.full(T, np.inf, dtype=data.dtype)
         self.progress_loss = np.full(T, np.inf, dtype=data.dtype)
@@ -270,11 +271,8 @@ class _Explorer:
         whose gap closed get their new top-k in one vectorised selection.
         """
         due = self.check_at[rows] <= it
-        if due.all():  # views when ``rows`` is a slice
-            targets, A, mask = self.targets[rows], np.abs(self.Xi[rows]), self.mask[rows]
-        else:
-            targets = self.targets[rows][due]
-            A, mask = np.abs(self.Xi[targets]), self.mask[targets]
+        targets = self.targets[rows] if due.all() else self.targets[rows][due]
+        A, mask = np.abs(self._advance(targets, it)), self.mask[targets]
         lo = np.where(mask, A, np.inf).min(axis=1)
         hi = np.where(mask, -np.inf, A).max(axis=1)
         gap = lo - hi
@@ -297,6 +295,23 @@ class _Explorer:
             self._evaluate(changed)
         return changed
 
+    def _advance(self, targets, it):
+        r""":math:`\Xi^{it}` of ``targets`` (stored, and returned).
+
+        While its support is unchanged a target's :math:`\Xi` moves by the same
+        step every iteration, so it is stored at the iteration ``t_base`` of
+        its last check and brought up to date only when looked at:
+        :math:`\Xi^{it} = \Xi^{t_{base}} - (it - t_{base})\, \eta \nabla`.
+        Iterations in which no support is checked cost nothing per feature.
+        """
+        lag = it - self.t_base[targets]
+        if not lag.any():
+            return self.Xi[targets]
+        Xi = self.Xi[targets] - lag[:, None].astype(self.Xi.dtype) * self.step_grad[targets]
+        self.Xi[targets] = Xi
+        self.t_base[targets] = it
+        return Xi
+
     # -- iterations ----------------------------------------------------------------
     def run(self, max_iter, tol, halting, record_supports=False):
         T = self.Xi.shape[0]
@@ -318,17 +333,18 @@ class _Explorer:
             if changed.size:
                 # with unchanged supports the loss repeats: no new best, no new halt on tol
                 self._record_best(changed, it, halting)
-            self.Xi[rows] -= self.step_grad[rows]
             stop = self._stops(rows, changed, it, tol, halting)
             changed = self.targets[:0]
             if stop.size:
                 self.n_iter[stop] = it + 1
+                self._advance(stop, it + 1)
                 active[stop] = False
                 if not active.any():
                     return
                 rows = np.flatnonzero(active)
                 next_check = self.check_at[rows].min()
         self.n_iter[rows] = max_iter
+        self._advance(self.targets[rows], max_iter)
 
     def _record_best(self, targets, it, halting):
         loss = self.loss[targets]
