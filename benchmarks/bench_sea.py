@@ -1,32 +1,119 @@
-"""Time per SEA iteration: skstexplore's solver against a straightforward implementation.
+"""SEA against the OMP it starts from, on the cases of issue 9, and the cost of a new support.
 
-The straightforward SEA solves ``numpy.linalg.lstsq`` on the support and forms
-``X.T @ r`` at every iteration; ours goes through the Gram matrix (computed
-inside the timed call), caches every support it meets and finds the new
-support without sorting. Both use the same step 1/L and the same tie rule,
-and the benchmark checks that they visit identical supports. Medians of
-``--repeats`` runs. Then the wall time of the default phase-transition run
-(``skstexplore.experiments.phase_transition()``, ``--n-jobs`` processes).
+For each case (noisy k-sparse Gaussian problems, ``noise=0.01``, nonzeros
+uniform in +-[1, 2], as in ``bench_greedy.py``), in one run and on the same
+data, with medians of ``--repeats`` interleaved repeats:
 
-With ``--budget-runs N``, also the fraction of N noiseless Gaussian problems
-(m=50, n=100, rho = k/m in {0.3, 0.4}) that SEA_0 and SEA_OMP solve within
-100 to 5000 iterations (the justification of the default ``max_iter``).
+Times are CPU times of the process (``time.process_time``) with one BLAS
+thread, so that the load of a shared machine does not enter them.
 
-Run: ``python benchmarks/bench_sea.py`` (one thread per process is what the
-numbers below assume: ``OPENBLAS_NUM_THREADS=1``).
+* ``SEARegressor(init="omp")`` with its defaults (its OMP start included),
+  scikit-learn's ``OrthogonalMatchingPursuit`` and ``HTPRegressor``: wall
+  time, the ratio SEA_OMP / OMP (the target is <= 2) and exact support
+  recovery (fraction of targets whose support is found exactly);
+* SEA's own part (started from OMP's coefficients, given as an array): time,
+  iterations, distinct supports solved, and the time per new support against
+  the floor of a new support, one ``n x k`` gemv plus one ``k x k`` Cholesky
+  factorisation (timed in the same run; the target is <= 3x).
+
+Then a check that the supports visited equal those of the straightforward SEA
+(``lstsq`` on the support and ``X.T @ r`` every iteration), and with
+``--budget-runs N`` the fraction of N noiseless problems solved within 100 to
+5000 iterations, and with ``--halting-runs N`` the halting rules replayed on
+runs recorded for 1000 iterations without halting (N runs per cell of a
+phase-transition grid and of the deconvolution study, SEA_0, SEA_OMP and
+SEA_ELS): exact recovery and iterations of each rule against the budget. The 7500 x 30000 case (a 1.8 GB design, about 5 GB peak with
+the copies of the three estimators) runs only with ``--big``.
+
+Run: ``python benchmarks/bench_sea.py`` (one BLAS thread by default,
+``--threads 0`` for the library's default).
 """
 
 import argparse
+import time
+import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy.linalg import get_lapack_funcs
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import OrthogonalMatchingPursuit
+from threadpoolctl import threadpool_limits
 
+from skstexplore import HTPRegressor, SEARegressor
 from skstexplore._core.thresholding import largest_k
-from skstexplore import SEARegressor
-from skstexplore.datasets import make_sparse_recovery
-from skstexplore.experiments import phase_transition
+from skstexplore.datasets import make_gaussian_deconvolution, make_sparse_recovery
+from skstexplore.experiments import _seed, fit_algorithm
 from skstexplore.solvers.sea import default_step_size, sea
-from timing import median_time
+
+CASES = {
+    "500x1000": (500, 1000, 50, 1),
+    "2000x10000": (2000, 10000, 100, 1),
+    "7500x30000": (7500, 30000, 375, 1),
+    "1000 targets": (64, 256, 8, 1000),
+    "10000 targets": (64, 256, 8, 10000),
+}
+
+
+def exact_recovery(coef_true, coef):
+    coef_true, coef = np.atleast_2d(coef_true), np.atleast_2d(coef)
+    return float(np.mean(np.all((coef_true != 0) == (coef != 0), axis=1)))
+
+
+def floor_per_support(n_features, k, repeats=200):
+    """Seconds of one ``n x k`` gemv plus one ``k x k`` Cholesky (the floor of a new support)."""
+    rng = np.random.default_rng(0)
+    columns, values = rng.standard_normal((k, n_features)), rng.standard_normal(k)
+    block = rng.standard_normal((k, k))
+    block = block @ block.T + k * np.eye(k)
+    potrf = get_lapack_funcs(("potrf",), dtype=np.float64)[0]
+
+    def new_support():
+        values @ columns
+        potrf(block, lower=1)
+
+    times = []
+    for _ in range(3):
+        start = time.process_time()
+        for _ in range(repeats):
+            new_support()
+        times.append(time.process_time() - start)
+    return float(np.median(times)) / repeats
+
+
+def compare_case(name, repeats, seed):
+    m, n, k, n_targets = CASES[name]
+    X, Y, coef = make_sparse_recovery(m, n, k, n_targets=n_targets, noise=0.01, coef_distribution="uniform",
+                                      random_state=seed)
+    omp_start = OrthogonalMatchingPursuit(n_nonzero_coefs=k).fit(X, Y).coef_
+    fits = {
+        "SEA_OMP": SEARegressor(k, init="omp"),
+        "OMP (sklearn)": OrthogonalMatchingPursuit(n_nonzero_coefs=k),
+        "HTP": HTPRegressor(k),
+        "SEA part": SEARegressor(k, init=omp_start),
+    }
+    times = {label: [] for label in fits}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(repeats):  # interleaved, so that load on the machine hits all alike
+            for label, estimator in fits.items():
+                start = time.process_time()  # CPU time: one BLAS thread, robust to the load of a shared machine
+                estimator.fit(X, Y)
+                times[label].append(time.process_time() - start)
+    t = {label: float(np.median(v)) for label, v in times.items()}
+    part = fits["SEA part"]
+    n_solved = int(np.sum(part.n_supports_explored_))
+    floor = floor_per_support(n, k)
+    per_support = t["SEA part"] / max(n_solved, 1)
+    print(f"{name}: m={m} n={n} k={k} targets={n_targets}, median of {repeats}")
+    for label in ("SEA_OMP", "OMP (sklearn)", "HTP"):
+        print(f"  {label:14s} {t[label]:9.3f} s CPU   exact recovery {exact_recovery(coef, fits[label].coef_):.4f}")
+    print(f"  SEA_OMP / OMP = {t['SEA_OMP'] / t['OMP (sklearn)']:.2f}  (target <= 2)")
+    print(f"  SEA part (from OMP's coefficients): {t['SEA part']:.3f} s, iterations per target "
+          f"{np.mean(part.n_iter_):.0f}, supports solved {n_solved}; per new support "
+          f"{per_support * 1e6:.0f} us, floor (gemv n x k + Cholesky k x k) {floor * 1e6:.0f} us, "
+          f"ratio {per_support / floor:.1f} (target <= 3)")
+    return t
 
 
 def straightforward_sea(X, y, k, eta, n_iter):
@@ -41,10 +128,16 @@ def straightforward_sea(X, y, k, eta, n_iter):
     return supports
 
 
-def ours(X, y, k, eta, n_iter, record_supports=False, use_gram=True):
-    """Our solver; the Gram matrix, when used, is computed inside the timed call."""
-    gram = X.T @ X if use_gram else None
-    return sea(X, y[:, None], k, step_size=eta, max_iter=n_iter, gram=gram, record_supports=record_supports)
+def check_identical_supports(m=250, n=500, k=25, n_iter=1000):
+    X, y, _ = make_sparse_recovery(m, n, k, random_state=0)
+    eta = default_step_size(X)
+    reference = straightforward_sea(X, y, k, eta, n_iter)
+    for gram in (X.T @ X, None):
+        ours = sea(X, y[:, None], k, step_size=eta, max_iter=n_iter, n_iter_no_change=None, gram=gram,
+                   record_supports=True).extras["supports"][0]
+        label = "Gram matrix" if gram is not None else "Gram columns on demand"
+        print(f"supports visited ({label}, m={m} n={n} k={k}, {n_iter} iterations) identical to the "
+              f"straightforward SEA: {np.array_equal(ours, reference)}")
 
 
 BUDGETS = (100, 250, 500, 1000, 2000, 5000)
@@ -53,7 +146,7 @@ BUDGETS = (100, 250, 500, 1000, 2000, 5000)
 def solved_within_budgets(k, seed, init):
     """Whether the best residual of the first t iterations is ~0 (solved), for each budget t."""
     X, y, _ = make_sparse_recovery(50, 100, k, normalize=False, random_state=seed)
-    reg = SEARegressor(k, init=init, fit_intercept=False, max_iter=max(BUDGETS)).fit(X, y)
+    reg = SEARegressor(k, init=init, fit_intercept=False, max_iter=max(BUDGETS), n_iter_no_change=None).fit(X, y)
     best = np.minimum.accumulate(reg.loss_curve_)
     return [best[t - 1] <= 1e-12 * (y @ y) for t in BUDGETS]
 
@@ -67,48 +160,101 @@ def budget_study(n_runs, n_jobs):
             print(f"  k={k} {name:<8}" + " ".join(f"{rate:6.2f}" for rate in np.mean(solved, axis=0)))
 
 
+# halting rules replayed on recorded runs: (clock, patience); "changes" is the default rule's clock
+HALTING_RULES = [("iterations", P) for P in (100, 200, 300, 500)] + [("changes", P) for P in (50, 100, 200, 300, 500)]
+
+
+def replay_halting_rules(curve, supports, coef, k):
+    """Iterations run and exact recovery of the best iterate at the halt, for each rule of ``HALTING_RULES``.
+
+    ``curve`` and ``supports`` are a run recorded without halting rule. A rule
+    halts at the first iteration whose clock (iterations, or support changes,
+    since the last decrease of the best residual by more than a relative
+    sqrt(eps)) reaches its patience.
+    """
+    truth, relative = set(np.flatnonzero(coef)), np.sqrt(np.finfo(float).eps)
+    changes = np.r_[0, np.cumsum(np.any(supports[1:] != supports[:-1], axis=1))]
+    progress_at, best_at = np.zeros(len(curve), dtype=int), np.zeros(len(curve), dtype=int)
+    best, progress = np.inf, 0
+    for t, loss in enumerate(curve):
+        if loss < (1 - relative) * best:
+            progress = t
+        if loss < best:
+            best, best_at[t] = loss, t
+        else:
+            best_at[t] = best_at[t - 1]
+        progress_at[t] = progress
+    outcomes = {}
+    for clock, patience in HALTING_RULES + [("budget", None)]:
+        if clock == "budget":
+            stop = len(curve) - 1
+        else:
+            waited = np.arange(len(curve)) - progress_at if clock == "iterations" else changes - changes[progress_at]
+            reached = np.flatnonzero(waited >= patience)
+            stop = reached[0] if len(reached) else len(curve) - 1
+        outcomes[(clock, patience)] = (stop + 1, set(supports[best_at[stop]]) == truth)
+    return outcomes
+
+
+def recorded_run(kind, a, b, run, init, max_iter):
+    """One noiseless problem (phase transition: delta a, rho b; deconvolution: k = b) run without halting."""
+    if kind == "phase transition":
+        m = int(round(a * 100))
+        k = max(1, int(round(b * m)))
+        X, y, coef = make_sparse_recovery(m, 100, k, normalize=False, random_state=_seed(0, int(a * 100), int(b * 1000), run))
+    else:
+        k = b
+        X, y, coef = make_gaussian_deconvolution(100, k, random_state=_seed(1, k, run))
+    start = None if init == "0" else fit_algorithm(init, k, X, y)[None]
+    result = sea(X, y[:, None], k, exploration_init=start, max_iter=max_iter, n_iter_no_change=None,
+                 tol=1e-12 * float(y @ y), record_supports=True)
+    curve = result.extras["loss_curve"][0]
+    return kind, init, replay_halting_rules(curve, result.extras["supports"][0][: len(curve)], coef, k)
+
+
+def halting_study(n_runs, n_jobs, max_iter=1000):
+    tasks = [("phase transition", delta, rho, run, init)
+             for init in ("0", "OMP", "ELS") for delta in (0.25, 0.5, 0.75) for rho in (0.1, 0.2, 0.3, 0.4, 0.5)
+             for run in range(n_runs)]
+    tasks += [("deconvolution", 0, k, run, init) for init in ("0", "OMP", "ELS") for k in (5, 10, 20)
+              for run in range(n_runs)]
+    results = Parallel(n_jobs=n_jobs)(delayed(recorded_run)(*task, max_iter) for task in tasks)
+    print(f"halting rules replayed on {len(results)} runs recorded for {max_iter} iterations "
+          f"({n_runs} per cell): exact recovery (mean iterations)")
+    for kind in ("phase transition", "deconvolution"):
+        for init in ("0", "OMP", "ELS"):
+            rows = [outcomes for k_, i_, outcomes in results if k_ == kind and i_ == init]
+            cells = []
+            for rule in HALTING_RULES + [("budget", None)]:
+                n_iter = np.mean([row[rule][0] for row in rows])
+                solved = np.mean([row[rule][1] for row in rows])
+                cells.append(f"{rule[0][:2]}{rule[1] or ''}: {solved:.3f} ({n_iter:.0f})")
+            print(f"  {kind:16s} SEA_{init:<4s} " + "  ".join(cells))
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--m", type=int, default=250)
-    parser.add_argument("--n", type=int, default=500)
-    parser.add_argument("--k", type=int, default=25)
-    parser.add_argument("--n-iter", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cases", nargs="*", default=[c for c in CASES if c != "7500x30000"], choices=list(CASES))
+    parser.add_argument("--big", action="store_true", help="add the 7500 x 30000 case")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (0: library default)")
     parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--no-phase-transition", action="store_true")
     parser.add_argument("--budget-runs", type=int, default=0, help="runs of the max_iter study (0: skip)")
+    parser.add_argument("--halting-runs", type=int, default=0, help="runs per cell of the halting study (0: skip)")
     args = parser.parse_args()
-
-    X, y, _ = make_sparse_recovery(args.m, args.n, args.k, random_state=0)
-    eta = default_step_size(X)
-    result = ours(X, y, args.k, eta, args.n_iter, record_supports=True)
-    identical = np.array_equal(result.extras["supports"][0], straightforward_sea(X, y, args.k, eta, args.n_iter))
-    identical &= np.array_equal(result.extras["supports"][0],
-                                ours(X, y, args.k, eta, args.n_iter, True, use_gram=False).extras["supports"][0])
-    # interleaved repeats, so that load on the machine hits all three alike
-    timings = {"straightforward": [], "gram": [], "no gram": []}
-    for _ in range(args.repeats):
-        timings["straightforward"].append(median_time(lambda: straightforward_sea(X, y, args.k, eta, args.n_iter), 1))
-        timings["gram"].append(median_time(lambda: ours(X, y, args.k, eta, args.n_iter), 1))
-        timings["no gram"].append(median_time(lambda: ours(X, y, args.k, eta, args.n_iter, use_gram=False), 1))
-    t_ref, t_gram, t_x = (float(np.median(timings[key])) for key in ("straightforward", "gram", "no gram"))
-    print(f"SEA, m={args.m}, n={args.n}, k={args.k}, {args.n_iter} iterations, median of {args.repeats}")
-    print(f"  distinct supports visited: {result.extras['n_supports_explored'][0]}; identical supports: {identical}")
-    print(f"  straightforward (lstsq + X.T @ r):   {1e6 * t_ref / args.n_iter:8.1f} us per iteration")
-    print(f"  sea, Gram matrix (computed in call): {1e6 * t_gram / args.n_iter:8.1f} us per iteration,"
-          f" speed-up {t_ref / t_gram:.1f}x")
-    print(f"  sea, no Gram matrix:                 {1e6 * t_x / args.n_iter:8.1f} us per iteration,"
-          f" speed-up {t_ref / t_x:.1f}x")
-
-    if not args.no_phase_transition:
-        res = phase_transition(n_jobs=args.n_jobs, verbose=False)
-        print(f"default phase transition ({len(res.algorithms)} algorithms, {res.success.shape[1]}x"
-              f"{res.success.shape[2]} cells, {res.n_runs} runs, n_jobs={args.n_jobs}): "
-              f"{res.settings['wall_time_s']:.1f} s")
-
+    cases = args.cases + (["7500x30000"] if args.big else [])
+    with threadpool_limits(limits=args.threads or None):
+        print(f"BLAS threads: {args.threads or 'library default'}")
+        times = {name: compare_case(name, args.repeats, args.seed) for name in cases}
+        if {"1000 targets", "10000 targets"} <= set(times):
+            growth = times["10000 targets"]["HTP"] / times["1000 targets"]["HTP"]
+            print(f"HTP time from 1000 to 10000 targets: x{growth:.1f} (linear: x10)")
+        check_identical_supports()
     if args.budget_runs:
         budget_study(args.budget_runs, args.n_jobs)
+    if args.halting_runs:
+        halting_study(args.halting_runs, args.n_jobs)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,38 @@ ALGORITHMS = (
     "OMP", "OMPR", "ELS",
 )  # fmt: skip
 
+#: Plot style of each algorithm: a colour and a marker of its own, the line style of its family
+#: (SEA solid, HTP dash-dot, IHT dashed, OMP/OMPR/ELS dotted), so that no two series look alike.
+ALGORITHM_STYLES = {
+    name: {"color": color, "marker": marker, "linestyle": {"SEA": "-", "HTP": "-.", "IHT": "--"}.get(name[:3], ":")}
+    for name, color, marker in zip(
+        ALGORITHMS,
+        ("#1f77b4", "#17becf", "#0b3d91", "#d62728", "#ff9896", "#8c564b",
+         "#2ca02c", "#98df8a", "#bcbd22", "#ff7f0e", "#9467bd", "#000000"),
+        ("o", "s", "D", "v", "^", "<", ">", "P", "X", "*", "h", "p"),
+    )
+}
+
+
+def identical_series(names, values):
+    """Groups of the ``names`` whose ``values`` (one array per name) are exactly equal, in order.
+
+    Examples
+    --------
+    >>> identical_series(["OMP", "HTP_OMP", "SEA_0"], [np.ones(2), np.ones(2), np.zeros(2)])
+    [['OMP', 'HTP_OMP'], ['SEA_0']]
+    """
+    groups = []
+    for name, value in zip(names, values):
+        for group in groups:
+            if np.array_equal(group[1], value):
+                group[0].append(name)
+                break
+        else:
+            groups.append(([name], np.asarray(value)))
+    return [group[0] for group in groups]
+
+
 #: A quick subset: SEA from zero and from OMP, and the algorithms they start from or compete with.
 QUICK_ALGORITHMS = ("SEA_0", "SEA_OMP", "OMP", "HTP", "HTP_OMP", "IHT", "ELS")
 
@@ -51,7 +83,7 @@ QUICK_ALGORITHMS = ("SEA_0", "SEA_OMP", "OMP", "HTP", "HTP_OMP", "IHT", "ELS")
 _RELATIVE_TOL = 1e-12
 
 
-def make_algorithm(name, n_nonzero_coefs, *, tol=None):
+def make_algorithm(name, n_nonzero_coefs, *, tol=None, max_iter=None, halting=True):
     """The estimator behind a paper name such as ``"SEA_OMP"`` (no intercept).
 
     Parameters
@@ -63,6 +95,10 @@ def make_algorithm(name, n_nonzero_coefs, *, tol=None):
     n_nonzero_coefs : int
     tol : float or None
         Passed to the algorithms that have it.
+    max_iter : int or None
+        Iteration budget of SEA, IHT and HTP (None: their default).
+    halting : bool
+        SEA's default halting rule; False runs SEA to ``max_iter``.
 
     Returns
     -------
@@ -83,7 +119,12 @@ def make_algorithm(name, n_nonzero_coefs, *, tol=None):
     algorithm, _, init = name.partition("_")
     if algorithm not in _ITERATIVE or (init or "0") not in _INITS:
         raise ValueError(f"unknown algorithm {name!r}; expected one of {list(ALGORITHMS)}.")
-    return _ITERATIVE[algorithm](init=_INITS[init or "0"], tol=tol, **common)
+    estimator = _ITERATIVE[algorithm](init=_INITS[init or "0"], tol=tol, **common)
+    if max_iter is not None:
+        estimator.set_params(max_iter=max_iter)
+    if algorithm == "SEA" and not halting:
+        estimator.set_params(n_iter_no_change=None)
+    return estimator
 
 
 def _check_algorithms(algorithms):
@@ -92,16 +133,46 @@ def _check_algorithms(algorithms):
     return list(algorithms)
 
 
-def fit_algorithm(name, k, X, y):
+def fit_algorithm(name, k, X, y, *, init=None, **options):
     r"""Coefficients of algorithm ``name`` fitted on ``(X, y)``, without warnings.
 
     The iterative algorithms stop once the squared residual is below
-    :math:`10^{-12} \|y\|^2` (a noiseless problem is then solved).
+    :math:`10^{-12} \|y\|^2` (a noiseless problem is then solved). ``init``
+    (coefficients) replaces the start the name implies; ``options`` go to
+    :func:`make_algorithm`.
     """
-    estimator = make_algorithm(name, k, tol=_RELATIVE_TOL * float(y @ y))
+    estimator = make_algorithm(name, k, tol=_RELATIVE_TOL * float(y @ y), **options)
+    if init is not None:
+        estimator.set_params(init=init)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return estimator.fit(X, y).coef_
+
+
+def fit_algorithms(names, k, X, y, **options):
+    """Coefficients of every algorithm of ``names`` on the same ``(X, y)``.
+
+    The OMP and ELS solutions are computed once per problem and start every
+    ``*_OMP`` / ``*_ELS`` algorithm (they are also the ``"OMP"`` and ``"ELS"``
+    results): the same starts as separate fits, at a fraction of the cost.
+    """
+    starts = {}
+
+    def start(start_name):
+        if start_name not in starts:
+            starts[start_name] = fit_algorithm(start_name, k, X, y, **options)
+        return starts[start_name]
+
+    results = []
+    for name in names:
+        init = name.partition("_")[2]
+        if name in ("OMP", "ELS"):
+            results.append(start(name))
+        elif init in ("OMP", "ELS"):
+            results.append(fit_algorithm(name, k, X, y, init=start(init), **options))
+        else:
+            results.append(fit_algorithm(name, k, X, y, **options))
+    return results
 
 
 def _seed(random_state, *indices):
@@ -212,9 +283,15 @@ def transition_curve(success, rhos, level=0.95):
     return np.where(n_solved > 0, np.asarray(rhos)[np.maximum(n_solved - 1, 0)], 0.0)
 
 
-def _phase_transition_run(algorithms, n_samples, n_features, k, seed, normalize):
+def _options_label(options):
+    """``", max_iter 10000, SEA without halting rule"`` or ``""`` for the defaults (figure titles)."""
+    label = "" if options["max_iter"] is None else f", max_iter {options['max_iter']}"
+    return label + ("" if options["halting"] else ", SEA without halting rule")
+
+
+def _phase_transition_run(algorithms, n_samples, n_features, k, seed, normalize, options):
     X, y, coef = make_sparse_recovery(n_samples, n_features, k, normalize=normalize, random_state=seed)
-    return [support_recovery(coef, fit_algorithm(name, k, X, y)) for name in algorithms]
+    return [support_recovery(coef, w) for w in fit_algorithms(algorithms, k, X, y, **options)]
 
 
 def phase_transition(
@@ -228,6 +305,8 @@ def phase_transition(
     n_jobs=None,
     random_state=0,
     verbose=True,
+    max_iter=None,
+    halting=True,
 ):
     r"""Empirical phase transition of exact support recovery.
 
@@ -258,12 +337,16 @@ def phase_transition(
     random_state : int
     verbose : bool
         Progress line on stderr.
+    max_iter, halting :
+        Iteration budget of SEA, IHT and HTP, and SEA's halting rule (see
+        :func:`make_algorithm`).
 
     Returns
     -------
     result : PhaseTransitionResult
     """
     algorithms = _check_algorithms(algorithms)
+    options = {"max_iter": max_iter, "halting": halting}
     deltas, rhos = np.asarray(deltas, dtype=float), np.asarray(rhos, dtype=float)
     tasks, cells = [], []
     for i, delta in enumerate(deltas):
@@ -272,7 +355,7 @@ def phase_transition(
             k = min(max(1, int(round(rho * m))), n_features)
             for run in range(n_runs):
                 seed = _seed(random_state, i, j, run)
-                tasks.append((_phase_transition_run, (algorithms, m, n_features, k, seed, normalize), {}))
+                tasks.append((_phase_transition_run, (algorithms, m, n_features, k, seed, normalize, options), {}))
                 cells.append((i, j))
     start = time.perf_counter()
     outcomes = _run_parallel(tasks, n_jobs, verbose, "phase transition")
@@ -280,16 +363,17 @@ def phase_transition(
     for (i, j), outcome in zip(cells, outcomes):
         success[:, i, j] += outcome
     settings = {"n_features": n_features, "random_state": random_state, "normalize": normalize,
-                "n_jobs": n_jobs, "wall_time_s": time.perf_counter() - start}
+                "n_jobs": n_jobs, "wall_time_s": time.perf_counter() - start, **options,
+                "label": _options_label(options)}
     return PhaseTransitionResult(algorithms, deltas, rhos, success / n_runs, n_runs, settings)
 
 
 # -- deconvolution ------------------------------------------------------------------------
 
 
-def _deconvolution_run(algorithms, n_features, k, width, seed):
+def _deconvolution_run(algorithms, n_features, k, width, seed, options):
     X, y, coef = make_gaussian_deconvolution(n_features, k, width=width, random_state=seed)
-    return [support_distance(coef, fit_algorithm(name, k, X, y)) for name in algorithms]
+    return [support_distance(coef, w) for w in fit_algorithms(algorithms, k, X, y, **options)]
 
 
 def deconvolution_support_distance(
@@ -302,6 +386,8 @@ def deconvolution_support_distance(
     n_jobs=None,
     random_state=0,
     verbose=True,
+    max_iter=None,
+    halting=True,
 ):
     r"""Mean support distance on Gaussian spike deconvolution, against k.
 
@@ -312,6 +398,8 @@ def deconvolution_support_distance(
     :math:`(k - |S^* \cap \mathrm{supp}(w)|) / k`
     (:func:`~skstexplore.metrics.support_distance`).
 
+    ``max_iter`` and ``halting`` are passed to :func:`make_algorithm`.
+
     Returns
     -------
     distance : ndarray of shape (n_algorithms, len(n_nonzero_coefs))
@@ -320,9 +408,10 @@ def deconvolution_support_distance(
         Standard error of the mean.
     """
     algorithms = _check_algorithms(algorithms)
+    options = {"max_iter": max_iter, "halting": halting}
     ks = list(n_nonzero_coefs)
     tasks = [
-        (_deconvolution_run, (algorithms, n_features, k, width, _seed(random_state, i, run)), {})
+        (_deconvolution_run, (algorithms, n_features, k, width, _seed(random_state, i, run), options), {})
         for i, k in enumerate(ks)
         for run in range(n_runs)
     ]

@@ -10,6 +10,7 @@ from skstexplore.experiments import (
     PhaseTransitionResult,
     deconvolution_support_distance,
     fit_algorithm,
+    fit_algorithms,
     make_algorithm,
     phase_transition,
     transition_curve,
@@ -65,3 +66,10 @@ def test_deconvolution_support_distance_shapes():
                                                      verbose=False)
     assert mean.shape == std_error.shape == (2, 2)
     assert np.all((mean >= 0) & (mean <= 1)) and np.all(std_error >= 0)
+
+
+def test_fit_algorithms_share_the_starts_of_separate_fits():
+    X, y, _ = make_sparse_recovery(30, 60, 6, normalize=False, random_state=1)
+    names = ["SEA_OMP", "OMP", "HTP_ELS", "ELS", "SEA_0", "IHT_OMP"]
+    for name, w in zip(names, fit_algorithms(names, 6, X, y)):
+        np.testing.assert_array_equal(w != 0, fit_algorithm(name, 6, X, y) != 0)

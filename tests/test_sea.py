@@ -298,3 +298,131 @@ def test_bad_data():
     X[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         SEARegressor(5).fit(X, y)
+
+
+# -- reliability: units, memory, budgets (issue 8) --------------------------------------
+
+
+@pytest.mark.parametrize("x_scale, y_scale", [(1e-160, 1.0), (1.0, 1e155), (1e155, 1.0), (1.0, 1e-160), (2.0**-30, 2.0**12)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_results_do_not_depend_on_units(x_scale, y_scale, dtype):
+    if dtype == np.float32 and max(x_scale, y_scale, 1 / x_scale, 1 / y_scale) > 1e30:
+        x_scale, y_scale = min(max(x_scale, 1e-30), 1e30), min(max(y_scale, 1e-30), 1e30)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 30)).astype(dtype), rng.standard_normal(20).astype(dtype)
+    ref = SEARegressor(3, init="omp").fit(X, y)
+    reg = SEARegressor(3, init="omp").fit(X * dtype(x_scale), y * dtype(y_scale))
+    np.testing.assert_array_equal(reg.support_, ref.support_)
+    np.testing.assert_allclose(reg.coef_ * (x_scale / y_scale), ref.coef_, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    assert reg.coef_.dtype == dtype
+
+
+def test_user_step_tol_and_init_follow_the_units():
+    X, y, coef = problem(30, 60, 6, seed=22)
+    start = orthogonal_mp(X, y, n_nonzero_coefs=6) + 0.1
+    ref = SEARegressor(6, init=start, step_size=0.01, tol=1e-3, max_iter=50, n_iter_no_change=None).fit(X, y)
+    a, b = 2.0**40, 3.0**-20
+    reg = SEARegressor(6, init=start * b / a, step_size=0.01 / a**2, tol=1e-3 * b**2, max_iter=50,
+                       n_iter_no_change=None).fit(X * a, y * b)
+    np.testing.assert_array_equal(reg.support_, ref.support_)
+    assert reg.n_iter_ == ref.n_iter_
+    np.testing.assert_allclose(reg.exploration_ * a / b, ref.exploration_, rtol=1e-9)
+    np.testing.assert_allclose(reg.loss_curve_ / b**2, ref.loss_curve_, rtol=1e-9)
+    assert reg.step_size_ == pytest.approx(0.01 / a**2)
+
+
+def test_huge_max_iter_is_not_preallocated():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 30)), rng.standard_normal(20)
+    reg = SEARegressor(n_nonzero_coefs=3, max_iter=10**12, n_iter_no_change=50).fit(X, y)
+    assert reg.n_iter_ == reg.best_iter_ + 51
+    assert len(reg.loss_curve_) == reg.n_iter_
+
+
+def test_support_store_stays_within_its_budget():
+    from skstexplore.solvers._sea_store import SupportStore
+
+    store = SupportStore(1000, 10, np.float64, max_bytes=2**20)
+    keys = np.arange(1, 5001, dtype=np.uint64)
+    for start in range(0, 5000, 100):
+        part = slice(start, start + 100)
+        store.insert(keys[part], np.ones((100, 10)), np.ones((100, 1000)), np.ones(100), np.ones(100))
+        assert store.values.nbytes + store.steps.nbytes <= 2**20
+    # the most recent entries are kept, the oldest replaced
+    assert np.all(store.lookup(keys[-store.capacity:]) >= 0)
+    assert np.all(store.lookup(keys[:100]) < 0)
+
+
+def test_memory_of_many_targets_is_bounded():
+    import tracemalloc
+
+    X, Y, _ = problem(40, 200, 4, n_targets=600, seed=23)
+    data_bytes = X.nbytes + Y.nbytes
+    tracemalloc.start()
+    sea(X, Y, 4, max_iter=300, n_iter_no_change=None, store_bytes=2**20, column_bytes=2**20)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # the state is a few (n_targets, n_features) arrays and the loss curves (kept twice while
+    # assembled); the stores stay within their budgets (the former per-target floor of 64
+    # supports alone took 64 x 600 x 1.7 kB = 65 MB here)
+    state, curves = 600 * 200 * 8, 2 * 600 * 512 * 8
+    assert peak < 10 * state + curves + 2 * 2**20 + 10 * data_bytes
+
+
+def test_gram_columns_match_the_gram_matrix_under_a_small_budget():
+    from skstexplore._core.gram_columns import GramColumns
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((15, 40))
+    G = X.T @ X
+    columns = GramColumns(X, max_bytes=12 * 40 * 8)  # 12 columns
+    for _ in range(20):
+        idx = np.sort(rng.choice(40, size=(2, 5), replace=True), axis=1)
+        assert columns.fetch(idx)
+        np.testing.assert_allclose(columns.block(idx), G[idx[:, :, None], idx[:, None, :]], atol=1e-12)
+        v = rng.standard_normal((2, 5))
+        np.testing.assert_allclose(columns.times(idx, v), np.einsum("tk,tkn->tn", v, G[idx]), atol=1e-12)
+    assert not columns.fetch(np.arange(13))
+    assert columns.n_computed > 12
+
+
+def test_store_and_column_budgets_do_not_change_the_path():
+    X, Y, _ = problem(25, 50, 6, n_targets=12, seed=24)
+    big = sea(X, Y, 6, max_iter=200, n_iter_no_change=None, record_supports=True)
+    tiny = sea(X, Y, 6, max_iter=200, n_iter_no_change=None, record_supports=True, store_bytes=1,
+               column_bytes=6 * 50 * 8)
+    np.testing.assert_array_equal(big.extras["supports"], tiny.extras["supports"])
+    np.testing.assert_array_equal(big.extras["n_supports_explored"], tiny.extras["n_supports_explored"])
+
+
+# -- the default halting rule ----------------------------------------------------------
+
+
+def test_default_halting_rule_counts_support_changes_without_progress():
+    from skstexplore.solvers.sea import default_patience
+
+    X, y, _ = make_gaussian_deconvolution(60, 8, noise=0.05, random_state=3)
+    halted = sea(X, y[:, None], 8, max_iter=5000, record_supports=True)
+    n_iter = halted.n_iter[0]
+    assert n_iter < 5000 and halted.converged[0]
+    full = sea(X, y[:, None], 8, max_iter=n_iter, n_iter_no_change=None, record_supports=True)
+    # the rule only decides where to stop: the path is the budget's
+    supports = full.extras["supports"][0]
+    np.testing.assert_array_equal(halted.extras["supports"][0][:n_iter], supports)
+    curve = full.extras["loss_curve"][0]
+    relative = np.sqrt(np.finfo(float).eps)
+    best, last_progress = np.inf, 0
+    for t, loss in enumerate(curve):
+        if loss < (1 - relative) * best:
+            best, last_progress = loss, t
+    changes_after = np.sum(np.any(supports[last_progress + 1:] != supports[last_progress:-1], axis=1))
+    assert changes_after == default_patience(8)
+    assert not np.array_equal(supports[-1], supports[-2])  # it halts on a change
+    assert halted.extras["best_iter"][0] == full.extras["best_iter"][0]
+
+
+def test_halting_rule_can_be_switched_off():
+    X, y, _ = make_sparse_recovery(30, 60, 6, noise=0.1, random_state=25)
+    assert SEARegressor(6, max_iter=700, n_iter_no_change=None).fit(X, y).n_iter_ == 700
+    with pytest.raises(ValueError, match="n_iter_no_change must be one of"):
+        SEARegressor(6, n_iter_no_change="never").fit(X, y)

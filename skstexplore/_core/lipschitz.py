@@ -16,7 +16,7 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 _DENSE_MAX_DIM = 300
 
 
-def spectral_norm_sq(X=None, *, gram=None):
+def spectral_norm_sq(X=None, *, gram=None, rtol=1e-10):
     r"""Largest eigenvalue of :math:`X^\top X`, i.e. :math:`\|X\|_2^2`.
 
     Parameters
@@ -24,6 +24,8 @@ def spectral_norm_sq(X=None, *, gram=None):
     X : ndarray of shape (n_samples, n_features), optional
     gram : ndarray of shape (n_features, n_features), optional
         ``X.T @ X``; used instead of ``X`` when given.
+    rtol : float
+        Relative accuracy asked of the Lanczos iterations (the dense path is exact).
 
     Returns
     -------
@@ -36,21 +38,21 @@ def spectral_norm_sq(X=None, *, gram=None):
     9.0
     """
     if gram is not None:
-        return _largest_eigenvalue(gram)
+        return _largest_eigenvalue(gram, rtol)
     n_samples, n_features = X.shape
     if min(n_samples, n_features) <= _DENSE_MAX_DIM:
         small = X.T @ X if n_features <= n_samples else X @ X.T
-        return _largest_eigenvalue(small)
+        return _largest_eigenvalue(small, rtol)
     X64 = X.astype(np.float64, copy=False)
     if n_features <= n_samples:
         op = LinearOperator((n_features, n_features), matvec=lambda v: X64.T @ (X64 @ v), dtype=np.float64)
     else:
         op = LinearOperator((n_samples, n_samples), matvec=lambda v: X64 @ (X64.T @ v), dtype=np.float64)
     v0 = np.ones(op.shape[0]) / np.sqrt(op.shape[0])
-    return float(eigsh(op, k=1, which="LA", v0=v0, return_eigenvectors=False, tol=1e-10)[0])
+    return float(eigsh(op, k=1, which="LA", v0=v0, return_eigenvectors=False, tol=rtol)[0])
 
 
-def _largest_eigenvalue(S):
+def _largest_eigenvalue(S, rtol=1e-10):
     n = S.shape[0]
     if n == 0:
         return 0.0
@@ -58,4 +60,4 @@ def _largest_eigenvalue(S):
         return float(eigh(S.astype(np.float64, copy=False), eigvals_only=True, subset_by_index=[n - 1, n - 1])[0])
     v0 = np.ones(n) / np.sqrt(n)
     return float(eigsh(S.astype(np.float64, copy=False), k=1, which="LA", v0=v0,
-                       return_eigenvectors=False, tol=1e-10)[0])
+                       return_eigenvectors=False, tol=rtol)[0])

@@ -19,6 +19,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .gram_columns import GramColumns
+
 # Pivot (relative to unit-diagonal blocks, times k) below which a restricted Gram block is singular.
 _RANK_RTOL_FACTOR = 100.0
 
@@ -125,7 +127,8 @@ class LeastSquaresData:
         """
         xty = self.Xty if targets is None else self.Xty[targets]
         if self.gram is not None:
-            return xty - (values[:, None, :] @ self.gram[idx])[:, 0, :]
+            # in chunks of targets: the gathered rows of G would otherwise take n_targets * k * n floats
+            return xty - GramColumns(self.X, self.gram).times(idx, values)
         fitted = np.einsum("mtk,tk->tm", self.X[:, idx], values)
         return xty - fitted @ self.X
 

@@ -101,7 +101,8 @@ class DataUnits:
         return None if step is None else float(np.ldexp(step, 2 * self.ex))
 
     def step_to_user(self, step):
-        return np.ldexp(step, -2 * self.ex)
+        with np.errstate(over="ignore", under="ignore"):  # a step beyond the dtype is honestly inf or 0
+            return np.ldexp(step, -2 * self.ex)
 
     def solver_params_to_internal(self, params):
         """Copy of solver keyword arguments with the unit-bearing ones (``step_size``) converted."""

@@ -4,7 +4,7 @@ import numpy as np
 
 from .._core.base import KSparseRegressor, per_target
 from .._core.units import IDENTITY
-from .._core.validation import check_positive_int, check_step_size
+from .._core.validation import check_option, check_positive_int, check_step_size
 from ..solvers.sea import DEFAULT_MAX_ITER, sea
 
 
@@ -36,9 +36,9 @@ class SEARegressor(KSparseRegressor):
     the true one (see the user guide).
 
     Each column of a 2-D ``y`` explores on its own; the iterations of all
-    targets run together, vectorised. Least-squares solutions, residuals and
-    gradients are cached per support (SEA revisits supports constantly), and
-    gradients go through the Gram matrix when ``precompute`` allows.
+    targets run together as array operations. Least-squares solutions,
+    residuals and gradients are cached per support (SEA revisits supports
+    constantly), and gradients go through the Gram matrix, or its columns.
 
     Parameters
     ----------
@@ -53,27 +53,32 @@ class SEARegressor(KSparseRegressor):
         ``coef_`` is used. The first support of a warm start is the initial
         solution's, so SEA never returns a worse residual than it.
     step_size : float or "auto", default="auto"
-        :math:`\eta`. ``"auto"`` is :math:`1 / L`, :math:`L = \|X\|_2^2` (the
-        paper's exact choice could not be confirmed). From :math:`\Xi^0 = 0`
-        the supports visited do not depend on :math:`\eta` (``largest_k`` is
-        scale invariant); with a warm start :math:`\eta` sets how fast the
-        gradient history overrides the initial ranking.
+        :math:`\eta`. From :math:`\Xi^0 = 0` the supports visited do not
+        depend on :math:`\eta` (``largest_k`` is scale invariant), so
+        ``"auto"`` then takes :math:`1 / \max_j \|X_j\|^2` and computes no
+        spectral norm; with a warm start :math:`\eta` sets how fast the
+        gradient history overrides the initial ranking, and ``"auto"`` is
+        :math:`1 / L`, :math:`L = \|X\|_2^2` to 1 % (the paper's exact choice
+        could not be confirmed). A ``warm_start`` continuation keeps the step
+        of the fit it continues. The step used is ``step_size_``.
     max_iter : int, default=1000
-        Iteration budget; a fixed budget is SEA's halting rule (it has no
-        natural stopping point). Measured on 100 noiseless Gaussian problems
-        (m=50, n=100, k=15): SEA_OMP solves 0.92, 0.95, 0.96, 0.96 of them
-        within 100, 500, 1000, 5000 iterations, SEA_0 0.17, 0.33, 0.37, 0.42
-        (``benchmarks/bench_sea.py --budget-runs 100``): 1000 captures
-        nearly all of the gain, and iterations on supports already visited
-        cost little (they are cached).
+        Iteration budget.
     tol : float, default=None
         Stop as soon as the squared residual :math:`\|y - Xw^t\|^2` is
-        ``<= tol``. When set and not reached within ``max_iter`` (nor halted
-        by ``n_iter_no_change``), a ``ConvergenceWarning`` is raised: the
-        residual asked for was not attained. Without ``tol`` the budget is
-        the normal end of SEA and no warning is raised.
-    n_iter_no_change : int, default=None
-        Stop when the best squared residual has not decreased for that many
+        ``<= tol``. When set and not reached (nor halted by
+        ``n_iter_no_change``), a ``ConvergenceWarning`` is raised: the
+        residual asked for was not attained. Without ``tol`` the halting rule
+        or the budget is the normal end of SEA and no warning is raised.
+    n_iter_no_change : "auto", int or None, default="auto"
+        Halting rule. ``"auto"``: stop once the last
+        :math:`P(k) = \mathrm{default\_patience}(k)` support changes brought
+        no decrease of the best squared residual by more than a relative
+        :math:`\sqrt{\epsilon}`: exploring has stopped paying. Iterations that
+        keep the support cost almost nothing and are not counted. Designed
+        from measurements (user guide, "Halting"): on the phase-transition
+        and deconvolution studies it keeps recovery within the statistical
+        noise of the full budget. An int: stop when the best squared residual
+        has not decreased for that many iterations. None: run ``max_iter``
         iterations.
     fit_intercept : bool, default=True
         Centre ``X`` and ``y``; the intercept is not counted in k.
@@ -83,7 +88,24 @@ class SEARegressor(KSparseRegressor):
         the best one of the new run.
     precompute : bool or "auto", default="auto"
         Use the Gram matrix :math:`X^\top X` (gradients in :math:`O(n k)`);
-        ``"auto"`` decides from the sizes.
+        ``"auto"`` decides from the sizes. Without it, the columns of
+        :math:`X^\top X` that supports need are computed on demand and cached.
+
+    Notes
+    -----
+    Memory, beyond ``X`` and ``y`` (and their centred copies): about five
+    arrays of shape (n_targets, n_features) for the state of the exploration
+    (:math:`\Xi`, the current gradient step, the support masks,
+    :math:`X^\top y`); the Gram matrix (n_features^2 values) when
+    ``precompute`` uses it, otherwise at most 256 MiB of its columns; at most
+    256 MiB of per-support results (coefficients, gradient, residual) shared
+    by all targets, whatever their number; and, growing with the iterations
+    actually run (never allocated up front for ``max_iter``), the loss curves
+    (n_targets x ``n_iter_`` values) and the set of distinct supports visited
+    (about 70 bytes each). Data of extreme magnitude (beyond
+    :math:`2^{\pm 256}` in float64, :math:`2^{\pm 32}` in float32) is
+    rescaled by a power of two (a copy), so that results do not depend on
+    the units of ``X`` and ``y``.
 
     Attributes
     ----------
@@ -104,6 +126,8 @@ class SEARegressor(KSparseRegressor):
         per target for a 2-D ``y``.
     n_supports_explored_ : int or ndarray of shape (n_targets,)
         Distinct supports visited.
+    step_size_ : float
+        :math:`\eta` used, in the units of ``X``.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has feature names that are all strings.
@@ -138,7 +162,7 @@ class SEARegressor(KSparseRegressor):
         step_size="auto",
         max_iter=DEFAULT_MAX_ITER,
         tol=None,
-        n_iter_no_change=None,
+        n_iter_no_change="auto",
         fit_intercept=True,
         warm_start=False,
         precompute="auto",
@@ -154,9 +178,12 @@ class SEARegressor(KSparseRegressor):
         self.precompute = precompute
 
     def _solver_params(self):
-        if self.n_iter_no_change is not None:
-            check_positive_int(self.n_iter_no_change, "n_iter_no_change")
-        return {"step_size": check_step_size(self.step_size), "n_iter_no_change": self.n_iter_no_change}
+        n_iter_no_change = self.n_iter_no_change
+        if isinstance(n_iter_no_change, str):
+            check_option(n_iter_no_change, "n_iter_no_change", {"auto"})
+        elif n_iter_no_change is not None:
+            check_positive_int(n_iter_no_change, "n_iter_no_change")
+        return {"step_size": check_step_size(self.step_size), "n_iter_no_change": n_iter_no_change}
 
     def _warm_start_coef(self, n_targets, n_features):
         """``exploration_`` as (n_targets, n_features): warm starts continue exploring."""
@@ -165,16 +192,27 @@ class SEARegressor(KSparseRegressor):
         exploration = np.asarray(self.exploration_).reshape(-1, self.exploration_.shape[-1])
         return exploration if exploration.shape == (n_targets, n_features) else None
 
+    def _continued_step(self):
+        """The step of the fit a warm start continues, so that two fits equal one longer fit."""
+        if self.warm_start and hasattr(self, "step_size_"):
+            return self.step_size_
+        return None
+
     def _solve(self, X, Y, n_nonzero_coefs, coef_init, gram, units=IDENTITY):
         # the starting point of SEA is its exploration vector
+        params = self._solver_params()
+        step = params.pop("step_size")
+        if step is None and coef_init is not None:
+            step = self._continued_step()
         return sea(
             X, Y, n_nonzero_coefs, exploration_init=coef_init, max_iter=self.max_iter,
-            tol=units.residual_sq_to_internal(self.tol), gram=gram,
-            **units.solver_params_to_internal(self._solver_params()),
+            tol=units.residual_sq_to_internal(self.tol), gram=gram, step_size=units.step_to_internal(step),
+            **params,
         )
 
     def _set_extra_attributes(self, result, y_is_1d):
         extras = result.extras
+        self.step_size_ = extras["step_size"]
         self.exploration_ = extras["exploration"][0] if y_is_1d else extras["exploration"]
         self.loss_curve_ = extras["loss_curve"][0] if y_is_1d else extras["loss_curve"]
         self.best_iter_ = per_target(extras["best_iter"], y_is_1d)

@@ -34,9 +34,11 @@ import numpy as np
 from scipy.linalg import get_lapack_funcs
 
 from .._core.base import SolverResult
+from .._core.gram_columns import DEFAULT_COLUMN_BYTES, GramColumns
 from .._core.lipschitz import spectral_norm_sq
-from .._core.lstsq import _RANK_RTOL_FACTOR, LeastSquaresData, SupportCache
+from .._core.lstsq import _RANK_RTOL_FACTOR, LeastSquaresData, solve_gram_systems
 from .._core.thresholding import largest_k_mask, mask_to_indices
+from ._sea_store import DEFAULT_STORE_BYTES, SupportHasher, SupportStore
 
 # Default iteration budget (see SEARegressor's docstring for the justification).
 DEFAULT_MAX_ITER = 1000
@@ -45,13 +47,37 @@ DEFAULT_MAX_ITER = 1000
 # one by one (LAPACK directly), more in one batched solve.
 _BATCH_MIN_TARGETS = 8
 
-# Memory allowed to the per-support caches of one call, all targets together.
-_CACHE_BYTES = 256 * 2**20
+# Iterations stored at once in the loss curve (it grows by blocks, never to max_iter up front).
+_CURVE_BLOCK = 256
 
 
-def default_step_size(X, gram=None):
-    r""":math:`\eta = 1 / L` with :math:`L = \|X\|_2^2` (1 for an all-zero design)."""
-    L = spectral_norm_sq(X, gram=gram)
+def default_patience(n_nonzero_coefs):
+    r"""Support changes without a new best residual after which the default rule halts SEA.
+
+    300 whatever k: designed from measurements (user guide, "Halting"): the
+    smallest patience tried that kept exact recovery and support distance
+    within two standard errors of the 1000-iteration budget on the
+    phase-transition and deconvolution studies; the patience a successful
+    run needed did not grow with k there.
+    """
+    return 300
+
+
+def default_step_size(X, gram=None, warm=True):
+    r"""Default :math:`\eta`: :math:`1 / L`, :math:`L = \|X\|_2^2` (1 for an all-zero design).
+
+    From :math:`\Xi^0 = 0` (``warm=False``) the supports visited do not depend
+    on :math:`\eta`, so :math:`L` is not computed and
+    :math:`\eta = 1 / \max_j \|X_j\|^2` is used. From a warm start
+    :math:`\eta` only sets how fast the gradients override :math:`\Xi^0`, and
+    :math:`L` is computed to 1 % (Lanczos iterations stop at a relative
+    accuracy of 0.01: 21 products with :math:`X` and :math:`X^\top` instead
+    of about 100 at 2000 x 10000).
+    """
+    if warm:
+        L = spectral_norm_sq(X, gram=gram, rtol=1e-2)
+    else:
+        L = float(np.max(np.diag(gram) if gram is not None else np.einsum("ij,ij->j", X, X), initial=0.0))
     return 1.0 / L if L > 0 else 1.0
 
 
@@ -64,9 +90,11 @@ def sea(
     step_size=None,
     max_iter=DEFAULT_MAX_ITER,
     tol=None,
-    n_iter_no_change=None,
+    n_iter_no_change="auto",
     gram=None,
     record_supports=False,
+    store_bytes=DEFAULT_STORE_BYTES,
+    column_bytes=DEFAULT_COLUMN_BYTES,
 ):
     r"""Support Exploration Algorithm on every column of ``Y``.
 
@@ -77,9 +105,10 @@ def sea(
         \Xi^{t+1} = \Xi^t - \eta X^\top (X w^t - y)
 
     Each target explores on its own; the iterations of all targets run
-    together, vectorised (the exploration updates are array operations on all
-    targets, and the targets that meet new supports in the same iteration
-    share one batched restricted solve when they are many).
+    together as array operations (support checks, top-k re-selection,
+    best-iterate bookkeeping, store look-ups); the targets that meet new
+    supports in the same iteration share one batched restricted solve when
+    they are many.
 
     Parameters
     ----------
@@ -91,31 +120,36 @@ def sea(
         :math:`\Xi^0`: zero when None, otherwise the coefficients of a warm
         start (another algorithm's solution) or a previous exploration vector.
     step_size : float or None
-        :math:`\eta`; None means :math:`1 / \|X\|_2^2`.
+        :math:`\eta`; None means :func:`default_step_size`.
     max_iter : int
-        Iteration budget, SEA's normal halting rule.
-    tol : float or None
+        Iteration budget.
+    tol : float, ndarray of shape (n_targets,) or None
         A target stops as soon as its squared residual is ``<= tol``.
-    n_iter_no_change : int or None
+    n_iter_no_change : int, "auto" or None
         A target stops when its best squared residual has not decreased for
-        that many iterations.
+        that many iterations; ``"auto"``: :func:`default_patience` iterations
+        without a decrease of more than a relative :math:`\sqrt{\epsilon}`
+        (rounding does not keep SEA going); None: run to ``max_iter``.
     gram : ndarray of shape (n_features, n_features) or None
-        ``X.T @ X``; the gradients go through ``X`` when None.
+        ``X.T @ X``; when None, the columns of it that supports need are
+        computed on demand and cached (:class:`~skstexplore._core.gram_columns.GramColumns`).
     record_supports : bool
         Also return every support visited, in order (``extras["supports"]``,
-        shape (n_targets, max_iter, k), rows past ``n_iter`` unused).
+        shape (n_targets, n_iter.max(), k), rows past ``n_iter`` unused).
+    store_bytes, column_bytes : int
+        Memory budgets of the per-support store and of the Gram columns.
 
     Returns
     -------
     result : SolverResult
         ``coef`` = :math:`w^{t_{best}}`; ``support`` = :math:`S^{t_{best}}`;
         ``n_iter`` = iterations run per target; ``converged`` is False only for
-        targets given a ``tol`` they did not reach within ``max_iter`` (a
-        fixed budget is the normal end of SEA). ``extras``: ``exploration``
-        (:math:`\Xi` after the last iteration, shape of ``coef``),
-        ``loss_curve`` (list of one array per target, :math:`\|y - X w^t\|^2`
-        for each iteration), ``best_iter`` (:math:`t_{best}` per target),
-        ``n_supports_explored`` (distinct supports visited per target).
+        targets given a ``tol`` they did not reach and not halted by
+        ``n_iter_no_change``. ``extras``: ``exploration`` (:math:`\Xi` after
+        the last iteration), ``loss_curve`` (list of one array per target,
+        :math:`\|y - X w^t\|^2` for each iteration), ``best_iter``
+        (:math:`t_{best}` per target), ``n_supports_explored`` (distinct
+        supports visited per target), ``step_size`` (:math:`\eta`).
 
     Examples
     --------
@@ -127,79 +161,98 @@ def sea(
     True
     """
     data = LeastSquaresData(X, Y, gram)
-    eta = X.dtype.type(default_step_size(X, gram) if step_size is None else step_size)
-    explorer = _Explorer(data, n_nonzero_coefs, eta, exploration_init)
-    explorer.run(max_iter, tol, n_iter_no_change, record_supports)
-    return explorer.result(tol)
+    if step_size is None:
+        step_size = default_step_size(X, gram, warm=exploration_init is not None and np.any(exploration_init))
+    eta = X.dtype.type(step_size)
+    columns = GramColumns(X, gram, column_bytes)
+    store = SupportStore(data.n_features, n_nonzero_coefs, data.dtype, store_bytes)
+    explorer = _Explorer(data, columns, store, n_nonzero_coefs, eta, exploration_init)
+    if isinstance(n_iter_no_change, str):
+        halting = _Halting(default_patience(n_nonzero_coefs), np.sqrt(np.finfo(data.dtype).eps), count_changes=True)
+    else:
+        halting = None if n_iter_no_change is None else _Halting(n_iter_no_change, 0.0, count_changes=False)
+    explorer.run(max_iter, tol, halting, record_supports)
+    return explorer.result(tol, float(eta))
 
 
 class _Explorer:
-    """State of the exploration of every target: current and best support, caches."""
+    """State of the exploration of every target: current and best support, stores."""
 
-    def __init__(self, data, k, eta, exploration_init):
-        self.data, self.k, self.eta = data, k, eta
+    def __init__(self, data, columns, store, k, eta, exploration_init):
+        self.data, self.columns, self.store, self.k, self.eta = data, columns, store, k, eta
         T, n = data.n_targets, data.n_features
         self.Xi = np.zeros((T, n), dtype=data.dtype) if exploration_init is None else np.array(
             exploration_init, dtype=data.dtype
         )
+        self.hasher = SupportHasher(n, T)
+        self.targets = np.arange(T)
         # current support of each target and what it gives
         self.mask = largest_k_mask(self.Xi, k)
         self.idx = mask_to_indices(self.mask)
+        self.keys = self.hasher.keys(self.idx, self.targets)
         self.vals = np.zeros((T, k), dtype=data.dtype)
         self.step_grad = np.zeros((T, n), dtype=data.dtype)  # eta * gradient
         self.loss = np.zeros(T, dtype=data.dtype)
         self.max_step = np.zeros(T, dtype=data.dtype)  # largest |eta * gradient| entry; 0: stationary
         self.check_at = np.zeros(T, dtype=np.intp)  # first iteration whose support may differ
-        # best iterate
+        self.t_base = np.zeros(T, dtype=np.intp)  # iteration at which ``Xi`` is stored (see _advance)
+        # best iterate, and the last iteration that lowered it enough to count as progress
         self.best_loss = np.full(T, np.inf, dtype=data.dtype)
+        self.progress_loss = np.full(T, np.inf, dtype=data.dtype)
         self.best_idx = self.idx.copy()
         self.best_vals = self.vals.copy()
         self.best_iter = np.zeros(T, dtype=np.intp)
+        self.progress_iter = np.zeros(T, dtype=np.intp)
+        self.changes_since_progress = np.zeros(T, dtype=np.intp)
         self.n_iter = np.zeros(T, dtype=np.intp)
-        self.targets = np.arange(T)
         self.reached_tol = np.zeros(T, dtype=bool)
-        self.cholesky = _RestrictedCholesky(data)
-        entry_bytes = (n + k + 2) * data.dtype.itemsize + k * 8
-        self.caches = [SupportCache(max(64, _CACHE_BYTES // (entry_bytes * T))) for _ in range(T)]
-        self.visited = [set() for _ in range(T)]
-        self._evaluate(np.arange(T))
+        self.visited = set()
+        self.n_explored = np.zeros(T, dtype=np.intp)
+        self.cholesky = _RestrictedCholesky(data, columns)
+        self._evaluate(self.targets)
 
     # -- one support per target -------------------------------------------------
     def _evaluate(self, targets):
-        """Look the current supports of ``targets`` up in the caches; solve the misses together."""
-        misses = []
-        for t in targets:
-            entry = self.caches[t].get(self.idx[t])
-            if entry is None:
-                misses.append(t)
-            else:
-                self._set_current(t, entry)
-        if misses:
-            self._solve(np.asarray(misses))
+        """Look the current supports of ``targets`` up in the store; solve the misses together."""
+        keys = self.keys[targets]
+        slots = self.store.lookup(keys)
+        hit = slots >= 0
+        if hit.any():
+            t, s = targets[hit], slots[hit]
+            self.vals[t], self.step_grad[t] = self.store.values[s], self.store.steps[s]
+            self.loss[t], self.max_step[t] = self.store.loss[s], self.store.max_step[s]
+        if not hit.all():
+            self._solve(targets[~hit], keys[~hit])
 
-    def _solve(self, targets):
+    def _solve(self, targets, keys):
         """Least squares, gradient and residual on the (new) supports of ``targets``.
 
         Many targets at once go through one batched solve, a few one by one
         through LAPACK directly (cheaper for a single small system).
         """
         idx = self.idx[targets]
+        if not self.columns.fetch(idx):
+            # more distinct indices than the column store holds: go through X, in parts that fit
+            part = max(1, len(targets) // 2)
+            for start in range(0, len(targets), part):
+                self._solve(targets[start : start + part], keys[start : start + part])
+            return
         if len(targets) >= _BATCH_MIN_TARGETS:
-            vals = self.data.solve_on_supports(idx, targets)
+            vals = solve_gram_systems(self.columns.block(idx), np.take_along_axis(self.data.Xty[targets], idx, axis=1))
         else:
             vals = np.array([self._solve_one(t) for t in targets]).reshape(idx.shape)
-        grad, loss = _gradient_and_loss(self.data, idx, vals, targets)
+        grad = self.columns.times(idx, vals) - self.data.Xty[targets]
+        xty_on_support = np.take_along_axis(self.data.Xty[targets], idx, axis=1)
+        loss = np.maximum(self.data.y_sq[targets] - np.einsum("tk,tk->t", vals, xty_on_support), 0)
         step_grad = self.eta * grad
         max_step = np.abs(step_grad).max(axis=1)
-        for row, t in enumerate(targets):
-            # copies: a cached row must not keep the whole batch alive
-            entry = (vals[row].copy(), step_grad[row].copy(), loss[row], max_step[row])
-            self.caches[t].put(idx[row], entry)
-            self.visited[t].add(idx[row].tobytes())
-            self._set_current(t, entry)
-
-    def _set_current(self, t, entry):
-        self.vals[t], self.step_grad[t], self.loss[t], self.max_step[t] = entry
+        self.store.insert(keys, vals, step_grad, loss, max_step)
+        self.vals[targets], self.step_grad[targets], self.loss[targets], self.max_step[targets] = (
+            vals, step_grad, loss, max_step)
+        visited, keys = self.visited, keys.tolist()
+        new = np.fromiter((key not in visited for key in keys), dtype=bool, count=len(keys))
+        visited.update(keys)
+        self.n_explored[targets[new]] += 1  # targets are distinct
 
     def _solve_one(self, t):
         """Least squares on the support of target ``t``."""
@@ -207,24 +260,22 @@ class _Explorer:
         L = self.cholesky.factor(S)
         if L is None:
             # rank-deficient support: the shared deterministic minimum-norm solve
-            return self.data.solve_on_supports(S[None], np.array([t]))[0]
+            return solve_gram_systems(self.columns.block(S[None]), self.data.Xty[t, S][None])[0]
         return self.cholesky.solve(L, self.data.Xty[t, S])
 
     def _next_supports(self, rows, it):
-        r"""Move the supports of ``rows`` to :math:`\mathrm{largest}_k(\Xi)`; whether any changed.
+        r"""Move the supports of ``rows`` to :math:`\mathrm{largest}_k(\Xi)`; the targets whose support changed.
 
         A support is still the top-k while :math:`\mathrm{lo} = \min_S |\Xi| >
         \mathrm{hi} = \max_{S^c} |\Xi|`. Each iteration moves every entry by at
         most :math:`s = \max |\eta\, \nabla|`, so the gap cannot close within
         :math:`(\mathrm{lo} - \mathrm{hi}) / (2 s)` iterations: the check is
-        skipped for half of that (the other half absorbs rounding).
+        skipped for half of that (the other half absorbs rounding). Targets
+        whose gap closed get their new top-k in one vectorised selection.
         """
         due = self.check_at[rows] <= it
-        if due.all():  # views when ``rows`` is a slice
-            targets, A, mask = self.targets[rows], np.abs(self.Xi[rows]), self.mask[rows]
-        else:
-            targets = self.targets[rows][due]
-            A, mask = np.abs(self.Xi[targets]), self.mask[targets]
+        targets = self.targets[rows] if due.all() else self.targets[rows][due]
+        A, mask = np.abs(self._advance(targets, it)), self.mask[targets]
         lo = np.where(mask, A, np.inf).min(axis=1)
         hi = np.where(mask, -np.inf, A).max(axis=1)
         gap = lo - hi
@@ -235,124 +286,159 @@ class _Explorer:
             n_safe = np.minimum(0.5 * gap[kept] / np.maximum(drift, np.finfo(A.dtype).tiny), 2**30)
             self.check_at[targets[kept]] += n_safe.astype(np.intp)
             if kept.all():
-                return False
-        moved = ~kept
-        changed = [t for t, a, m in zip(targets[moved], A[moved], lo[moved]) if self._reselect(t, a, m)]
-        if changed:
+                return targets[:0]
+        moved = targets[~kept]
+        new_mask = largest_k_mask(A[~kept], self.k)
+        differs = np.any(new_mask != mask[~kept], axis=1)
+        changed = moved[differs]
+        if changed.size:
+            self.mask[changed] = new_mask[differs]
+            self.idx[changed] = mask_to_indices(new_mask[differs])
+            self.keys[changed] = self.hasher.keys(self.idx[changed], changed)
             self._evaluate(changed)
-        return bool(changed)
+        return changed
 
-    def _reselect(self, t, a, lo):
-        """New top-k of target ``t`` (magnitudes ``a``); whether it differs from the current one.
+    def _advance(self, targets, it):
+        r""":math:`\Xi^{it}` of ``targets`` (stored, and returned).
 
-        Entries below ``lo`` (the smallest magnitude on the current support)
-        cannot enter the top-k: it lies among the entries ``>= lo``, ranked by
-        magnitude then index (the tie rule of :func:`largest_k`).
+        While its support is unchanged a target's :math:`\Xi` moves by the same
+        step every iteration, so it is stored at the iteration ``t_base`` of
+        its last check and brought up to date only when looked at:
+        :math:`\Xi^{it} = \Xi^{t_{base}} - (it - t_{base})\, \eta \nabla`.
+        Iterations in which no support is checked cost nothing per feature.
         """
-        pool = np.flatnonzero(a >= lo)
-        new_idx = np.sort(pool[np.lexsort((pool, -a[pool]))[: self.k]])
-        if np.array_equal(new_idx, self.idx[t]):
-            return False
-        self.mask[t, self.idx[t]] = False
-        self.mask[t, new_idx] = True
-        self.idx[t] = new_idx
-        return True
+        lag = it - self.t_base[targets]
+        if not lag.any():
+            return self.Xi[targets]
+        Xi = self.Xi[targets] - lag[:, None].astype(self.Xi.dtype) * self.step_grad[targets]
+        self.Xi[targets] = Xi
+        self.t_base[targets] = it
+        return Xi
 
     # -- iterations ----------------------------------------------------------------
-    def run(self, max_iter, tol, n_iter_no_change, record_supports=False):
+    def run(self, max_iter, tol, halting, record_supports=False):
         T = self.Xi.shape[0]
-        self.loss_curve = np.empty((T, max_iter), dtype=self.data.dtype)
-        self.supports = np.zeros((T, max_iter, self.k), dtype=np.intp) if record_supports else None
+        self.max_iter = max_iter
+        self.curve = _Recorder((T,), self.data.dtype)
+        self.supports = _Recorder((T, self.k), np.intp) if record_supports else None
+        tol = None if tol is None else np.broadcast_to(np.asarray(tol, dtype=self.data.dtype), (T,))
         active = np.ones(T, dtype=bool)
         rows = slice(None)  # the active targets (a slice while all are, to avoid copies)
         next_check = 1  # first iteration at which some active support may change
+        changed = self.targets
         for it in range(max_iter):
-            # with unchanged supports the loss repeats: no new best, no new halt on tol
-            changed = it == 0
             if it >= next_check:
                 changed = self._next_supports(rows, it)
                 next_check = self.check_at[rows].min()
-            self.loss_curve[rows, it] = self.loss[rows]
+            self.curve.record(it, rows, self.loss[rows])
             if self.supports is not None:
-                self.supports[rows, it] = self.idx[rows]
-            if changed:
-                self._record_best(rows, it)
-            self.Xi[rows] -= self.step_grad[rows]
-            stop = self._stops(rows, it, tol, n_iter_no_change, changed)
-            if stop is not None:
-                stopped = self.targets[rows][stop]
-                self.n_iter[stopped] = it + 1
-                active[stopped] = False
+                self.supports.record(it, rows, self.idx[rows])
+            if changed.size:
+                # with unchanged supports the loss repeats: no new best, no new halt on tol
+                self._record_best(changed, it, halting)
+            stop = self._stops(rows, changed, it, tol, halting)
+            changed = self.targets[:0]
+            if stop.size:
+                self.n_iter[stop] = it + 1
+                self._advance(stop, it + 1)
+                active[stop] = False
                 if not active.any():
                     return
                 rows = np.flatnonzero(active)
                 next_check = self.check_at[rows].min()
         self.n_iter[rows] = max_iter
+        self._advance(self.targets[rows], max_iter)
 
-    def _record_best(self, rows, it):
-        loss = self.loss[rows]
-        improved = loss < self.best_loss[rows]
+    def _record_best(self, targets, it, halting):
+        loss = self.loss[targets]
+        improved = loss < self.best_loss[targets]
         if improved.any():
-            targets = self.targets[rows][improved]
-            self.best_loss[targets] = loss[improved]
-            self.best_idx[targets] = self.idx[targets]
-            self.best_vals[targets] = self.vals[targets]
-            self.best_iter[targets] = it
+            t = targets[improved]
+            self.best_loss[t] = loss[improved]
+            self.best_idx[t] = self.idx[t]
+            self.best_vals[t] = self.vals[t]
+            self.best_iter[t] = it
+        if halting is None:
+            return
+        if it > 0:
+            self.changes_since_progress[targets] += 1
+        progress = loss < (1 - halting.relative) * self.progress_loss[targets]
+        self.progress_loss[targets[progress]] = loss[progress]
+        self.progress_iter[targets[progress]] = it
+        self.changes_since_progress[targets[progress]] = 0
 
-    def _stops(self, rows, it, tol, n_iter_no_change, changed):
-        """Boolean mask of the ``rows`` that halt after iteration ``it``, or None."""
-        stop = None
-        if changed:
+    def _stops(self, rows, changed, it, tol, halting):
+        """The targets among ``rows`` that halt after iteration ``it`` (sorted, unique)."""
+        parts = []
+        if changed.size:
             # zero gradient: Xi is frozen and every later iterate is the same
-            stop = self.max_step[rows] == 0
+            parts.append(changed[self.max_step[changed] == 0])
             if tol is not None:
-                reached = self.loss[rows] <= tol
-                self.reached_tol[self.targets[rows][reached]] = True
-                stop |= reached
-        if n_iter_no_change is not None:
-            stalled = it - self.best_iter[rows] >= n_iter_no_change
-            stop = stalled if stop is None else stop | stalled
-        return stop if stop is not None and stop.any() else None
+                reached = changed[self.loss[changed] <= tol[changed]]
+                self.reached_tol[reached] = True
+                parts.append(reached)
+        if halting is not None and halting.count_changes:
+            # the count only moves with the supports
+            parts.append(changed[self.changes_since_progress[changed] >= halting.patience])
+        elif halting is not None:
+            progress_iter = self.progress_iter[rows]
+            if it - progress_iter.min() >= halting.patience:
+                parts.append(self.targets[rows][it - progress_iter >= halting.patience])
+        parts = [part for part in parts if part.size]
+        if not parts:
+            return self.targets[:0]
+        return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
 
-    def result(self, tol):
+    def result(self, tol, eta):
+        n_iter = self.n_iter
         converged = self.reached_tol | (self.max_step == 0) | np.array(tol is None)
         if tol is not None:
             # stopping for lack of progress is a halting rule too, not a failure
-            converged |= self.n_iter < self.loss_curve.shape[1]
+            converged |= n_iter < self.max_iter
         coef = self.data.scatter(self.best_idx, self.best_vals)
         support = np.zeros(coef.shape, dtype=bool)
         np.put_along_axis(support, self.best_idx, True, axis=1)
-        return SolverResult(
-            coef=coef,
-            n_iter=self.n_iter.copy(),
-            converged=converged,
-            support=support,
-            extras={
-                "exploration": self.Xi,
-                "loss_curve": [curve[:n] for curve, n in zip(self.loss_curve, self.n_iter)],
-                "best_iter": self.best_iter.copy(),
-                "n_supports_explored": np.array([len(v) for v in self.visited]),
-                **({} if self.supports is None else {"supports": self.supports}),
-            },
-        )
+        curve = self.curve.array()
+        extras = {
+            "exploration": self.Xi,
+            "loss_curve": [row[:n] for row, n in zip(curve, n_iter)],
+            "best_iter": self.best_iter.copy(),
+            "n_supports_explored": self.n_explored.copy(),
+            "step_size": eta,
+        }
+        if self.supports is not None:
+            extras["supports"] = self.supports.array()
+        return SolverResult(coef=coef, n_iter=n_iter.copy(), converged=converged, support=support, extras=extras)
 
 
-def _gradient_and_loss(data, idx, vals, targets):
-    r"""Gradient :math:`X^\top (X w - y)` and :math:`\|y - Xw\|^2` of least-squares solutions.
+class _Halting:
+    """Stop a target after ``patience`` iterations (or support changes, ``count_changes``) without
+    its best squared residual decreasing by more than the fraction ``relative``."""
 
-    ``vals[i]`` is the least-squares solution on ``idx[i]`` for target
-    ``targets[i]``. Through the Gram matrix the gradient is
-    :math:`G_{:,S} w_S - X^\top y` (:math:`O(n k)`) and, since
-    :math:`G_{SS} w_S = X_S^\top y` at the solution, the residual is
-    :math:`\|y\|^2 - w_S^\top X_S^\top y`.
-    """
-    if data.gram is not None:
-        grad = np.einsum("tk,tkn->tn", vals, data.gram[idx]) - data.Xty[targets]
-        xty_on_support = np.take_along_axis(data.Xty[targets], idx, axis=1)
-        loss = data.y_sq[targets] - np.einsum("tk,tk->t", vals, xty_on_support)
-        return grad, np.maximum(loss, 0)
-    residual = np.einsum("mtk,tk->tm", data.X[:, idx], vals) - data.Y[:, targets].T
-    return residual @ data.X, np.einsum("tm,tm->t", residual, residual)
+    def __init__(self, patience, relative, count_changes):
+        self.patience, self.relative, self.count_changes = patience, relative, count_changes
+
+
+class _Recorder:
+    """Per-iteration values of every target, stored by blocks of iterations (never ``max_iter`` up front)."""
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
+        self.blocks = []
+        self.n_columns_asked = 0
+
+    def record(self, it, rows, values):
+        if it // _CURVE_BLOCK == len(self.blocks):
+            T = self.shape[0]
+            self.blocks.append(np.zeros((T, _CURVE_BLOCK) + self.shape[1:], dtype=self.dtype))
+        self.blocks[-1][rows, it % _CURVE_BLOCK] = values
+        self.n_columns_asked = it + 1
+
+    def array(self):
+        """Shape (n_targets, iterations recorded, ...)."""
+        if not self.blocks:
+            return np.zeros(self.shape[:1] + (0,) + self.shape[1:], dtype=self.dtype)
+        return np.concatenate(self.blocks, axis=1)[:, : self.n_columns_asked]
 
 
 class _RestrictedCholesky:
@@ -365,21 +451,19 @@ class _RestrictedCholesky:
     rank-deficient supports get the same minimum-norm solution either way.
     """
 
-    def __init__(self, data):
-        self.data = data
+    def __init__(self, data, columns):
+        self.data, self.columns = data, columns
         self.potrf, self.potrs = get_lapack_funcs(("potrf", "potrs"), dtype=data.dtype)
         self.rtol = _RANK_RTOL_FACTOR * np.finfo(data.dtype).eps
 
-    def _block(self, rows, cols):
-        return self.data.gram_blocks(rows[None], cols[None])[0]
-
-    def _regular(self, L, support):
-        scale = max(float(self.data.col_sq[support].max()), np.finfo(L.dtype).tiny)
-        return float(np.min(np.diagonal(L))) ** 2 > self.rtol * len(support) * scale
+    def _regular(self, L, block):
+        scale = max(float(np.max(np.diagonal(block))), np.finfo(L.dtype).tiny)
+        return float(np.min(np.diagonal(L))) ** 2 > self.rtol * len(block) * scale
 
     def factor(self, support):
-        L, info = self.potrf(self._block(support, support), lower=1, clean=1)
-        if info != 0 or not self._regular(L, support):
+        block = self.columns.block(support[None])[0]
+        L, info = self.potrf(block, lower=1, clean=1)
+        if info != 0 or not self._regular(L, block):
             return None
         return L
 

@@ -1,0 +1,101 @@
+"""What SEA remembers about supports: hashes, a bounded store of per-support results, the visited set.
+
+Every target explores on its own but all targets share one store, so its
+memory is fixed whatever the number of targets. Supports are hashed with fixed
+random 64-bit weights per feature and per target (two different pairs
+(target, support) collide with probability :math:`2^{-64}`); the store and
+the visited set are keyed by these hashes, so that looking up the supports of
+many targets is one array operation plus one dictionary access per target.
+"""
+
+import numpy as np
+
+# Memory allowed to the stored per-support results, all targets together.
+DEFAULT_STORE_BYTES = 256 * 2**20
+
+
+class SupportHasher:
+    """64-bit key of each (target, support) pair: a sum of random weights, wrapping."""
+
+    def __init__(self, n_features, n_targets):
+        rng = np.random.default_rng(0)
+        self._feature = rng.integers(1, 2**63, n_features, dtype=np.uint64)
+        self._target = rng.integers(1, 2**63, n_targets, dtype=np.uint64)
+
+    def keys(self, idx, targets):
+        """Keys of the supports ``idx[i]`` (rows of sorted indices) of ``targets[i]``."""
+        return self._feature[idx].sum(axis=1, dtype=np.uint64) ^ self._target[targets]
+
+
+class SupportStore:
+    """Least-recently-used store of the results of a support, for every target.
+
+    Holds, per (target, support) key, the least-squares coefficients on the
+    support (k values), the step :math:`\\eta \\nabla F` (n_features values),
+    the squared residual and the largest entry of the step. Its arrays grow by
+    doubling up to ``capacity`` entries, chosen so that the arrays and the
+    transient copy while growing stay within ``max_bytes``; when full, the
+    least recently used entry is replaced. A support missing from the store is
+    simply recomputed, so the store changes the time, never the result.
+
+    Parameters
+    ----------
+    n_features, n_nonzero_coefs : int
+    dtype : numpy dtype
+    max_bytes : int
+    """
+
+    def __init__(self, n_features, n_nonzero_coefs, dtype, max_bytes=DEFAULT_STORE_BYTES):
+        entry_bytes = (n_features + n_nonzero_coefs + 2) * np.dtype(dtype).itemsize + 16
+        self.capacity = int(max(1, (2 * max_bytes) // (3 * entry_bytes)))
+        size = min(self.capacity, 64)
+        self.values = np.empty((size, n_nonzero_coefs), dtype=dtype)
+        self.steps = np.empty((size, n_features), dtype=dtype)
+        self.loss = np.empty(size, dtype=dtype)
+        self.max_step = np.empty(size, dtype=dtype)
+        self._keys = np.zeros(size, dtype=np.uint64)
+        self._last_use = np.zeros(size, dtype=np.int64)
+        self._slot_of = {}
+        self._clock = 0
+
+    def lookup(self, keys):
+        """Slot of each key in the store, -1 where absent; marks the hits as used."""
+        get = self._slot_of.get
+        slots = np.fromiter((get(key, -1) for key in keys.tolist()), dtype=np.intp, count=len(keys))
+        self._clock += 1
+        self._last_use[slots[slots >= 0]] = self._clock
+        return slots
+
+    def insert(self, keys, values, steps, loss, max_step):
+        """Store the results of new supports (the last ones if they do not all fit; the least recently used replaced)."""
+        count = min(len(keys), self.capacity)
+        if count == 0:
+            return
+        slots = self._slots_for(count)
+        kept = slice(len(keys) - count, None)
+        self.values[slots], self.steps[slots] = values[kept], steps[kept]
+        self.loss[slots], self.max_step[slots] = loss[kept], max_step[kept]
+        self._keys[slots] = keys[kept]
+        self._last_use[slots] = self._clock
+        self._slot_of.update(zip(keys[kept].tolist(), slots.tolist()))
+
+    def _slots_for(self, count):
+        used = len(self._slot_of)
+        if used + count > len(self.loss) and len(self.loss) < self.capacity:
+            self._grow(min(self.capacity, max(used + count, 2 * len(self.loss))))
+        fresh = np.arange(used, min(used + count, len(self.loss)))
+        if len(fresh) == count:
+            return fresh
+        n_evict = count - len(fresh)
+        candidates = self._last_use[:used]
+        victims = np.argpartition(candidates, n_evict - 1)[:n_evict] if n_evict < used else np.arange(used)
+        for key in self._keys[victims].tolist():
+            del self._slot_of[key]
+        return np.concatenate([fresh, victims])
+
+    def _grow(self, size):
+        for name in ("values", "steps", "loss", "max_step", "_keys", "_last_use"):
+            old = getattr(self, name)
+            new = np.zeros((size,) + old.shape[1:], dtype=old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
