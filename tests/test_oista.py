@@ -132,7 +132,7 @@ def test_float32_stays_float32(solver):
 def test_warm_start_from_a_larger_alpha_takes_fewer_iterations(solver):
     X, Y = make_data("wide", n_targets=3, seed=1)
     alpha = scaled_alpha(X, Y, 0.2, True)
-    kwargs = dict(solver=solver, tol=1e-8, max_iter=100000)
+    kwargs = dict(solver=solver, tol=1e-8, max_iter=100000, working_set=False)
     warm = OracleISTALasso(alpha=alpha, warm_start=True, **kwargs).fit(X, Y)
     warm.set_params(alpha=0.95 * alpha).fit(X, Y)
     cold = OracleISTALasso(alpha=0.95 * alpha, **kwargs).fit(X, Y)

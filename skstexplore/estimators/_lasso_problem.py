@@ -1,0 +1,175 @@
+r"""One Lasso problem prepared once, solved for any ``alpha``: shared by
+:class:`~skstexplore.OracleISTALasso`, :func:`~skstexplore.lasso_path` and
+:class:`~skstexplore.OracleISTALassoCV`.
+
+Preparation: sample weights and centring (:func:`~skstexplore._core.preprocess.prepare_data`,
+dense or sparse ``X``), exact power-of-two rescaling of ``X`` and ``y`` (so
+that no product overflows or underflows, whatever the units: the solution
+is mapped back exactly), columns that centring reduced to rounding noise set
+to zero, and a :class:`~skstexplore.solvers.working_set.DesignCache` shared by
+every solve on the same data.
+"""
+
+import warnings
+from contextlib import nullcontext
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, lsqr
+from threadpoolctl import threadpool_limits
+
+from .._core.lasso import lasso_dual_gap
+from .._core.preprocess import prepare_data
+from ..solvers.ista import fista, ista, oista
+from ..solvers.working_set import DesignCache, working_set_lasso
+
+SOLVERS = {"oista": oista, "ista": ista, "fista": fista}
+
+# Below this many multiply-adds per product, BLAS threads cost more than they
+# bring (measured: benchmarks/bench_lasso.py --threads 2 with a busy core).
+_SMALL_PRODUCT = 2_000_000
+
+
+def _power_of_two_scale(values):
+    """A power of two close to ``max |values|`` (1 for zeros): dividing by it is exact."""
+    peak = float(np.max(np.abs(values))) if values.size else 0.0
+    if not np.isfinite(peak) or peak == 0.0:
+        return 1.0
+    return float(2.0 ** np.round(np.log2(peak)))
+
+
+class LassoProblem:
+    """Weighted, centred, rescaled data of one fit, and its design cache.
+
+    Parameters
+    ----------
+    X : ndarray or CSR/CSC matrix of shape (n_samples, n_features)
+        Validated, floating point.
+    Y : ndarray of shape (n_samples, n_targets)
+    fit_intercept : bool
+    sample_weight : ndarray of shape (n_samples,) or None
+        Validated.
+    precompute : "auto" or bool
+    """
+
+    def __init__(self, X, Y, fit_intercept, sample_weight=None, precompute="auto"):
+        self.x_scale = _power_of_two_scale(X.data if sp.issparse(X) else X)
+        self.y_scale = _power_of_two_scale(Y)
+        X = X * X.dtype.type(1.0 / self.x_scale)
+        Y = Y * Y.dtype.type(1.0 / self.y_scale)
+        data = prepare_data(X, Y, fit_intercept, sample_weight)
+        self.X, self.Y = data.X, data.Y
+        self.is_sparse = data.is_sparse
+        self.X_offset = data.X_offset * X.dtype.type(self.x_scale)
+        self.y_offset = data.y_offset * X.dtype.type(self.y_scale)
+        if fit_intercept and not self.is_sparse:
+            _zero_rounding_noise_columns(self.X, X)
+        self.n_samples, self.n_features = X.shape
+        self.y_sq = np.einsum("ij,ij->j", self.Y, self.Y).astype(np.float64)
+        self.precompute = precompute
+        self._design = None
+
+    def design(self, working_set, n_targets):
+        """The :class:`DesignCache`, with a full Gram matrix when it pays."""
+        wants_gram = _gram_pays(self.n_samples, self.n_features, n_targets, self.X.dtype.itemsize,
+                                working_set, self.is_sparse) if self.precompute == "auto" else self.precompute
+        if self._design is None or (wants_gram and self._design.gram is None):
+            gram = None
+            if wants_gram:
+                gram = self.X.gram() if self.is_sparse else self.X.T @ self.X
+            self._design = DesignCache(self.X, gram)
+        return self._design
+
+    def alpha_max(self):
+        r""":math:`\|X^\top y\|_\infty / n` of each target, in the user's units."""
+        corr = np.abs(self.X.T @ self.Y).max(axis=0) / self.n_samples
+        return corr * (self.x_scale * self.y_scale)
+
+    def gap_tolerance(self, tol):
+        """scikit-learn's criterion, ``tol * ||y||^2 / n`` per target (centred, weighted)."""
+        return tol * self.y_sq / self.n_samples
+
+    def solve(self, alpha, *, solver="oista", working_set=True, max_iter=1000, tol=1e-4, positive=False,
+              coef_init=None):
+        """Coefficients (n_targets, n_features) in the user's units, and the solver's result.
+
+        ``alpha`` and ``coef_init`` are in the user's units; the returned
+        result's ``extras["dual_gap"]`` too.
+        """
+        scaled_alpha = alpha / (self.x_scale * self.y_scale)
+        ratio = self.x_scale / self.y_scale
+        init = None if coef_init is None else (coef_init * ratio).astype(self.X.dtype)
+        with _blas_limits(self.n_samples, self.n_features):
+            if working_set:
+                result = working_set_lasso(
+                    SOLVERS[solver], self.X, self.Y, scaled_alpha, design=self.design(True, self.Y.shape[1]),
+                    coef_init=init, max_iter=max_iter, tol=self.gap_tolerance(tol), positive=positive)
+            else:
+                design = self.design(False, self.Y.shape[1])
+                result = SOLVERS[solver](
+                    self.X, self.Y, scaled_alpha, coef_init=init, gram=design.gram, max_iter=max_iter,
+                    tol=self.gap_tolerance(tol), positive=positive)
+        result.coef = (result.coef / self.X.dtype.type(ratio)).astype(self.X.dtype, copy=False)
+        result.extras["dual_gap"] = result.extras["dual_gap"] * self.y_scale**2
+        return result
+
+    def least_squares(self):
+        """The ``alpha = 0`` fit: least squares (minimum norm when ``X`` is rank deficient)."""
+        if self.is_sparse:
+            W = np.array([lsqr(_as_operator(self.X), y, atol=1e-14, btol=1e-14)[0] for y in self.Y.T])
+        else:
+            W = np.linalg.lstsq(self.X, self.Y, rcond=None)[0].T
+        W = W.astype(self.X.dtype, copy=False)
+        gap = lasso_dual_gap(self.X, self.Y, W, 0.0)
+        return W / self.X.dtype.type(self.x_scale / self.y_scale), gap * self.y_scale**2
+
+    def intercept(self, coef):
+        return self.y_offset - coef @ self.X_offset
+
+
+def _zero_rounding_noise_columns(Xc, X):
+    r"""Set to zero the centred columns that are rounding noise (constant columns).
+
+    Centring a constant column leaves errors of order :math:`\epsilon
+    \max_i |x_{ij}|` per entry; a centred column below :math:`4\sqrt{n}\,\epsilon
+    \max_i |x_{ij}|` in norm carries no information (the decision is relative
+    to the column's own scale, so it does not depend on units).
+    """
+    noise = 4 * np.sqrt(X.shape[0]) * np.finfo(X.dtype).eps * np.max(np.abs(X), axis=0)
+    Xc[:, np.sqrt(np.einsum("ij,ij->j", Xc, Xc)) <= noise] = 0
+
+
+def _gram_pays(n_samples, n_features, n_targets, itemsize, working_set, is_sparse):
+    r"""Whether to precompute the full Gram matrix :math:`X^\top X`.
+
+    It must fit in 1 GiB. The plain solvers need it for a sparse ``X`` and
+    use it for a dense one when a product with it is cheaper than two with
+    ``X`` (``n_features <= 2 n_samples``). With working sets only Gram blocks
+    of the working set are used, computed on demand; the full matrix
+    (:math:`n p^2`) pays only when many targets share it (their working sets
+    cover most features): ``10 n_targets >= n_features``.
+    """
+    fits = n_features * n_features * itemsize <= 2**30
+    if working_set:
+        return fits and n_features <= 2 * n_samples and 10 * n_targets >= n_features
+    return fits and (is_sparse or n_features <= 2 * n_samples)
+
+
+def _blas_limits(n_samples, n_features):
+    """One BLAS thread when the products are small (their threading overhead dominates)."""
+    if n_samples * n_features <= _SMALL_PRODUCT:
+        return threadpool_limits(limits=1, user_api="blas")
+    return nullcontext()
+
+
+def _as_operator(design):
+    return LinearOperator(design.shape, matvec=design.dot, rmatvec=design.rdot, dtype=design.dtype)
+
+
+def warn_alpha_zero(estimator_name):
+    warnings.warn(
+        f"{estimator_name} with alpha=0 is ordinary least squares: the least-squares fit is returned "
+        "(minimum-norm when X is rank deficient); sklearn.linear_model.LinearRegression is the "
+        "estimator meant for it.",
+        UserWarning,
+    )
