@@ -80,35 +80,37 @@ class LassoProblem:
             self._design = DesignCache(self.X, gram)
         return self._design
 
-    def alpha_max(self):
-        r""":math:`\|X^\top y\|_\infty / n` of each target, in the user's units."""
-        corr = np.abs(self.X.T @ self.Y).max(axis=0) / self.n_samples
-        return corr * (self.x_scale * self.y_scale)
+    def alpha_max(self, positive=False):
+        r""":math:`\|X^\top y\|_\infty / n` of each target (largest positive entry for
+        ``positive``), in the user's units: the smallest ``alpha`` with a zero solution."""
+        XtY = self.X.T @ self.Y
+        corr = np.maximum(XtY.max(axis=0), 0) if positive else np.abs(XtY).max(axis=0)
+        return corr.astype(np.float64) / self.n_samples * (self.x_scale * self.y_scale)
 
     def gap_tolerance(self, tol):
         """scikit-learn's criterion, ``tol * ||y||^2 / n`` per target (centred, weighted)."""
         return tol * self.y_sq / self.n_samples
 
     def solve(self, alpha, *, solver="oista", working_set=True, max_iter=1000, tol=1e-4, positive=False,
-              coef_init=None):
-        """Coefficients (n_targets, n_features) in the user's units, and the solver's result.
+              coef_init=None, targets=None):
+        """The solver's result for the targets ``targets`` (all if None), in the user's units.
 
-        ``alpha`` and ``coef_init`` are in the user's units; the returned
-        result's ``extras["dual_gap"]`` too.
+        ``alpha`` and ``coef_init`` (n_targets, n_features) are in the user's
+        units, and so are the returned ``coef`` and ``extras["dual_gap"]``.
         """
+        targets = np.arange(self.Y.shape[1]) if targets is None else targets
+        Y, gap_tol = self.Y[:, targets], self.gap_tolerance(tol)[targets]
         scaled_alpha = alpha / (self.x_scale * self.y_scale)
         ratio = self.x_scale / self.y_scale
         init = None if coef_init is None else (coef_init * ratio).astype(self.X.dtype)
+        design = self.design(working_set, self.Y.shape[1])
         with _blas_limits(self.n_samples, self.n_features):
             if working_set:
-                result = working_set_lasso(
-                    SOLVERS[solver], self.X, self.Y, scaled_alpha, design=self.design(True, self.Y.shape[1]),
-                    coef_init=init, max_iter=max_iter, tol=self.gap_tolerance(tol), positive=positive)
+                result = working_set_lasso(SOLVERS[solver], self.X, Y, scaled_alpha, design=design, coef_init=init,
+                                           max_iter=max_iter, tol=gap_tol, positive=positive)
             else:
-                design = self.design(False, self.Y.shape[1])
-                result = SOLVERS[solver](
-                    self.X, self.Y, scaled_alpha, coef_init=init, gram=design.gram, max_iter=max_iter,
-                    tol=self.gap_tolerance(tol), positive=positive)
+                result = SOLVERS[solver](self.X, Y, scaled_alpha, coef_init=init, gram=design.gram, max_iter=max_iter,
+                                         tol=gap_tol, positive=positive)
         result.coef = (result.coef / self.X.dtype.type(ratio)).astype(self.X.dtype, copy=False)
         result.extras["dual_gap"] = result.extras["dual_gap"] * self.y_scale**2
         return result
