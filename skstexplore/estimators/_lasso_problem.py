@@ -16,7 +16,7 @@ from contextlib import nullcontext
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, lsqr
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .._core.lasso import lasso_dual_gap
 from .._core.preprocess import prepare_data
@@ -157,11 +157,20 @@ def _gram_pays(n_samples, n_features, n_targets, itemsize, working_set, is_spars
     return fits and (is_sparse or n_features <= 2 * n_samples)
 
 
+_controller = []
+
+
 def _blas_limits(n_samples, n_features):
-    """One BLAS thread when the products are small (their threading overhead dominates)."""
-    if n_samples * n_features <= _SMALL_PRODUCT:
-        return threadpool_limits(limits=1, user_api="blas")
-    return nullcontext()
+    """One BLAS thread when the products are small (their threading overhead dominates).
+
+    The thread-pool controller is created once: its discovery of the loaded
+    libraries costs ~10 ms, more than a small fit.
+    """
+    if n_samples * n_features > _SMALL_PRODUCT:
+        return nullcontext()
+    if not _controller:
+        _controller.append(ThreadpoolController())
+    return _controller[0].limit(limits=1, user_api="blas")
 
 
 def _as_operator(design):

@@ -31,7 +31,10 @@ celer (Massias et al. 2018) and skglm (Bertrand et al. 2022). With
    targets, grouped by support size); if the solution has the signs
    :math:`\sigma` it minimises :math:`F` over vectors supported in :math:`S`
    (so it is at least as good as the inner iterate) and replaces it. The
-   next outer gap, on all features, confirms it or grows the set.
+   next outer gap, on all features, confirms it or grows the set. A warm
+   start (``coef_init``, e.g. the previous point of a path) is first
+   finished exactly on its own support and signs: along a path these often
+   do not change, and the fit then costs one solve and two products.
 
 Targets are batched: they share one working set per outer iteration (the
 union of each target's own choice), each keeps its own coefficients, support,
@@ -208,6 +211,8 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     converged = np.zeros(n_targets, dtype=bool)
     gaps = np.full(n_targets, np.inf)
     ws_size = np.zeros(n_targets, dtype=int)
+    if coef_init is not None:
+        _finish_exactly(design, Y, W, np.arange(n_targets), alpha, counts, positive)
     active = np.arange(n_targets)
     while active.size:
         Y_active = Y[:, active]
@@ -262,17 +267,25 @@ def _working_set(design, W, XtR, gap, alpha, n_samples, previous_size, positive)
 def _solve_on_working_set(inner, design, Y, W, active, U, alpha, gap, max_iter, counts, positive):
     """Inner solve on the features ``U`` for the ``active`` targets, then the exact finish (in place in ``W``)."""
     X_U, G_U = design.columns(U), design.gram_block(U)
-    n_samples = X_U.shape[0]
     budget = int((max_iter - counts["n_iter"][active]).max())
     result = inner(X_U, Y, alpha, coef_init=W[np.ix_(active, U)], gram=G_U, lipschitz=design.lipschitz(U, G_U),
                    max_iter=budget, tol=_INNER_GAP_FRACTION * gap, positive=positive)
     counts["n_iter"][active] += result.n_iter
     counts["n_oracle_steps"][active] += result.extras.get("n_oracle_steps", 0)
-    W_U = result.coef
-    exact, accepted = exact_restricted_solve(G_U, (X_U.T @ Y).T, W_U, n_samples * alpha, positive)
-    W_U[accepted] = exact[accepted]
-    counts["n_exact"][active[accepted]] += 1
-    W[np.ix_(active, U)] = W_U
+    W[np.ix_(active, U)] = result.coef
+    _finish_exactly(design, Y, W, active, alpha, counts, positive)
+
+
+def _finish_exactly(design, Y, W, rows, alpha, counts, positive):
+    """Exact restricted solve on the joint support of ``W[rows]`` (in place where accepted)."""
+    S = np.flatnonzero((W[rows] != 0).any(axis=0))
+    if not S.size:
+        return
+    X_S = design.columns(S)
+    exact, accepted = exact_restricted_solve(design.gram_block(S), (X_S.T @ Y).T, W[np.ix_(rows, S)],
+                                             X_S.shape[0] * alpha, positive)
+    W[np.ix_(rows[accepted], S)] = exact[accepted]
+    counts["n_exact"][rows[accepted]] += 1
 
 
 def exact_restricted_solve(gram, Xty, W, penalty, positive=False):
