@@ -19,7 +19,7 @@ from scipy.sparse.linalg import LinearOperator, lsqr
 from threadpoolctl import ThreadpoolController
 
 from .._core.lasso import lasso_dual_gap
-from .._core.preprocess import prepare_data
+from .._core.preprocess import CenteredSparseDesign, prepare_data
 from ..solvers.ista import fista, ista, oista
 from ..solvers.working_set import DesignCache, working_set_lasso
 
@@ -30,12 +30,19 @@ SOLVERS = {"oista": oista, "ista": ista, "fista": fista}
 _SMALL_PRODUCT = 2_000_000
 
 
-def _power_of_two_scale(values):
-    """A power of two close to ``max |values|`` (1 for zeros): dividing by it is exact."""
-    peak = float(np.max(np.abs(values))) if values.size else 0.0
+def _power_of_two_scale(peak):
+    """A power of two close to ``peak`` (1 for 0 or non-finite): dividing by it is exact."""
+    peak = float(peak)
     if not np.isfinite(peak) or peak == 0.0:
         return 1.0
     return float(2.0 ** np.round(np.log2(peak)))
+
+
+def _abs_max(values, axis=None):
+    """``max |values|`` without a temporary array."""
+    if values.size == 0:
+        return np.zeros(values.shape[1]) if axis == 0 else 0.0
+    return np.maximum(values.max(axis=axis), -values.min(axis=axis))
 
 
 class LassoProblem:
@@ -53,17 +60,27 @@ class LassoProblem:
     """
 
     def __init__(self, X, Y, fit_intercept, sample_weight=None, precompute="auto"):
-        self.x_scale = _power_of_two_scale(X.data if sp.issparse(X) else X)
-        self.y_scale = _power_of_two_scale(Y)
-        X = X * X.dtype.type(1.0 / self.x_scale)
-        Y = Y * Y.dtype.type(1.0 / self.y_scale)
+        column_peaks = _abs_max(X.data if sp.issparse(X) else X, axis=None if sp.issparse(X) else 0)
+        self.x_scale = _power_of_two_scale(np.max(column_peaks, initial=0.0))
+        self.y_scale = _power_of_two_scale(_abs_max(Y))
         data = prepare_data(X, Y, fit_intercept, sample_weight)
-        self.X, self.Y = data.X, data.Y
+        self.X_offset, self.y_offset = data.X_offset, data.y_offset
         self.is_sparse = data.is_sparse
-        self.X_offset = data.X_offset * X.dtype.type(self.x_scale)
-        self.y_offset = data.y_offset * X.dtype.type(self.y_scale)
-        if fit_intercept and not self.is_sparse:
-            _zero_rounding_noise_columns(self.X, X)
+        x_factor, y_factor = X.dtype.type(1.0 / self.x_scale), X.dtype.type(1.0 / self.y_scale)
+        if self.is_sparse:
+            design = data.X
+            self.X = design if x_factor == 1 else CenteredSparseDesign(
+                design.X * x_factor, design.offset * x_factor, design.sqrt_weight)
+            col_sq = self.X.col_sq_norms()
+        else:
+            self.X = data.X  # a centred copy: rescaled in place
+            self.X *= x_factor
+            col_sq = np.einsum("ij,ij->j", self.X, self.X)
+            if fit_intercept:
+                col_sq = _zero_rounding_noise_columns(self.X, col_sq, column_peaks * x_factor)
+        self.col_norms = np.sqrt(np.maximum(col_sq, 0)).astype(np.float64)
+        self.Y = data.Y
+        self.Y *= y_factor
         self.n_samples, self.n_features = X.shape
         self.y_sq = np.einsum("ij,ij->j", self.Y, self.Y).astype(np.float64)
         self.precompute = precompute
@@ -77,7 +94,7 @@ class LassoProblem:
             gram = None
             if wants_gram:
                 gram = self.X.gram() if self.is_sparse else self.X.T @ self.X
-            self._design = DesignCache(self.X, gram)
+            self._design = DesignCache(self.X, gram, col_norms=self.col_norms)
         return self._design
 
     def alpha_max(self, positive=False):
@@ -126,19 +143,25 @@ class LassoProblem:
         return W / self.X.dtype.type(self.x_scale / self.y_scale), gap * self.y_scale**2
 
     def intercept(self, coef):
+        """Intercepts of coefficients ``coef`` (n_targets, n_features) in the user's units."""
         return self.y_offset - coef @ self.X_offset
 
 
-def _zero_rounding_noise_columns(Xc, X):
+def _zero_rounding_noise_columns(Xc, col_sq, column_peaks):
     r"""Set to zero the centred columns that are rounding noise (constant columns).
 
     Centring a constant column leaves errors of order :math:`\epsilon
     \max_i |x_{ij}|` per entry; a centred column below :math:`4\sqrt{n}\,\epsilon
     \max_i |x_{ij}|` in norm carries no information (the decision is relative
-    to the column's own scale, so it does not depend on units).
+    to the column's own scale, so it does not depend on units). Returns the
+    updated squared column norms.
     """
-    noise = 4 * np.sqrt(X.shape[0]) * np.finfo(X.dtype).eps * np.max(np.abs(X), axis=0)
-    Xc[:, np.sqrt(np.einsum("ij,ij->j", Xc, Xc)) <= noise] = 0
+    noise = 4 * np.sqrt(Xc.shape[0]) * np.finfo(Xc.dtype).eps * column_peaks
+    constant = np.sqrt(col_sq) <= noise
+    if constant.any():
+        Xc[:, constant] = 0
+        col_sq = np.where(constant, 0, col_sq)
+    return col_sq
 
 
 def _gram_pays(n_samples, n_features, n_targets, itemsize, working_set, is_sparse):

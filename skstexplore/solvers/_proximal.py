@@ -6,6 +6,7 @@ to Oracle ISTA.
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._core.lstsq import LeastSquaresData
 from .._core.preprocess import CenteredSparseDesign
@@ -54,7 +55,26 @@ def _scaled_data(X, Y, gram):
         X_scaled = CenteredSparseDesign(X.X * scale, X.offset * scale, X.sqrt_weight)
     else:
         X_scaled = X * scale
-    return LeastSquaresData(X_scaled, Y * scale, gram)
+    return _SparseIterateData(X_scaled, Y * scale, gram)
+
+
+class _SparseIterateData(LeastSquaresData):
+    r"""Products :math:`WG` that skip the zeros of sparse iterates.
+
+    Proximal iterates are sparse; when at most :data:`_SPARSE_PRODUCT_DENSITY`
+    of their entries are nonzero, :math:`WG` is computed from ``W`` in CSR
+    form (cost proportional to its nonzeros instead of its size).
+    """
+
+    def gram_times(self, W):
+        if self.gram is not None and W.shape[0] > 1 and np.count_nonzero(W) <= _SPARSE_PRODUCT_DENSITY * W.size:
+            return np.asarray(sp.csr_matrix(W) @ self.gram)
+        return super().gram_times(W)
+
+
+# Below this fraction of nonzeros, a CSR product beats the dense BLAS one
+# (measured on 1000 x 256 iterates times a 256 x 256 Gram matrix).
+_SPARSE_PRODUCT_DENSITY = 0.03
 
 
 class _ISTA:

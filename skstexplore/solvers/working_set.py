@@ -24,9 +24,11 @@ celer (Massias et al. 2018) and skglm (Bertrand et al. 2022). With
    first, so each outer iteration adds some;
 4. runs the **inner solver** on the working set :math:`U` only, with the Gram
    block :math:`G_{UU}` and :math:`L_U = \lambda_{\max}(G_{UU})/n`, until its
-   restricted gap is below :math:`0.3` times the outer gap;
-5. **finishes exactly**: with the support :math:`S` and signs :math:`\sigma`
-   the inner solver found, the restricted optimality system
+   restricted gap is below :math:`0.3` times the outer gap or for about the
+   cost of one outer iteration (:math:`np/|U|^2` iterations, at least 10);
+5. **finishes exactly** the targets whose support and signs did not change
+   during the inner solve (or whose inner solve converged): with that support
+   :math:`S` and signs :math:`\sigma`, the restricted optimality system
    :math:`G_{SS} w_S = X_S^\top y - n\alpha\sigma` is solved (batched over
    targets, grouped by support size); if the solution has the signs
    :math:`\sigma` it minimises :math:`F` over vectors supported in :math:`S`
@@ -56,7 +58,6 @@ import numpy as np
 
 from .._core.base import SolverResult
 from .._core.lasso import lasso_dual_gap
-from .._core.lstsq import solve_gram_systems
 from .._core.preprocess import CenteredSparseDesign
 from scipy.sparse.linalg import eigsh
 
@@ -66,6 +67,8 @@ from .._core.lipschitz import spectral_norm_sq
 _INNER_GAP_FRACTION = 0.3
 # Blocks up to this size get L_U from a dense eigensolver.
 _DENSE_EIGEN_MAX = 300
+# Fewest inner iterations between two outer iterations.
+_MIN_INNER_ITER = 10
 # Smallest working set.
 _MIN_WORKING_SET = 10
 
@@ -82,13 +85,17 @@ class DesignCache:
     ----------
     X : ndarray or CenteredSparseDesign of shape (n_samples, n_features)
     gram : ndarray of shape (n_features, n_features), optional
+    col_norms : ndarray of shape (n_features,), optional
+        Column norms when already known.
     """
 
-    def __init__(self, X, gram=None):
+    def __init__(self, X, gram=None, col_norms=None):
         self.X = X
         self.gram = gram
         self.is_sparse = isinstance(X, CenteredSparseDesign)
-        if gram is not None:
+        if col_norms is not None:
+            col_sq = col_norms**2
+        elif gram is not None:
             col_sq = np.diagonal(gram)
         elif self.is_sparse:
             col_sq = X.col_sq_norms()
@@ -265,15 +272,28 @@ def _working_set(design, W, XtR, gap, alpha, n_samples, previous_size, positive)
 
 
 def _solve_on_working_set(inner, design, Y, W, active, U, alpha, gap, max_iter, counts, positive):
-    """Inner solve on the features ``U`` for the ``active`` targets, then the exact finish (in place in ``W``)."""
+    """Inner solve on the features ``U`` for the ``active`` targets, then the exact finish (in place in ``W``).
+
+    The inner solver gets a budget of iterations worth about one outer
+    iteration (:math:`n p / |U|^2` iterations, at least 10): an outer
+    iteration (a product with all of ``X`` and exact solves) costs about as
+    much and may end the fit, so the inner solver is not left to grind on
+    where an exact solve would finish. The exact solve is tried for the
+    targets whose support and signs did not change over the inner solve, or
+    whose inner solve converged.
+    """
     X_U, G_U = design.columns(U), design.gram_block(U)
-    budget = int((max_iter - counts["n_iter"][active]).max())
+    n_samples, n_features = design.X.shape
+    chunk = max(_MIN_INNER_ITER, n_samples * n_features // max(U.size**2, 1))
+    budget = int(min(chunk, (max_iter - counts["n_iter"][active]).max()))
+    before = np.sign(W[np.ix_(active, U)])
     result = inner(X_U, Y, alpha, coef_init=W[np.ix_(active, U)], gram=G_U, lipschitz=design.lipschitz(U, G_U),
                    max_iter=budget, tol=_INNER_GAP_FRACTION * gap, positive=positive)
     counts["n_iter"][active] += result.n_iter
     counts["n_oracle_steps"][active] += result.extras.get("n_oracle_steps", 0)
     W[np.ix_(active, U)] = result.coef
-    _finish_exactly(design, Y, W, active, alpha, counts, positive)
+    settled = result.converged | np.all(np.sign(result.coef) == before, axis=1)
+    _finish_exactly(design, Y[:, settled], W, active[settled], alpha, counts, positive)
 
 
 def _finish_exactly(design, Y, W, rows, alpha, counts, positive):
@@ -283,12 +303,12 @@ def _finish_exactly(design, Y, W, rows, alpha, counts, positive):
         return
     X_S = design.columns(S)
     exact, accepted = exact_restricted_solve(design.gram_block(S), (X_S.T @ Y).T, W[np.ix_(rows, S)],
-                                             X_S.shape[0] * alpha, positive)
+                                             X_S.shape[0] * alpha, positive, max_size=X_S.shape[0])
     W[np.ix_(rows[accepted], S)] = exact[accepted]
     counts["n_exact"][rows[accepted]] += 1
 
 
-def exact_restricted_solve(gram, Xty, W, penalty, positive=False):
+def exact_restricted_solve(gram, Xty, W, penalty, positive=False, max_size=None):
     r"""The Lasso solution on each row's support and signs, and whether it keeps them.
 
     With :math:`S = \mathrm{supp}(w)` and :math:`\sigma = \mathrm{sign}(w_S)`,
@@ -306,6 +326,8 @@ def exact_restricted_solve(gram, Xty, W, penalty, positive=False):
     W : ndarray of shape (n_targets, n_features)
     penalty : float
     positive : bool
+    max_size : int, optional
+        Supports larger than this (``n_samples``) are not tried.
 
     Returns
     -------
@@ -313,16 +335,20 @@ def exact_restricted_solve(gram, Xty, W, penalty, positive=False):
         The restricted solutions (rows not accepted hold ``W``'s values).
     accepted : ndarray of bool of shape (n_targets,)
     """
+    max_size = W.shape[1] if max_size is None else max_size
     Z = W.copy()
     accepted = np.zeros(W.shape[0], dtype=bool)
     support = W != 0
     sizes = support.sum(axis=1)
+    # a Lasso solution has a support of at most rank(X) <= n_samples features
+    # (Tibshirani 2013); larger supports are not tried
+    sizes[sizes > max_size] = 0
     for size in np.unique(sizes[sizes > 0]):
         rows = np.flatnonzero(sizes == size)
         idx = np.nonzero(support[rows])[1].reshape(rows.size, size)
         sign = np.sign(np.take_along_axis(W[rows], idx, axis=1))
         rhs = np.take_along_axis(Xty[rows], idx, axis=1) - penalty * sign
-        z = solve_gram_systems(gram[idx[:, :, None], idx[:, None, :]], rhs)
+        z = _solve_psd_systems(gram[idx[:, :, None], idx[:, None, :]], rhs)
         ok = np.all(np.isfinite(z) & (sign * z >= 0), axis=1)
         if positive:
             ok &= np.all(z >= 0, axis=1)
@@ -330,3 +356,26 @@ def exact_restricted_solve(gram, Xty, W, penalty, positive=False):
         Z[rows[:, None], idx] = values
         accepted[rows] = ok
     return Z, accepted
+
+
+def _solve_psd_systems(G, b):
+    r"""Solve the stacked positive semi-definite systems :math:`G_t z_t = b_t` in at most two batched calls.
+
+    One batched Cholesky factorisation when every block is positive definite
+    with pivots above :math:`100\,k\,\epsilon \max_i G_{ii}`; otherwise one
+    batched eigendecomposition and the minimum-norm solution with that cut-off
+    (duplicated or zero columns), for the whole group (no per-target loop).
+    """
+    k = b.shape[1]
+    scale = np.maximum(np.max(np.diagonal(G, axis1=1, axis2=2), axis=1), np.finfo(G.dtype).tiny)
+    cutoff = 100 * k * np.finfo(G.dtype).eps * scale
+    try:
+        factor = np.linalg.cholesky(G)
+        pivots = np.min(np.diagonal(factor, axis1=1, axis2=2), axis=1) ** 2
+        if np.all(pivots > cutoff):
+            return np.linalg.solve(G, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        pass
+    eigval, eigvec = np.linalg.eigh(G)
+    inverse = np.where(eigval > cutoff[:, None], 1.0 / np.where(eigval > 0, eigval, 1), 0)
+    return np.einsum("tij,tj->ti", eigvec, inverse * np.einsum("tji,tj->ti", eigvec, b))
