@@ -24,7 +24,8 @@ Cases (the table of issue 10, plus a sparse design):
 
 Run: ``python benchmarks/bench_lasso.py --threads 1`` (sets the BLAS thread
 variables before numpy loads); ``--busy`` keeps one core busy with a spinning
-process during the measurements (killed at the end).
+process during the measurements (killed at the end); ``--no-blas-limit``
+disables the one-thread limit ours puts around small products.
 """
 
 import argparse
@@ -41,6 +42,8 @@ def parse_args():
     parser.add_argument("--tols", type=float, nargs="+", default=[1e-4, 1e-8])
     parser.add_argument("--cases", nargs="+", default=None, help="subset of case names (prefixes)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-blas-limit", action="store_true",
+                        help="never limit BLAS threads around small products (to measure what the limit brings)")
     return parser.parse_args()
 
 
@@ -59,6 +62,10 @@ from sklearn.linear_model import lasso_path as sklearn_lasso_path  # noqa: E402
 from sklearn.model_selection import KFold  # noqa: E402
 
 from skstexplore import OracleISTALasso, OracleISTALassoCV, lasso_path  # noqa: E402
+from skstexplore.estimators import _lasso_problem  # noqa: E402
+
+if ARGS.no_blas_limit:
+    _lasso_problem._SMALL_PRODUCT = 0
 
 PEERS = {}
 for _module in ("skglm", "celer"):
@@ -228,7 +235,8 @@ def main():
     if ARGS.busy:
         busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
-        print(f"BLAS threads: {ARGS.threads}; busy core: {ARGS.busy}; repeats: {ARGS.repeats} (interleaved, median)")
+        print(f"BLAS threads: {ARGS.threads}; busy core: {ARGS.busy}; BLAS limit around small products: "
+              f"{not ARGS.no_blas_limit}; repeats: {ARGS.repeats} (interleaved, median)")
         for name, run in cases:
             if ARGS.cases and not any(name.startswith(prefix) for prefix in ARGS.cases):
                 continue

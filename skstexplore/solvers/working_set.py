@@ -25,7 +25,7 @@ celer (Massias et al. 2018) and skglm (Bertrand et al. 2022). With
 4. runs the **inner solver** on the working set :math:`U` only, with the Gram
    block :math:`G_{UU}` and :math:`L_U = \lambda_{\max}(G_{UU})/n`, until its
    restricted gap is below :math:`0.3` times the outer gap or for about the
-   cost of one outer iteration (:math:`np/|U|^2` iterations, at least 10);
+   cost of one outer iteration (:math:`np/|U|^2` iterations, at least 50);
 5. **finishes exactly** the targets whose support and signs did not change
    during the inner solve (or whose inner solve converged): with that support
    :math:`S` and signs :math:`\sigma`, the restricted optimality system
@@ -68,7 +68,7 @@ _INNER_GAP_FRACTION = 0.3
 # Blocks up to this size get L_U from a dense eigensolver.
 _DENSE_EIGEN_MAX = 300
 # Fewest inner iterations between two outer iterations.
-_MIN_INNER_ITER = 10
+_MIN_INNER_ITER = 50
 # Smallest working set.
 _MIN_WORKING_SET = 10
 
@@ -112,15 +112,28 @@ class DesignCache:
     def columns(self, idx):
         """Dense columns ``idx``, shape (n_samples, len(idx))."""
         self._enter(idx)
-        return self._rows[self._position[idx]].T
+        return self._rows[self._take(self._position[idx])].T
 
     def gram_block(self, idx):
         """:math:`G_{UU}` for the features ``idx``."""
         if self.gram is not None:
             return self.gram[np.ix_(idx, idx)]
         self._enter(idx)
-        position = self._position[idx]
+        position = self._take(self._position[idx])
+        if isinstance(position, slice):
+            return self._gram[position, position]
         return self._gram[np.ix_(position, position)]
+
+    def in_cache_order(self, idx):
+        """``idx`` reordered as stored (a set that is a prefix of the cache is then sliced, not gathered)."""
+        self._enter(idx)
+        return idx[np.argsort(self._position[idx], kind="stable")]
+
+    def _take(self, position):
+        """Row positions as a slice when they are ``0, 1, ..., k - 1``."""
+        if position.size and position[0] == 0 and position[-1] == position.size - 1 and np.all(np.diff(position) == 1):
+            return slice(0, position.size)
+        return position
 
     def _enter(self, idx):
         new = idx[self._position[idx] < 0]
@@ -275,13 +288,14 @@ def _solve_on_working_set(inner, design, Y, W, active, U, alpha, gap, max_iter, 
     """Inner solve on the features ``U`` for the ``active`` targets, then the exact finish (in place in ``W``).
 
     The inner solver gets a budget of iterations worth about one outer
-    iteration (:math:`n p / |U|^2` iterations, at least 10): an outer
+    iteration (:math:`n p / |U|^2` iterations, at least 50): an outer
     iteration (a product with all of ``X`` and exact solves) costs about as
     much and may end the fit, so the inner solver is not left to grind on
     where an exact solve would finish. The exact solve is tried for the
     targets whose support and signs did not change over the inner solve, or
     whose inner solve converged.
     """
+    U = design.in_cache_order(U)
     X_U, G_U = design.columns(U), design.gram_block(U)
     n_samples, n_features = design.X.shape
     chunk = max(_MIN_INNER_ITER, n_samples * n_features // max(U.size**2, 1))
