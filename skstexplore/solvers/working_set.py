@@ -59,7 +59,8 @@ import numpy as np
 from .._core.base import SolverResult
 from .._core.lasso import lasso_dual_gap
 from .._core.preprocess import CenteredSparseDesign
-from scipy.sparse.linalg import eigsh
+from scipy.linalg import cho_solve
+from scipy.sparse.linalg import LinearOperator, eigsh
 
 from .._core.lipschitz import spectral_norm_sq
 
@@ -107,6 +108,7 @@ class DesignCache:
         self.col_norms = np.sqrt(np.maximum(col_sq, 0)).astype(np.float64)
         self._position = np.full(X.shape[1], -1)
         self._n_entered = 0
+        self._full_value = None
         # entered columns stored as rows (gathering rows is contiguous)
         self._rows = np.empty((0, X.shape[0]), dtype=X.dtype)
         self._lipschitz_vector = np.zeros(X.shape[1])
@@ -126,6 +128,16 @@ class DesignCache:
         if isinstance(position, slice):
             return self._gram[position, position]
         return self._gram[np.ix_(position, position)]
+
+    def _full_lipschitz(self):
+        r"""An upper bound of :math:`\lambda_{\max}(X^\top X)`, by Lanczos on ``X`` once per design."""
+        if self._full_value is None:
+            X = self.X
+            operator = LinearOperator((X.shape[1], X.shape[1]), dtype=np.float64,
+                                      matvec=lambda v: X.T @ (X @ v.astype(X.dtype)))
+            value = eigsh(operator, k=1, which="LA", tol=_LANCZOS_RTOL, return_eigenvectors=False)[0]
+            self._full_value = float(value) * (1 + 10 * _LANCZOS_RTOL)
+        return self._full_value
 
     def in_cache_order(self, idx):
         """``idx`` reordered as stored (a set that is a prefix of the cache is then sliced, not gathered)."""
@@ -168,11 +180,15 @@ class DesignCache:
         Exact (LAPACK) for small blocks; for larger ones Lanczos to relative
         accuracy ``1e-4``, started from the top eigenvector of the previous
         block restricted to ``idx`` (working sets grow by a few features, so
-        it starts close), and raised by ``1e-3`` (relative) to an upper bound.
+        it starts close), and raised by ``1e-3`` (relative) to an upper bound;
+        a set of at least half the features gets the bound
+        :math:`\lambda_{\max}(X^\top X)/n`, computed once per design.
         """
-        n_samples = self.X.shape[0]
+        n_samples, n_features = self.X.shape
         if idx.size <= _DENSE_EIGEN_MAX:
             value = spectral_norm_sq(gram=gram_block)
+        elif 2 * idx.size >= n_features:
+            value = self._full_lipschitz()  # an upper bound, computed once per design
         else:
             v0 = self._lipschitz_vector[idx] + 1e-3 / np.sqrt(idx.size)
             values, vectors = eigsh(gram_block.astype(np.float64, copy=False), k=1, which="LA", v0=v0,
@@ -392,6 +408,8 @@ def _solve_psd_systems(G, b):
         factor = np.linalg.cholesky(G)
         pivots = np.min(np.diagonal(factor, axis1=1, axis2=2), axis=1) ** 2
         if np.all(pivots > cutoff):
+            if G.shape[0] == 1:  # one system: reuse the factor (two triangular solves)
+                return cho_solve((factor[0], True), b[0])[None]
             return np.linalg.solve(G, b[..., None])[..., 0]
     except np.linalg.LinAlgError:
         pass
