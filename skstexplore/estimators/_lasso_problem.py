@@ -25,9 +25,13 @@ from ..solvers.working_set import DesignCache, working_set_lasso
 
 SOLVERS = {"oista": oista, "ista": ista, "fista": fista}
 
-# Below this many multiply-adds per product, BLAS threads cost more than they
-# bring (measured: benchmarks/bench_lasso.py --threads 2 with a busy core).
-_SMALL_PRODUCT = 2_000_000
+# BLAS threads are limited to one unless a fit multiplies many targets at
+# once (n_targets * n_samples * n_features above this): the working-set and
+# single-target products are small or matrix-vector, and threads only add
+# synchronisation (measured with benchmarks/bench_lasso.py --threads 2 --busy:
+# 500 x 5000, alpha = 0.01 alpha_max took 21.8 s with 2 threads against
+# 1.5 s with one, while another process held a core).
+_SMALL_PRODUCT = 50_000_000
 
 
 def _power_of_two_scale(peak):
@@ -121,7 +125,7 @@ class LassoProblem:
         ratio = self.x_scale / self.y_scale
         init = None if coef_init is None else (coef_init * ratio).astype(self.X.dtype)
         design = self.design(working_set, self.Y.shape[1])
-        with _blas_limits(self.n_samples, self.n_features):
+        with _blas_limits(self.n_samples, self.n_features, Y.shape[1]):
             if working_set:
                 result = working_set_lasso(SOLVERS[solver], self.X, Y, scaled_alpha, design=design, coef_init=init,
                                            max_iter=max_iter, tol=gap_tol, positive=positive)
@@ -183,13 +187,13 @@ def _gram_pays(n_samples, n_features, n_targets, itemsize, working_set, is_spars
 _controller = []
 
 
-def _blas_limits(n_samples, n_features):
-    """One BLAS thread when the products are small (their threading overhead dominates).
+def _blas_limits(n_samples, n_features, n_targets):
+    """One BLAS thread unless the products are large BLAS-3 ones (see ``_SMALL_PRODUCT``).
 
     The thread-pool controller is created once: its discovery of the loaded
     libraries costs ~10 ms, more than a small fit.
     """
-    if n_samples * n_features > _SMALL_PRODUCT:
+    if n_targets * n_samples * n_features > _SMALL_PRODUCT:
         return nullcontext()
     if not _controller:
         _controller.append(ThreadpoolController())
