@@ -11,6 +11,7 @@ from .estimators.htp import HTPRegressor
 from .estimators.iht import IHTRegressor
 from .estimators.lista import LearnedISTA
 from .estimators.oista import OracleISTALasso
+from .estimators.oista_cv import OracleISTALassoCV, lasso_path
 from .estimators.ompr import OMPRRegressor
 from .estimators.sea import SEARegressor
 
@@ -23,8 +24,10 @@ __all__ = [
     "LearnedISTA",
     "OMPRRegressor",
     "OracleISTALasso",
+    "OracleISTALassoCV",
     "SEARegressor",
     "datasets",
+    "lasso_path",
     "metrics",
     "__version__",
 ]
