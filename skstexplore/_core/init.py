@@ -25,9 +25,17 @@ INIT_STRINGS = ("zeros",) + INIT_ALGORITHMS
 
 
 def run_omp(X, Y, n_nonzero_coefs, gram=None):
-    """k-sparse OMP solution of each column of ``Y``, shape (n_targets, n_features)."""
+    """k-sparse OMP solution of each column of ``Y``, shape (n_targets, n_features).
+
+    A centred sparse design without Gram matrix goes through OMPR's growth
+    phase, which is OMP (it adds the feature of largest :math:`|X_j^\top r|`
+    and re-fits) and only needs products with ``X``.
+    """
     if gram is not None:
         coef = orthogonal_mp_gram(gram, X.T @ Y, n_nonzero_coefs=n_nonzero_coefs)
+    elif not isinstance(X, np.ndarray):
+        ompr = importlib.import_module("skstexplore.solvers.ompr").ompr  # the solvers import _core
+        return ompr(X, Y, n_nonzero_coefs, max_iter=n_nonzero_coefs).coef
     else:
         coef = orthogonal_mp(X, Y, n_nonzero_coefs=n_nonzero_coefs)
     return np.asarray(coef, dtype=X.dtype).reshape(X.shape[1], -1).T.copy()
@@ -66,6 +74,11 @@ def resolve_init(init, X, Y, n_nonzero_coefs, *, gram=None, y_is_1d=False):
             raise ValueError(f"init must be one of {list(INIT_STRINGS)}, an array or a regressor; got {init!r}.")
         return run_named_solver(init, X, Y, n_nonzero_coefs, gram=gram)
     if hasattr(init, "fit"):
+        if not isinstance(X, np.ndarray):
+            raise TypeError(
+                f"init={type(init).__name__}(...) (an estimator) cannot be used with a scipy.sparse X; "
+                "fit it yourself and pass its coef_ as init, or use a string init such as 'omp'."
+            )
         return _coef_from_estimator(init, X, Y, n_targets, n_features, y_is_1d)
     if isinstance(init, (np.ndarray, list, tuple)):
         return check_coef_array(init, "init", n_targets, n_features, X.dtype)

@@ -206,7 +206,7 @@ def _gram_rows(data, idx):
     n, k = idx.shape
     if data.gram is not None:
         return data.gram[idx]
-    X_S = data.X[:, idx.ravel()]
+    X_S = data.columns(idx.ravel())
     return (X_S.T @ data.X).reshape(n, k, data.n_features)
 
 

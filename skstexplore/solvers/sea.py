@@ -351,7 +351,7 @@ def _gradient_and_loss(data, idx, vals, targets):
         xty_on_support = np.take_along_axis(data.Xty[targets], idx, axis=1)
         loss = data.y_sq[targets] - np.einsum("tk,tk->t", vals, xty_on_support)
         return grad, np.maximum(loss, 0)
-    residual = np.einsum("mtk,tk->tm", data.X[:, idx], vals) - data.Y[:, targets].T
+    residual = np.einsum("mtk,tk->tm", data.columns(idx), vals) - data.Y[:, targets].T
     return residual @ data.X, np.einsum("tm,tm->t", residual, residual)
 
 
