@@ -11,8 +11,11 @@ from .estimators.htp import HTPRegressor
 from .estimators.iht import IHTRegressor
 from .estimators.lista import LearnedISTA
 from .estimators.oista import OracleISTALasso
+from .estimators.encoder import SparseEncoder
 from .estimators.ompr import OMPRRegressor
 from .estimators.sea import SEARegressor
+from .estimators.sparsity_cv import SparsityCV
+from .sparsity import sparsity_path
 
 __version__ = "0.1.0"
 
@@ -24,7 +27,10 @@ __all__ = [
     "OMPRRegressor",
     "OracleISTALasso",
     "SEARegressor",
+    "SparseEncoder",
+    "SparsityCV",
     "datasets",
     "metrics",
+    "sparsity_path",
     "__version__",
 ]
