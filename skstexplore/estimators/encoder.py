@@ -100,9 +100,9 @@ class SparseEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         return D
 
     def _make_estimator(self):
-        estimator = clone(SEARegressor(init="omp") if self.estimator is None else self.estimator)
-        if not hasattr(estimator, "fit"):
+        if self.estimator is not None and not (hasattr(self.estimator, "fit") and hasattr(self.estimator, "get_params")):
             raise TypeError(f"estimator must be an estimator of the package with fit; got {self.estimator!r}.")
+        estimator = clone(SEARegressor(init="omp") if self.estimator is None else self.estimator)
         if "fit_intercept" in estimator.get_params(deep=False):
             estimator.set_params(fit_intercept=False)
         return estimator
