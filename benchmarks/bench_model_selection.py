@@ -14,7 +14,8 @@ timings interleaved, medians of ``--repeats``:
    .fit``), same data as 1, for each k-sparse estimator: time ratio (higher is
    better for the path).
 3. ``truek``: ``--runs`` noisy problems (m=100, n=200, true k=10, SNR 10
-   meaning ||X w|| / ||e|| = 10): the fraction of runs in which
+   meaning ||X w|| / ||e|| = 10, nonzeros uniform in [-2, -1] U [1, 2] so
+   that all of them stand above the noise): the fraction of runs in which
    ``SparsityCV(SEARegressor(init="omp"))`` chooses k = 10, beside
    ``OrthogonalMatchingPursuitCV``'s (same folds). ``--snr`` changes the SNR.
 
@@ -46,9 +47,11 @@ from skstexplore import (
 from skstexplore.datasets import make_sparse_recovery
 
 
-def noisy_problem(n_samples, n_features, k, n_targets, snr, seed):
+def noisy_problem(n_samples, n_features, k, n_targets, snr, seed, coef_distribution="uniform"):
     """Gaussian design, k-sparse codes, noise scaled so that ||X w_t|| / ||e_t|| = snr for each target."""
-    X, Y, coef = make_sparse_recovery(n_samples, n_features, k, n_targets=n_targets, random_state=seed)
+    X, Y, coef = make_sparse_recovery(
+        n_samples, n_features, k, n_targets=n_targets, coef_distribution=coef_distribution, random_state=seed
+    )
     Y = Y.reshape(n_samples, -1)
     noise = np.random.default_rng(seed + 10**6).standard_normal(Y.shape)
     noise *= np.linalg.norm(Y, axis=0) / (snr * np.linalg.norm(noise, axis=0))
@@ -114,11 +117,12 @@ def bench_path(repeats, snr):
         )
 
 
-def bench_true_k(runs, snr):
-    print(f"3. true k chosen over {runs} noisy problems (m=100, n=200, k=10, SNR {snr}), 5-fold CV")
+def bench_true_k(runs, snr, coef_distribution, first_run):
+    print(f"3. true k chosen over {runs} noisy problems (m=100, n=200, k=10, SNR {snr}, "
+          f"{coef_distribution} nonzeros), 5-fold CV")
     hits = {"SparsityCV(SEA_OMP)": 0, "OMP-CV": 0}
-    for run in range(runs):
-        X, Y, _ = noisy_problem(100, 200, 10, 1, snr, seed=run)
+    for run in range(first_run, first_run + runs):
+        X, Y, _ = noisy_problem(100, 200, 10, 1, snr, seed=run, coef_distribution=coef_distribution)
         y = Y[:, 0]
         ours = SparsityCV().fit(X, y).n_nonzero_coefs_
         theirs = OrthogonalMatchingPursuitCV().fit(X, y).n_nonzero_coefs_
@@ -135,6 +139,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--runs", type=int, default=5, help="problems for the true-k rate (the issue asks 50)")
     parser.add_argument("--snr", type=float, default=10.0)
+    parser.add_argument("--coef-distribution", default="uniform", choices=["uniform", "gaussian", "rademacher"],
+                        help="nonzeros of the true-k problems: U([-2,-1] U [1,2]) by default")
+    parser.add_argument("--first-run", type=int, default=0, help="seed of the first true-k problem")
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
     print(f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, {platform.processor() or platform.machine()}")
@@ -145,7 +152,7 @@ def main():
         if "path" in args.parts:
             bench_path(args.repeats, args.snr)
         if "truek" in args.parts:
-            bench_true_k(args.runs, args.snr)
+            bench_true_k(args.runs, args.snr, args.coef_distribution, args.first_run)
 
 
 if __name__ == "__main__":
