@@ -7,8 +7,8 @@ timings interleaved, medians of ``--repeats``:
    (true k = 8, SNR 10) against a loop of scikit-learn's
    ``OrthogonalMatchingPursuitCV`` over the targets (same 5 folds): time
    ratio, and the fraction of targets whose chosen k is the true k (higher is
-   better). ``SparsityCV`` runs with its default ``SEARegressor(init="omp")``
-   and with ``HTPRegressor``.
+   better), for ``SparsityCV`` around each k-sparse estimator
+   (``--estimators``; SEA is ``SEARegressor(init="omp")``, the default).
 2. ``path``: the warm-started ``sparsity_path`` over k = 1..25 against
    independent cold fits for each k (``estimator.set_params(n_nonzero_coefs=k)
    .fit``), same data as 1, for each k-sparse estimator: time ratio (higher is
@@ -62,20 +62,30 @@ def omp_cv_loop(X, Y):
     return np.array([OrthogonalMatchingPursuitCV().fit(X, Y[:, t]).n_nonzero_coefs_ for t in range(Y.shape[1])])
 
 
-def bench_cv(repeats, snr):
-    X, Y, coef = noisy_problem(64, 256, 8, 100, snr, seed=0)
+ESTIMATORS = {
+    "SEA": SEARegressor(init="omp"),
+    "IHT": IHTRegressor(),
+    "HTP": HTPRegressor(),
+    "OMPR": OMPRRegressor(),
+    "ELS": ELSRegressor(),
+}
+
+
+def bench_cv(repeats, snr, n_targets, names):
+    X, Y, coef = noisy_problem(64, 256, 8, n_targets, snr, seed=0)
     true_k = (coef != 0).sum(axis=1)
-    print(f"1. SparsityCV on 100 targets sharing a 64 x 256 design (true k = 8, SNR {snr}) vs a loop of OMP-CV")
+    print(f"1. SparsityCV on {n_targets} targets sharing a 64 x 256 design (true k = 8, SNR {snr}) "
+          "vs a loop of OMP-CV")
     chosen = {}
-    runs = {
-        "OMP-CV loop": lambda: chosen.__setitem__("OMP-CV loop", omp_cv_loop(X, Y)),
-        "SparsityCV(SEA_OMP)": lambda: chosen.__setitem__(
-            "SparsityCV(SEA_OMP)", SparsityCV().fit(X, Y).n_nonzero_coefs_
-        ),
-        "SparsityCV(HTP)": lambda: chosen.__setitem__(
-            "SparsityCV(HTP)", SparsityCV(HTPRegressor()).fit(X, Y).n_nonzero_coefs_
-        ),
-    }
+
+    def record(name, fit):
+        return lambda: chosen.__setitem__(name, fit())
+
+    runs = {"OMP-CV loop": record("OMP-CV loop", lambda: omp_cv_loop(X, Y))}
+    for name in names:
+        runs[f"SparsityCV({name})"] = record(
+            f"SparsityCV({name})", lambda est=ESTIMATORS[name]: SparsityCV(est).fit(X, Y).n_nonzero_coefs_
+        )
     times = interleaved_medians(runs, repeats)
     for name, t in times.items():
         ratio = t / times["OMP-CV loop"]
@@ -92,19 +102,13 @@ def interleaved_medians(runs, repeats):
     return {name: float(np.median(t)) for name, t in times.items()}
 
 
-def bench_path(repeats, snr):
-    X, Y, _ = noisy_problem(64, 256, 8, 100, snr, seed=0)
+def bench_path(repeats, snr, n_targets, names):
+    X, Y, _ = noisy_problem(64, 256, 8, n_targets, snr, seed=0)
     grid = np.arange(1, 26)
-    print(f"2. warm-started sparsity_path over k = 1..25 vs cold fits per k (100 targets, 64 x 256, SNR {snr})")
-    estimators = [
-        SEARegressor(init="omp"),
-        IHTRegressor(),
-        HTPRegressor(),
-        OMPRRegressor(),
-        ELSRegressor(),
-    ]
-    for estimator in estimators:
-        name = type(estimator).__name__
+    print(f"2. warm-started sparsity_path over k = 1..25 vs cold fits per k ({n_targets} targets, 64 x 256, "
+          f"SNR {snr})")
+    for name in names:
+        estimator = ESTIMATORS[name]
 
         def cold():
             for k in grid:
@@ -139,6 +143,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--runs", type=int, default=5, help="problems for the true-k rate (the issue asks 50)")
     parser.add_argument("--snr", type=float, default=10.0)
+    parser.add_argument("--n-targets", type=int, default=100, help="targets sharing the design in parts 1 and 2")
+    parser.add_argument("--estimators", nargs="+", default=list(ESTIMATORS), choices=list(ESTIMATORS),
+                        help="estimators of parts 1 and 2 (SEA with init='omp')")
     parser.add_argument("--coef-distribution", default="uniform", choices=["uniform", "gaussian", "rademacher"],
                         help="nonzeros of the true-k problems: U([-2,-1] U [1,2]) by default")
     parser.add_argument("--first-run", type=int, default=0, help="seed of the first true-k problem")
@@ -148,9 +155,9 @@ def main():
     warnings.simplefilter("ignore", ConvergenceWarning)
     with threadpool_limits(args.threads):
         if "cv" in args.parts:
-            bench_cv(args.repeats, args.snr)
+            bench_cv(args.repeats, args.snr, args.n_targets, args.estimators)
         if "path" in args.parts:
-            bench_path(args.repeats, args.snr)
+            bench_path(args.repeats, args.snr, args.n_targets, args.estimators)
         if "truek" in args.parts:
             bench_true_k(args.runs, args.snr, args.coef_distribution, args.first_run)
 
