@@ -10,10 +10,13 @@ from .estimators.els import ELSRegressor
 from .estimators.htp import HTPRegressor
 from .estimators.iht import IHTRegressor
 from .estimators.lista import LearnedISTA
+from .estimators.encoder import SparseEncoder
 from .estimators.oista import OracleISTALasso
 from .estimators.oista_cv import OracleISTALassoCV, lasso_path
 from .estimators.ompr import OMPRRegressor
 from .estimators.sea import SEARegressor
+from .estimators.sparsity_cv import SparsityCV
+from .sparsity import sparsity_path
 
 __version__ = "0.1.0"
 
@@ -26,8 +29,11 @@ __all__ = [
     "OracleISTALasso",
     "OracleISTALassoCV",
     "SEARegressor",
+    "SparseEncoder",
+    "SparsityCV",
     "datasets",
     "lasso_path",
     "metrics",
+    "sparsity_path",
     "__version__",
 ]

@@ -27,7 +27,15 @@ INIT_STRINGS = ("zeros",) + INIT_ALGORITHMS
 
 
 def run_omp(X, Y, n_nonzero_coefs, gram=None):
-    """k-sparse OMP solution of each column of ``Y``, shape (n_targets, n_features)."""
+    """k-sparse OMP solution of each column of ``Y``, shape (n_targets, n_features).
+
+    A centred sparse design without Gram matrix goes through OMPR's growth
+    phase, which is OMP (it adds the feature of largest :math:`|X_j^\top r|`
+    and re-fits) and only needs products with ``X``.
+    """
+    if gram is None and not isinstance(X, np.ndarray):
+        ompr = importlib.import_module("skstexplore.solvers.ompr").ompr  # the solvers import _core
+        return ompr(X, Y, n_nonzero_coefs, max_iter=n_nonzero_coefs).coef
     # OMP stopping early on a rank-deficient X is expected here (the solver that
     # follows completes the support), not something to warn the user about
     with warnings.catch_warnings():
@@ -76,6 +84,11 @@ def resolve_init(init, X, Y, n_nonzero_coefs, *, gram=None, y_is_1d=False, units
             raise ValueError(f"init must be one of {list(INIT_STRINGS)}, an array or a regressor; got {init!r}.")
         return run_named_solver(init, X, Y, n_nonzero_coefs, gram=gram)
     if hasattr(init, "fit"):
+        if not isinstance(X, np.ndarray):
+            raise TypeError(
+                f"init={type(init).__name__}(...) (an estimator) cannot be used with a scipy.sparse X; "
+                "fit it yourself and pass its coef_ as init, or use a string init such as 'omp'."
+            )
         coef = _coef_from_estimator(init, units.user_X(X), units.user_Y(Y), n_targets, n_features, y_is_1d)
         return units.coef_to_internal(coef)
     if isinstance(init, (np.ndarray, list, tuple)):

@@ -30,7 +30,10 @@ class LeastSquaresData:
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray or CenteredSparseDesign of shape (n_samples, n_features)
+        A dense array, or the centred operator of a ``scipy.sparse`` design
+        (:class:`~skstexplore._core.preprocess.CenteredSparseDesign`), which
+        is never densified: column blocks go through :meth:`columns`.
     Y : ndarray of shape (n_samples, n_targets)
     gram : ndarray of shape (n_features, n_features) or None
         Precomputed ``X.T @ X``; when None every product goes through ``X``.
@@ -51,7 +54,7 @@ class LeastSquaresData:
         self.gram = gram
         self.Xty = np.ascontiguousarray((X.T @ Y).T)
         self.y_sq = np.einsum("ij,ij->j", Y, Y)
-        self.col_sq = np.diag(gram).copy() if gram is not None else np.einsum("ij,ij->j", X, X)
+        self.col_sq = np.diag(gram).copy() if gram is not None else column_sq_norms(X)
 
     @property
     def n_targets(self):
@@ -64,6 +67,10 @@ class LeastSquaresData:
     @property
     def dtype(self):
         return self.Xty.dtype
+
+    def columns(self, idx):
+        """Dense columns ``X[:, idx]`` for an integer array ``idx``, shape (n_samples, *idx.shape)."""
+        return self.X[:, idx]
 
     def gram_times(self, W):
         """``W @ G`` for coefficients ``W`` of shape (n_targets, n_features)."""
@@ -86,8 +93,8 @@ class LeastSquaresData:
         """Stacked blocks ``G[rows_t][:, cols_t]``, shape (n_targets, len(rows_t), len(cols_t))."""
         if self.gram is not None:
             return self.gram[rows[:, :, None], cols[:, None, :]]
-        Xr = self.X[:, rows].transpose(1, 2, 0)
-        Xc = self.X[:, cols].transpose(1, 0, 2)
+        Xr = self.columns(rows).transpose(1, 2, 0)
+        Xc = self.columns(cols).transpose(1, 0, 2)
         return Xr @ Xc
 
     def xty_on(self, idx):
@@ -129,7 +136,7 @@ class LeastSquaresData:
         if self.gram is not None:
             # in chunks of targets: the gathered rows of G would otherwise take n_targets * k * n floats
             return xty - GramColumns(self.X, self.gram).times(idx, values)
-        fitted = np.einsum("mtk,tk->tm", self.X[:, idx], values)
+        fitted = np.einsum("mtk,tk->tm", self.columns(idx), values)
         return xty - fitted @ self.X
 
     def solve_on_masks(self, mask, targets=None):
@@ -177,6 +184,13 @@ class LeastSquaresData:
         W = np.zeros((idx.shape[0], self.n_features), dtype=self.dtype)
         np.put_along_axis(W, idx, values, axis=1)
         return W
+
+
+def column_sq_norms(X):
+    """Squared column norms of a dense ``X`` or of a centred sparse design operator."""
+    if isinstance(X, np.ndarray):
+        return np.einsum("ij,ij->j", X, X)
+    return X.col_sq_norms()
 
 
 def solve_gram_systems(G, b):

@@ -71,10 +71,30 @@ class CenteredSparseDesign:
     def T(self):
         return _Transposed(self)
 
+    def max_abs(self):
+        """An upper bound of the largest magnitude of :math:`X_c` (within a factor 2)."""
+        data_max = float(np.max(np.abs(self.X.data), initial=0.0))
+        return data_max + float(np.max(np.abs(self.offset), initial=0.0) * np.max(self.sqrt_weight, initial=0.0))
+
+    def ldexp(self, exponent):
+        r"""The design times :math:`2^{\text{exponent}}` (exact): a new :class:`CenteredSparseDesign`."""
+        X = self.X.copy()
+        X.data = np.ldexp(X.data, exponent).astype(X.dtype, copy=False)
+        return CenteredSparseDesign(X, np.ldexp(self.offset, exponent).astype(self.offset.dtype, copy=False),
+                                    self.sqrt_weight)
+
     def columns(self, idx):
-        """Dense centred columns ``idx``: an array of shape (n_samples, len(idx))."""
-        block = self.X[:, idx].toarray()
+        """Dense centred columns ``idx`` (integer array of any shape, or slice): shape (n_samples, *idx.shape)."""
+        idx = np.arange(self.shape[1])[idx] if isinstance(idx, slice) else np.asarray(idx)
+        block = self.X[:, idx.ravel()].toarray().reshape(self.shape[0], *idx.shape)
         return block - np.multiply.outer(self.sqrt_weight, self.offset[idx])
+
+    def __getitem__(self, key):
+        """``X_c[:, idx]``, dense, so that column gathers written for arrays work unchanged."""
+        rows, cols = key if isinstance(key, tuple) else (key, slice(None))
+        if not (isinstance(rows, slice) and rows == slice(None)):
+            raise TypeError("a CenteredSparseDesign is indexed by columns only: X[:, idx].")
+        return self.columns(cols)
 
     def gram(self):
         r"""Dense :math:`X_c^\top X_c = X^\top D^2 X - (\sum_i s_i) \bar x \bar x^\top`."""

@@ -28,7 +28,16 @@ def _exponent(magnitude):
 
 
 def _max_abs(A):
+    if hasattr(A, "max_abs"):  # a centred sparse design
+        return A.max_abs()
     return float(np.max(np.abs(A), initial=0.0))
+
+
+def _ldexp(A, exponent):
+    """``A * 2**exponent`` in ``A``'s dtype, for arrays and centred sparse designs."""
+    if hasattr(A, "ldexp"):
+        return A.ldexp(exponent)
+    return np.ldexp(A, exponent).astype(A.dtype, copy=False)
 
 
 class DataUnits:
@@ -50,13 +59,13 @@ class DataUnits:
         self.ey = _exponent(_max_abs(Y))
 
     def scale_X(self, X):
-        return np.ldexp(X, -self.ex).astype(X.dtype, copy=False) if self.ex else X
+        return _ldexp(X, -self.ex) if self.ex else X
 
     def scale_Y(self, Y):
         return np.ldexp(Y, -self.ey).astype(Y.dtype, copy=False) if self.ey else Y
 
     def user_X(self, X):
-        return np.ldexp(X, self.ex).astype(X.dtype, copy=False) if self.ex else X
+        return _ldexp(X, self.ex) if self.ex else X
 
     def user_Y(self, Y):
         return np.ldexp(Y, self.ey).astype(Y.dtype, copy=False) if self.ey else Y

@@ -252,9 +252,12 @@ def _gram_rows(data, idx, features):
     n, k = idx.shape
     if data.gram is not None:
         return data.gram[:, features][idx]
-    X_S = data.X[:, idx.ravel()]
-    X_block = data.X[:, features]
-    return (X_S.T @ X_block).reshape(n, k, X_block.shape[1])
+    X_S = data.columns(idx.ravel())
+    if isinstance(data.X, np.ndarray):
+        rows = X_S.T @ data.X[:, features]
+    else:  # a centred sparse design: products with it, never a dense block of it
+        rows = (X_S.T @ data.X)[:, features]
+    return rows.reshape(n, k, rows.shape[1])
 
 
 def _cholesky_of_blocks(G, data):

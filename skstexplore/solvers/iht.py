@@ -139,7 +139,7 @@ def _image_sq_on_supports(data, mask, V):
     values = np.take_along_axis(V, idx, axis=1)
     if data.gram is not None:
         return np.einsum("ti,tij,tj->t", values, data.gram_blocks(idx, idx), values)
-    image = np.einsum("mtk,tk->tm", data.X[:, idx], values)
+    image = np.einsum("mtk,tk->tm", data.columns(idx), values)
     return np.einsum("tm,tm->t", image, image)
 
 
