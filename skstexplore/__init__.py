@@ -7,10 +7,10 @@ scikit-learn regressors.
 
 from . import datasets, metrics
 from .estimators.els import ELSRegressor
+from .estimators.encoder import SparseEncoder
 from .estimators.htp import HTPRegressor
 from .estimators.iht import IHTRegressor
 from .estimators.lista import LearnedISTA
-from .estimators.encoder import SparseEncoder
 from .estimators.oista import OracleISTALasso
 from .estimators.oista_cv import OracleISTALassoCV, lasso_path
 from .estimators.ompr import OMPRRegressor
