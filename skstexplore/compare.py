@@ -96,6 +96,8 @@ def default_estimators(n_nonzero_coefs, inits=("omp",)):
                 estimators[f"{_short_name(cls)}_{init.upper()}"] = clone(base).set_params(init=init)
         elif "alpha" in cls().get_params():
             estimators[_short_name(cls)] = cls(alpha=None, fit_intercept=False)
+        elif "alphas" in cls().get_params():  # chooses alpha itself (cross-validation), on a short grid
+            estimators[_short_name(cls)] = cls(fit_intercept=False, n_alphas=20, cv=3)
     return estimators
 
 

@@ -73,9 +73,9 @@ def lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, solver="oista", wor
     >>> y = np.array([1.0, 2.0, 3.0])
     >>> alphas, coefs, gaps = lasso_path(X, y, n_alphas=3, tol=1e-10)
     >>> alphas.round(3), coefs.shape
-    (array([2.333, 0.074, 0.002]), (3, 3))
+    (array([3.667, 0.116, 0.004]), (3, 3))
     >>> np.count_nonzero(coefs, axis=0)
-    array([0, 2, 3])
+    array([0, 3, 3])
     """
     check_option(solver, "solver", set(SOLVERS))
     tol = check_float(tol, "tol", min_val=0.0)
