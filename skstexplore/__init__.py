@@ -6,25 +6,33 @@ scikit-learn regressors.
 """
 
 from . import datasets, metrics
+from ._core.softsort import softsort
 from .estimators.els import ELSRegressor
+from .estimators.greedy_nets import IHTNet, OMPNet
 from .estimators.htp import HTPRegressor
 from .estimators.iht import IHTRegressor
 from .estimators.lista import LearnedISTA
 from .estimators.oista import OracleISTALasso
 from .estimators.ompr import OMPRRegressor
 from .estimators.sea import SEARegressor
+from .estimators.soft_greedy import SoftIHTRegressor, SoftOMPRegressor
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ELSRegressor",
     "HTPRegressor",
+    "IHTNet",
     "IHTRegressor",
     "LearnedISTA",
+    "OMPNet",
     "OMPRRegressor",
     "OracleISTALasso",
     "SEARegressor",
+    "SoftIHTRegressor",
+    "SoftOMPRegressor",
     "datasets",
     "metrics",
+    "softsort",
     "__version__",
 ]

@@ -182,3 +182,20 @@ def softsort(scores, temperature=1.0, n_rows=None):
     n_rows = n if n_rows is None else check_positive_int(n_rows, "n_rows", max_val=n)
     P = softsort_rows(S.reshape(-1, n), temperature, n_rows)[0]
     return P[0] if S.ndim == 1 else P
+
+
+def check_weights(weights, n_features):
+    """Structure-aware weights of the selection scores: None, or ``(n_features,)`` finite and non-negative."""
+    if weights is None:
+        return None
+    arr = np.asarray(weights)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"weights must be an array of real numbers; got dtype {arr.dtype}.")
+    if arr.shape != (n_features,):
+        raise ValueError(f"weights has shape {arr.shape}; expected (n_features,) = ({n_features},).")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("weights contains NaN or infinity.")
+    if arr.min() < 0:
+        raise ValueError(f"weights must be non-negative; got a minimum of {arr.min()!r}.")
+    return arr

@@ -2,15 +2,16 @@
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from .._core.base import SparseLinearRegressor, center_data, per_target, warn_if_not_converged
+from .._core.base import SparseLinearRegressor, per_target, warn_if_not_converged
+from .._core.unrolled import UnrolledNetworkMixin
 from .._core.validation import check_bool, check_float, check_option, check_positive_int
 from ..solvers.ista import lipschitz_constant
 from ..solvers.lista import PARAMETRIZATIONS, alista_weights, learned_ista, n_layers_of, network_forward
 
 
-class LearnedISTA(SparseLinearRegressor):
+class LearnedISTA(UnrolledNetworkMixin, SparseLinearRegressor):
     r"""Unfolded ISTA network whose layers are learned to solve the Lasso in few steps.
 
     A network of ``n_layers`` layers, each an ISTA-like step, maps a signal
@@ -188,12 +189,10 @@ class LearnedISTA(SparseLinearRegressor):
         self : object
         """
         alpha = self._check_params()
-        X, Y, y_is_1d = self._validate_fit_data(X, y)
-        Xc, Yc, X_offset, y_offset = center_data(X, Y, self.fit_intercept)
-        design = Xc.astype(np.float64)
+        X, design, Yc, X_offset, y_offset, y_is_1d = self._training_data(X, y)
         result = learned_ista(
             design,
-            Yc.astype(np.float64),
+            Yc,
             alpha,
             n_layers=self.n_layers,
             parametrization=self.parametrization,
@@ -230,7 +229,7 @@ class LearnedISTA(SparseLinearRegressor):
 
     def _set_network_attributes(self, params, alpha):
         self._params, self._fitted_alpha = params, alpha
-        self._fitted_parametrization, self._centre_signals = self.parametrization, self.fit_intercept
+        self._fitted_parametrization = self.parametrization
         for name in ("steps", "thresholds", "weights", "input_weights"):
             if hasattr(self, name + "_"):
                 delattr(self, name + "_")
@@ -259,19 +258,8 @@ class LearnedISTA(SparseLinearRegressor):
         check_is_fitted(self)
         depth = len(self.thresholds_)
         n_layers = depth if n_layers is None else check_positive_int(n_layers, "n_layers", max_val=depth)
-        Y = check_array(Y, ensure_2d=False, dtype=[np.float64, np.float32], input_name="Y")
-        if Y.ndim > 2:
-            raise ValueError(f"Y must be 1-D or 2-D (n_samples, n_signals); got an array of shape {Y.shape}.")
-        n_samples = self.dictionary_.shape[0]
-        if Y.shape[0] != n_samples:
-            raise ValueError(
-                f"Y has {Y.shape[0]} rows but {type(self).__name__} was fitted with X of "
-                f"{n_samples} samples; Y must have shape (n_samples, n_signals) = ({n_samples}, ...)."
-            )
-        Y2 = Y.reshape(n_samples, -1)
-        if self._centre_signals:
-            Y2 = Y2 - Y2.mean(axis=0)
-        codes = network_forward(self.dictionary_, Y2.astype(np.float64), self._params, self._fitted_alpha,
+        Y2, dtype, one_d = self._signals_to_encode(Y)
+        codes = network_forward(self.dictionary_, Y2, self._params, self._fitted_alpha,
                                 self._fitted_parametrization, n_layers)
-        codes = codes.astype(Y.dtype)
-        return codes[0] if Y.ndim == 1 else codes
+        codes = codes.astype(dtype)
+        return codes[0] if one_d else codes
