@@ -111,6 +111,69 @@ def softsort_vjp(S, G, temperature, P=None):
     return grad
 
 
+
+def _topk_mask_parts(S, temperature, k):
+    r"""Pieces of the soft top-k mask: every non-top entry factors as :math:`e_j f_i`."""
+    top, indices = top_scores(S, k)
+    rows = np.arange(S.shape[0])[:, None]
+    with np.errstate(over="ignore"):
+        E_top = np.exp(-np.abs(top[:, :, None] - top[:, None, :]) / temperature)  # (batch, k, k)
+        e = np.exp(np.minimum(S - top[:, -1:], 0) / temperature)  # exp((s_j - a_k)/tau) <= 1
+        f = np.exp((top[:, -1:] - top) / temperature)  # exp((a_k - a_i)/tau) <= 1
+    e[rows, indices] = 0.0
+    Z = E_top.sum(axis=2) + f * e.sum(axis=1, keepdims=True)
+    return top, indices, rows, E_top / Z[:, :, None], e, f / Z
+
+
+def soft_topk_mask(S, temperature, k):
+    r"""Soft support mask :math:`\mathbf{1}^\top P_{1:k}`: the sum of the first ``k`` SoftSort rows.
+
+    Equal to ``softsort_rows(S, temperature, k)[0].sum(axis=1)`` in
+    :math:`O(n + k^2)` per row instead of :math:`O(k n)`: for an entry
+    :math:`j` outside the :math:`k` largest, :math:`s_j \le a_k \le a_i`,
+    so :math:`e^{-|a_i - s_j|/\tau} = e^{(s_j - a_k)/\tau} e^{(a_k - a_i)/\tau}`,
+    two factors at most 1 (nothing overflows); only the :math:`k \times k`
+    block between the largest scores is formed.
+
+    Parameters
+    ----------
+    S : ndarray of shape (batch, n)
+    temperature : float
+    k : int
+
+    Returns
+    -------
+    mask : ndarray of shape (batch, n)
+        Values in :math:`[0, k]`; in the limit :math:`\tau \to 0` the
+        indicator of the ``k`` largest scores.
+    """
+    _, indices, rows, P_top, e, fz = _topk_mask_parts(S, temperature, k)
+    mask = e * fz.sum(axis=1, keepdims=True)
+    mask[rows, indices] = P_top.sum(axis=1)
+    return mask
+
+
+def soft_topk_mask_vjp(S, grad_mask, temperature, k):
+    r"""Gradient of :func:`soft_topk_mask` with respect to ``S``, in :math:`O(n + k^2)` per row.
+
+    :func:`softsort_vjp` with every row of the output gradient equal to
+    ``grad_mask``, using the factorisation of :func:`soft_topk_mask`: with
+    :math:`c_i = \sum_j P_{ij} \bar m_j`, :math:`F = \sum_i f_i / Z_i`, an entry
+    :math:`j` outside the top gets :math:`\bar s_j = e_j (\bar m_j F - \sum_i
+    (f_i/Z_i) c_i)/\tau` and contributes :math:`(f_i/Z_i)(\sum_j e_j \bar m_j -
+    c_i \sum_j e_j)/\tau` to the row sums that go to :math:`s_{\pi(i)}`.
+    """
+    top, indices, rows, P_top, e, fz = _topk_mask_parts(S, temperature, k)
+    g_top = np.take_along_axis(grad_mask, indices, axis=1)
+    e_g = np.einsum("bj,bj->b", e, grad_mask)[:, None]
+    c = np.einsum("bil,bl->bi", P_top, g_top) + fz * e_g
+    H_top = P_top * (g_top[:, None, :] - c[:, :, None]) * np.sign(top[:, :, None] - top[:, None, :]) / temperature
+    grad = e * (grad_mask * fz.sum(axis=1, keepdims=True) - np.einsum("bi,bi->b", fz, c)[:, None]) / temperature
+    grad[rows, indices] += H_top.sum(axis=1)
+    row_sums = H_top.sum(axis=2) + fz * (e_g - c * e.sum(axis=1, keepdims=True)) / temperature
+    grad[rows, indices] -= row_sums
+    return grad
+
 def check_temperature(temperature):
     """A finite float > 0 (the SoftSort temperature)."""
     value = check_float(temperature, "temperature")
@@ -163,7 +226,7 @@ def softsort(scores, temperature=1.0, n_rows=None):
     >>> import numpy as np
     >>> from skstexplore import softsort
     >>> np.round(softsort([2.0, 5.0, 4.0], temperature=1.0, n_rows=1), 3)
-    array([[0.035, 0.705, 0.26 ]])
+    array([[0.035, 0.705, 0.259]])
     >>> softsort([2.0, 5.0, 4.0], temperature=1e-3)
     array([[0., 1., 0.],
            [0., 0., 1.],

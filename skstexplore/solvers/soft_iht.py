@@ -25,7 +25,7 @@ import numpy as np
 
 from .._core.base import SolverResult
 from .._core.lstsq import LeastSquaresData
-from .._core.softsort import softsort_rows, softsort_vjp
+from .._core.softsort import soft_topk_mask, soft_topk_mask_vjp
 from .._core.thresholding import largest_k_mask
 from ._ksparse import start_coef, tol_reached
 from ._soft_greedy import selection_scores, selection_scores_vjp
@@ -47,7 +47,7 @@ def soft_iht_step(data, W, step_size, n_nonzero_coefs, temperature, weights=None
     Xty = data.Xty if targets is None else data.Xty[targets]
     C = Xty - data.gram_times(W)
     U = W + step_size * C
-    mask = softsort_rows(selection_scores(U, weights), temperature, n_nonzero_coefs)[0].sum(axis=1)
+    mask = soft_topk_mask(selection_scores(U, weights), temperature, n_nonzero_coefs)
     return mask * U, U, mask, C
 
 
@@ -73,7 +73,8 @@ def soft_iht_backward(data, trace, grad_coef, step_size, n_nonzero_coefs, temper
 
     Back through layer :math:`t`, :math:`w^{t+1} = m \odot u` with
     :math:`m = \mathbf{1}^\top Q`: :math:`\bar m = \bar w^{t+1} \odot u`
-    (every row of :math:`Q` gets :math:`\bar m`), then SoftSort's VJP and the
+    (every row of :math:`Q` gets :math:`\bar m`), then the mask's VJP
+    (:func:`~skstexplore._core.softsort.soft_topk_mask_vjp`) and the
     normalised scores give :math:`\bar\omega` and a second term of
     :math:`\bar u = m \odot \bar w^{t+1} + \dots`, and :math:`u = (I - \eta G)
     w^t + \eta v` gives :math:`\bar w^t = \bar u - \eta G \bar u`.
@@ -93,12 +94,10 @@ def soft_iht_backward(data, trace, grad_coef, step_size, n_nonzero_coefs, temper
     """
     grad_w = grad_coef
     grad_weights = np.zeros(data.n_features, dtype=data.dtype)
-    k = n_nonzero_coefs
     for t in reversed(range(len(trace))):
         U, mask = trace[t]
         S = selection_scores(U, weights)
-        grad_mask = grad_w * U
-        grad_S = softsort_vjp(S, np.broadcast_to(grad_mask[:, None, :], (len(U), k, U.shape[1])), temperature)
+        grad_S = soft_topk_mask_vjp(S, grad_w * U, temperature, n_nonzero_coefs)
         grad_U, grad_layer = selection_scores_vjp(grad_S, U, weights)
         grad_U += mask * grad_w
         grad_weights += grad_layer
