@@ -260,5 +260,5 @@ def check_weights(weights, n_features):
     if not np.all(np.isfinite(arr)):
         raise ValueError("weights contains NaN or infinity.")
     if arr.min() < 0:
-        raise ValueError(f"weights must be non-negative; got a minimum of {arr.min()!r}.")
+        raise ValueError(f"weights must be non-negative; got a minimum of {float(arr.min())!r}.")
     return arr
