@@ -37,6 +37,9 @@ def top_scores(S, n_rows):
     -------
     values, indices : ndarray of shape (batch, n_rows)
     """
+    if n_rows == 1:
+        idx = np.argmax(S, axis=1)[:, None]  # the first maximum: lowest index
+        return np.take_along_axis(S, idx, axis=1), idx
     idx = mask_to_indices(largest_k_mask(S, n_rows, by_magnitude=False))
     values = np.take_along_axis(S, idx, axis=1)
     order = np.argsort(-values, axis=1, kind="stable")

@@ -77,8 +77,10 @@ def soft_omp_backward(data, trace, grad_coef, temperature, weights=None):
 
     * :math:`\bar z = P_t \bar w_t`, :math:`\lambda = M_t^{-1} \bar z`, and the rows
       of :math:`P_t` (shared by every later step) accumulate
-      :math:`z_t \bar w_t^\top + \lambda v^\top - (\lambda z_t^\top + z_t \lambda^\top) B_t`
-      (from :math:`w = P^\top z`, :math:`z = M^{-1} P v` and :math:`M = P G P^\top`);
+      :math:`z_t \bar w_t^\top + \lambda v^\top - (\lambda z_t^\top + z_t \lambda^\top) B_t
+      = z_t (\bar w_t - B_t^\top \lambda)^\top + \lambda u_t^\top`
+      (from :math:`w = P^\top z`, :math:`z = M^{-1} P v` and :math:`M = P G P^\top`;
+      :math:`u_t = v - B_t^\top z_t`);
     * the gradient of row :math:`p_t` is then complete: it goes back through
       SoftSort (:func:`~skstexplore._core.softsort.softsort_vjp`) and the
       normalised scores to :math:`\omega` and to the correlation
@@ -105,12 +107,10 @@ def soft_omp_backward(data, trace, grad_coef, temperature, weights=None):
     for t in reversed(range(len(zs))):
         Pt, Bt, z = P[:, : t + 1], B[:, : t + 1], zs[t]
         lam = solve_gram_systems(M[:, : t + 1, : t + 1], np.einsum("ikj,ij->ik", Pt, grad_w))
-        grad_P[:, : t + 1] += (
-            z[:, :, None] * grad_w[:, None, :]
-            + lam[:, :, None] * data.Xty[:, None, :]
-            - lam[:, :, None] * np.einsum("ik,ikj->ij", z, Bt)[:, None, :]
-            - z[:, :, None] * np.einsum("ik,ikj->ij", lam, Bt)[:, None, :]
-        )
+        # v - B_t^T z_t is the correlation after step t
+        U_after = Us[t + 1] if t + 1 < len(Us) else trace["U_final"]
+        grad_P[:, : t + 1] += (z[:, :, None] * (grad_w - np.einsum("ik,ikj->ij", lam, Bt))[:, None, :]
+                               + lam[:, :, None] * U_after[:, None, :])
         S = selection_scores(Us[t], weights)
         grad_S = softsort_vjp(S, grad_P[:, t : t + 1], temperature)
         grad_U, grad_layer = selection_scores_vjp(grad_S, Us[t], weights)
