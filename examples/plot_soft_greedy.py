@@ -93,7 +93,7 @@ def main():
             ax.set(xlabel="temperature (relative to the best score)",
                    title=f"Soft-{name} vs {name}, noise {noise:g}")
             if column == 0:
-                ax.set_ylabel("median ||w_soft - w_hard|| / ||w_hard||  (lower = closer)")
+                ax.set_ylabel("median relative difference (lower = closer)")
             ax.legend(fontsize=8)
     n_points = args.n_runs * args.n_signals
     fig.suptitle(f"m={args.n_samples}, n={args.n_features}, k={args.n_nonzero_coefs}; "
