@@ -146,8 +146,10 @@ def soft_omp(X, Y, n_nonzero_coefs, *, temperature=1e-3, weights=None, gram=None
     --------
     >>> import numpy as np
     >>> X = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
-    >>> soft_omp(X, np.array([[2.0], [0.5]]), 1, temperature=1e-9).coef
-    array([[2., 0., 0.]])
+    >>> soft_omp(X, np.array([[2.0], [0.5]]), 1, temperature=1e-9).coef  # X^T y = (2, 0.5, 2.5)
+    array([[0.  , 0.  , 1.25]])
+    >>> np.round(soft_omp(X, np.array([[2.0], [0.5]]), 1, temperature=0.2).coef, 3)
+    array([[0.41 , 0.02 , 1.116]])
     """
     data = LeastSquaresData(X, Y, gram)
     coef = soft_omp_forward(data, n_nonzero_coefs, temperature, weights)
