@@ -23,6 +23,11 @@ CONFIGS = {
 }
 
 
+def small(Net, *args, **params):
+    """The network with a short IHT-Net (5 layers) to keep the tests fast."""
+    return Net(*args, **params, **({"n_layers": 5} if Net is IHTNet else {}))
+
+
 @pytest.fixture
 def signals():
     X, Y, coef, hidden = make_structured_sparse_signals(12, 24, 3, n_hidden=8, n_signals=10, design="gaussian",
@@ -78,7 +83,7 @@ def test_untrained_networks_are_the_soft_solvers(signals):
 @pytest.mark.parametrize("supervised", [True, False])
 def test_training_decreases_the_loss_monotonically_and_stays_finite(signals, Net, supervised):
     X, Y, coef = signals
-    net = Net(3, temperature=0.1, max_iter=8, tol=0.0, fit_intercept=False)
+    net = small(Net, 3, temperature=0.1, max_iter=8, tol=0.0, fit_intercept=False)
     net.fit(X, Y, coef=coef if supervised else None)
     curve = net.train_loss_curve_
     assert np.all(np.isfinite(curve)) and np.all(np.diff(curve) <= 0) and curve[-1] < curve[0]
@@ -103,7 +108,8 @@ def test_omp_net_learns_the_hidden_set():
 @pytest.mark.parametrize("Net", [OMPNet, IHTNet])
 def test_training_is_deterministic_whatever_random_state(signals, Net):
     X, Y, coef = signals
-    fits = [Net(3, temperature=0.1, max_iter=4, random_state=seed).fit(X, Y, coef=coef) for seed in (0, 0, 1)]
+    fits = [small(Net, 3, temperature=0.1, max_iter=4, random_state=seed).fit(X, Y, coef=coef)
+            for seed in (0, 0, 1)]
     for other in fits[1:]:
         assert_array_equal(other.weights_, fits[0].weights_)
         assert_array_equal(other.train_loss_curve_, fits[0].train_loss_curve_)
@@ -112,7 +118,7 @@ def test_training_is_deterministic_whatever_random_state(signals, Net):
 @pytest.mark.parametrize("Net", [OMPNet, IHTNet])
 def test_warm_start_continues_training(signals, Net):
     X, Y, coef = signals
-    net = Net(3, temperature=0.1, max_iter=4, tol=0.0).fit(X, Y, coef=coef)
+    net = small(Net, 3, temperature=0.1, max_iter=4, tol=0.0).fit(X, Y, coef=coef)
     first = net.train_loss_curve_[-1]
     net.set_params(warm_start=True).fit(X, Y, coef=coef)
     assert net.train_loss_curve_[0] == pytest.approx(first, rel=1e-12)
@@ -126,7 +132,7 @@ def test_warm_start_continues_training(signals, Net):
 def test_encode_applies_the_trained_network(signals, Net, fit_intercept):
     X, Y, coef = signals
     Y = Y + 1.5
-    net = Net(3, temperature=0.1, max_iter=3, fit_intercept=fit_intercept).fit(X, Y, coef=coef)
+    net = small(Net, 3, temperature=0.1, max_iter=3, fit_intercept=fit_intercept).fit(X, Y, coef=coef)
     assert_array_equal(net.encode(Y), net.coef_)
     Y_new = np.random.default_rng(4).standard_normal((X.shape[0], 3))
     centred = Y_new - Y_new.mean(axis=0) if fit_intercept else Y_new
@@ -145,7 +151,7 @@ def test_encode_applies_the_trained_network(signals, Net, fit_intercept):
 def test_dtype_and_single_signal(signals, Net, dtype, one_d):
     X, Y, coef = signals
     y, c = (Y[:, 0], coef[0]) if one_d else (Y[:, :1], coef[:1])
-    net = Net(3, temperature=0.1, max_iter=3).fit(X.astype(dtype), y.astype(dtype), coef=c)
+    net = small(Net, 3, temperature=0.1, max_iter=3).fit(X.astype(dtype), y.astype(dtype), coef=c)
     assert net.coef_.dtype == dtype and net.coef_.shape == ((24,) if one_d else (1, 24))
     assert net.encode(y.astype(dtype)).dtype == dtype
     assert isinstance(net.intercept_, float) if one_d else net.intercept_.shape == (1,)
@@ -165,7 +171,7 @@ def test_degenerate_inputs_give_finite_weights(Net):
     X[:, 2] = 0.0
     X[:, 4] = X[:, 5]
     for Y in (np.zeros((10, 4)), rng.standard_normal((10, 4))):
-        net = Net(2, temperature=1e-3, max_iter=5).fit(X, Y)
+        net = small(Net, 2, temperature=1e-3, max_iter=5).fit(X, Y)
         assert np.all(np.isfinite(net.weights_)) and np.all(np.isfinite(net.coef_))
 
 
@@ -216,14 +222,14 @@ def test_bad_codes_and_encode_input_raise_clear_errors(Net):
     name = Net.__name__
     with pytest.raises(ValueError, match=r"coef has shape \(2, 8\) but y has 3 signal\(s\) and X 8 features; "
                                          r"expected \(3, 8\)"):
-        Net(2).fit(X, Y, coef=np.zeros((2, 8)))
+        small(Net, 2).fit(X, Y, coef=np.zeros((2, 8)))
     with pytest.raises(ValueError, match=r"coef has shape \(3, 7\)"):
-        Net(2).fit(X, Y, coef=np.zeros((3, 7)))
+        small(Net, 2).fit(X, Y, coef=np.zeros((3, 7)))
     with pytest.raises(ValueError, match=r"coef has shape \(1, 8\) .* expected \(8,\)"):
-        Net(2).fit(X, Y[:, 0], coef=np.zeros((1, 8)))
+        small(Net, 2).fit(X, Y[:, 0], coef=np.zeros((1, 8)))
     with pytest.raises(ValueError, match="Input coef contains NaN"):
-        Net(2).fit(X, Y, coef=np.full((3, 8), np.nan))
-    net = Net(2, max_iter=2)
+        small(Net, 2).fit(X, Y, coef=np.full((3, 8), np.nan))
+    net = small(Net, 2, max_iter=2)
     with pytest.raises(NotFittedError, match=f"This {name} instance is not fitted yet"):
         net.encode(Y)
     net.fit(X, Y)
