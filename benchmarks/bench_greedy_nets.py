@@ -15,8 +15,9 @@ by sqrt(n/m)), noise N(0, (1e-3/sqrt(m))^2) per measurement; 1024 training and
    with step 0.5 and 30 iterations (the paper's setting), the smallest m where
    it only partly works (median relative error between 0.01 and 0.3).
 3. Each network trained with the supervised loss (mean ||w_hat - w*||^2) by a
-   temperature continuation (``warm_start``: train at the first temperature,
-   continue at the next ones; the last one is the network's), then the median
+   continuation (``warm_start``: train at the first temperature, continue at
+   the next ones; the last one is the network's; IHT-Net also grows from 3 to
+   10 to 30 layers, the weights being shared by all layers), then the median
    test relative error ||w_hat - w*|| / ||w*|| of the network against OMP / IHT
    (targets: 1/10 of OMP's, 1/5 of IHT's), how many of the 20 largest learned
    weights lie in the hidden set (target >= 15), the training wall time and the
@@ -99,14 +100,16 @@ def cost_ratio(kind, net_config, X, Y, coef, repeats):
 
 
 def train(net, schedule, X, Y, coef):
-    """Temperature continuation: each (temperature, iterations) stage warm-starts from the previous one."""
+    """Continuation: each (temperature, iterations[, layers]) stage warm-starts from the previous one's weights."""
     start = time.perf_counter()
-    for stage, (temperature, max_iter) in enumerate(schedule):
-        net.set_params(temperature=temperature, max_iter=max_iter, warm_start=stage > 0)
+    for stage, (temperature, max_iter, *layers) in enumerate(schedule):
+        net.set_params(temperature=temperature, max_iter=max_iter, warm_start=stage > 0, **(
+            {"n_layers": layers[0]} if layers else {}))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             net.fit(X, Y, coef=coef)
-        print(f"   temperature {temperature:g}: {net.n_iter_} L-BFGS iterations, training loss "
+        depth = f", {layers[0]} layers" if layers else ""
+        print(f"   temperature {temperature:g}{depth}: {net.n_iter_} L-BFGS iterations, training loss "
               f"{net.train_loss_curve_[0]:.4g} -> {net.train_loss_curve_[-1]:.4g}", flush=True)
     return time.perf_counter() - start
 
@@ -144,7 +147,12 @@ def evaluate(name, net, schedule, baseline, m, args, repeats):
 
 
 def parse_schedule(text):
-    return [(float(tau), int(n_iter)) for tau, n_iter in (stage.split(":") for stage in text.split(","))]
+    """``"tau:iterations[:layers],..."`` -> list of stages."""
+    stages = []
+    for stage in text.split(","):
+        tau, n_iter, *layers = stage.split(":")
+        stages.append((float(tau), int(n_iter), *map(int, layers)))
+    return stages
 
 
 def main():
@@ -157,8 +165,9 @@ def main():
                         help="candidate m for IHT-Net")
     parser.add_argument("--omp-schedule", type=parse_schedule, default=parse_schedule("0.1:30,0.01:10,0.001:5"),
                         help="temperature:iterations stages of OMP-Net's training")
-    parser.add_argument("--iht-schedule", type=parse_schedule, default=parse_schedule("0.1:30,0.01:10,0.001:5"),
-                        help="temperature:iterations stages of IHT-Net's training")
+    parser.add_argument("--iht-schedule", type=parse_schedule, default=parse_schedule("0.1:15:3,0.01:10:10,0.001:5:30"),
+                        help="temperature:iterations:layers stages of IHT-Net's training (the last stage must "
+                             "have --n-layers layers)")
     parser.add_argument("--step", type=float, default=0.5, help="IHT / IHT-Net step")
     parser.add_argument("--n-layers", type=int, default=30, help="IHT iterations / IHT-Net layers")
     parser.add_argument("--networks", nargs="+", default=["omp", "iht"], choices=["omp", "iht"])

@@ -242,3 +242,13 @@ def test_bad_codes_and_encode_input_raise_clear_errors(Net):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         net.encode(Y)
+
+
+def test_subnormal_gradients_end_training_cleanly():
+    """A loss almost flat in the weights (gradient ~1e-315) must stop training, not overflow into NaN steps."""
+    rng = np.random.RandomState(0)
+    X, y = rng.uniform(size=(10, 3)), np.repeat([0.0, 1.0], 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net = OMPNet().fit(X, y)
+    assert net.n_iter_ <= 2 and np.all(np.isfinite(net.weights_))

@@ -25,7 +25,7 @@ def _two_loop_direction(g, memory):
     return -q
 
 
-def minimize_lbfgs(fun, x0, *, max_iter, tol, n_pairs=10, first_step=0.1, window=5, callback=None):
+def minimize_lbfgs(fun, x0, *, max_iter, tol, n_pairs=10, first_step=0.1, window=5, min_step=1e-14, callback=None):
     r"""L-BFGS with a backtracking line search that never accepts a non-finite loss.
 
     Each iteration tries the L-BFGS direction with unit step (the first one
@@ -49,6 +49,10 @@ def minimize_lbfgs(fun, x0, *, max_iter, tol, n_pairs=10, first_step=0.1, window
     tol : float
     window : int
         Iterations over which the decrease is measured for ``tol``.
+    min_step : float, default=1e-14
+        Resolution of the parameters: when the line search has shrunk the
+        move below ``min_step * max(max|x|, 1)`` without a decrease, ``x`` is
+        returned as optimal to that resolution (converged).
     callback : callable, optional
         Called as ``callback(iteration, f, step)`` after each accepted step.
 
@@ -81,7 +85,7 @@ def minimize_lbfgs(fun, x0, *, max_iter, tol, n_pairs=10, first_step=0.1, window
             if not slope < 0:
                 memory.clear()
         if not memory:
-            d = -g * (first_step / np.abs(g).max())
+            d = -(g / np.abs(g).max()) * first_step  # no overflow for a subnormal gradient
             slope = g @ d
         step = 1.0
         while True:
@@ -90,12 +94,14 @@ def minimize_lbfgs(fun, x0, *, max_iter, tol, n_pairs=10, first_step=0.1, window
             if np.isfinite(f_new) and np.all(np.isfinite(g_new)) and f_new <= f + 1e-4 * step * slope:
                 break
             step *= 0.5
-            if step * np.abs(d).max() <= 1e-14 * max(np.abs(x).max(), 1.0):
-                # No representable step decreases the loss: x is optimal to precision.
+            if step * np.abs(d).max() <= min_step * max(np.abs(x).max(), 1.0):
+                # No step above the resolution decreases the loss: x is optimal to that resolution.
                 return x, losses, True
         s, y = x_new - x, g_new - g
-        if s @ y > 1e-12 * np.sqrt((s @ s) * (y @ y)):
-            memory.append((s, y, 1.0 / (s @ y)))
+        curvature = s @ y
+        # a curvature pair is kept only if 1 / (s.y) is representable (not for subnormal s.y)
+        if curvature > 1e-12 * np.sqrt((s @ s) * (y @ y)) and curvature * np.finfo(float).max > 1.0:
+            memory.append((s, y, 1.0 / curvature))
         x, f, g = x_new, f_new, g_new
         losses.append(f)
         if callback is not None:

@@ -138,6 +138,8 @@ def train_greedy_network(kind, data, weights, config, coef_true=None, *, max_ite
         if verbose:
             print(f"[{kind.upper()}-Net] iteration {iteration}: loss {loss:.10g} (step {step:.3g})")
 
+    # the loss is nearly piecewise constant at small temperatures: resolve the weights (order 1) to 1e-8,
+    # not to machine precision, so that a line search without descent stops after ~25 halvings
     vector, losses, converged = minimize_lbfgs(fun, np.asarray(weights, dtype=np.float64), max_iter=max_iter,
-                                               tol=tol, callback=report)
+                                               tol=tol, min_step=1e-8, callback=report)
     return normalise_weights(vector), np.asarray(losses), len(losses) - 1, converged
