@@ -4,8 +4,9 @@ Signals of 256 unknowns whose 10 nonzeros lie inside a hidden set of 20
 indices shared by all signals, measured by a subsampled orthonormal DCT with
 noise 1e-3/sqrt(m) per measurement. OMP-Net and IHT-Net (step 0.5, 30 layers)
 learn their structure-aware weights from training signals and their codes
-(supervised loss), by a temperature continuation (train at 0.1, continue with
-``warm_start`` at 0.01 and 0.001); then, on held-out test signals:
+(supervised loss), by a continuation (train at temperature 0.1, continue with
+``warm_start`` at 0.01 and 0.001; IHT-Net also grows from 3 to 10 to 30
+layers); then, on held-out test signals:
 
 1. box plots of the relative error ``||w_hat - w*|| / ||w*||`` of OMP vs
    OMP-Net and IHT vs IHT-Net (lower is better; one point per test signal);
@@ -43,8 +44,10 @@ def relative_errors(codes, coef):
 
 
 def fit_with_continuation(net, schedule, X, Y, coef):
-    for stage, (temperature, max_iter) in enumerate(schedule):
-        net.set_params(temperature=temperature, max_iter=max_iter, warm_start=stage > 0)
+    """Stages (temperature, iterations[, layers]), each warm-started from the previous weights."""
+    for stage, (temperature, max_iter, *layers) in enumerate(schedule):
+        net.set_params(temperature=temperature, max_iter=max_iter, warm_start=stage > 0,
+                       **({"n_layers": layers[0]} if layers else {}))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             net.fit(X, Y, coef=coef)
@@ -61,7 +64,7 @@ def experiment(name, m, args):
     else:
         net = IHTNet(K, n_layers=30, step_size=0.5, fit_intercept=False)
         baseline = iht(X, Y_test, K, step_size=0.5, max_iter=30).coef
-    fit_with_continuation(net, args.schedule, X, Y, coef)
+    fit_with_continuation(net, args.schedules[name], X, Y, coef)
     errors = {name: relative_errors(baseline, coef_test),
               f"{name}-Net": relative_errors(net.encode(Y_test), coef_test)}
     for label, values in errors.items():
@@ -77,14 +80,16 @@ def main():
     parser.add_argument("--n-train", type=int, default=256)
     parser.add_argument("--n-test", type=int, default=256)
     parser.add_argument("--m-omp", type=int, default=24, help="measurements for OMP / OMP-Net")
-    parser.add_argument("--m-iht", type=int, default=48, help="measurements for IHT / IHT-Net")
+    parser.add_argument("--m-iht", type=int, default=44, help="measurements for IHT / IHT-Net")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="greedy_nets.png")
     args = parser.parse_args()
-    args.schedule = [(0.1, 15), (0.01, 5), (0.001, 3)]
+    # IHT-Net also grows from 3 to 10 to 30 layers (its weights are shared by all layers)
+    args.schedules = {"OMP": [(0.1, 15), (0.01, 5), (0.001, 3)], "IHT": [(0.1, 10, 3), (0.01, 5, 10), (0.001, 3, 30)]}
     if args.full:
         args.n_train, args.n_test = 1024, 512
-        args.schedule = [(0.1, 30), (0.01, 10), (0.001, 5)]
+        args.schedules = {"OMP": [(0.1, 40), (0.01, 10), (0.001, 5)],
+                          "IHT": [(0.1, 15, 3), (0.01, 10, 10), (0.001, 5, 30)]}
     fig, axes = plt.subplots(2, 2, figsize=(12, 8), gridspec_kw={"width_ratios": [1, 2]})
     for row, (name, m) in enumerate((("OMP", args.m_omp), ("IHT", args.m_iht))):
         errors, weights, hidden = experiment(name, m, args)
