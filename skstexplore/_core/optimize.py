@@ -100,7 +100,7 @@ def minimize_lbfgs(fun, x0, *, max_iter, tol, n_pairs=10, first_step=0.1, window
         s, y = x_new - x, g_new - g
         curvature = s @ y
         # a curvature pair is kept only if 1 / (s.y) is representable (not for subnormal s.y)
-        if curvature > 1e-12 * np.sqrt((s @ s) * (y @ y)) and curvature * np.finfo(float).max > 1.0:
+        if curvature > max(1e-12 * np.sqrt((s @ s) * (y @ y)), np.finfo(float).tiny):
             memory.append((s, y, 1.0 / curvature))
         x, f, g = x_new, f_new, g_new
         losses.append(f)
