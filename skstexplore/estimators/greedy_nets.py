@@ -185,7 +185,7 @@ class OMPNet(_GreedyNetwork):
         The trained network's codes of the training signals.
     intercept_ : float or ndarray of shape (n_signals,)
     n_iter_ : int
-        L-BFGS iterations.
+        L-BFGS iterations (at least 1, the one that evaluates the first gradient).
     n_nonzero_coefs_ : int
     dictionary_ : ndarray of shape (n_samples, n_features)
         The (centred) design the network applies.
@@ -283,7 +283,7 @@ class IHTNet(_GreedyNetwork):
         The trained network's codes of the training signals.
     intercept_ : float or ndarray of shape (n_signals,)
     n_iter_ : int
-        L-BFGS iterations.
+        L-BFGS iterations (at least 1, the one that evaluates the first gradient).
     n_nonzero_coefs_ : int
     dictionary_ : ndarray of shape (n_samples, n_features)
     n_features_in_ : int

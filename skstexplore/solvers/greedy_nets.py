@@ -127,6 +127,7 @@ def train_greedy_network(kind, data, weights, config, coef_true=None, *, max_ite
     loss_curve : ndarray
         Loss at the start, then after every iteration.
     n_iter : int
+        L-BFGS iterations (at least 1).
     converged : bool
     """
 
@@ -142,4 +143,5 @@ def train_greedy_network(kind, data, weights, config, coef_true=None, *, max_ite
     # not to machine precision, so that a line search without descent stops after ~25 halvings
     vector, losses, converged = minimize_lbfgs(fun, np.asarray(weights, dtype=np.float64), max_iter=max_iter,
                                                tol=tol, min_step=1e-8, callback=report)
-    return normalise_weights(vector), np.asarray(losses), len(losses) - 1, converged
+    # an iteration that finds a zero gradient at the start still counts (it is where training ends)
+    return normalise_weights(vector), np.asarray(losses), max(len(losses) - 1, 1), converged
