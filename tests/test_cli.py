@@ -25,9 +25,11 @@ def test_main_prints_a_table_per_problem(capsys):
 def test_every_package_estimator_joins_the_table():
     names = default_estimators(3, inits=("omp",))
     for _, cls in all_estimators():
+        if cls.__name__.endswith("Net"):
+            continue  # OMPNet, IHTNet learn from many signals sharing a structure; one problem has neither
         short = cls.__name__.removesuffix("Regressor")
         assert short in names
-        if issubclass(cls, KSparseRegressor):
+        if issubclass(cls, KSparseRegressor) and "init" in cls().get_params():
             assert f"{short}_OMP" in names
 
 
