@@ -80,7 +80,8 @@ def minimize_lbfgs(fun, x0, *, max_iter, tol, n_pairs=10, first_step=0.1, window
         if not np.any(g):
             return x, losses, True
         if memory:
-            d = _two_loop_direction(g, memory)
+            with np.errstate(all="ignore"):  # a non-finite direction resets the memory below
+                d = _two_loop_direction(g, memory)
             slope = g @ d
             if not slope < 0:
                 memory.clear()
