@@ -163,7 +163,7 @@ def main():
                         help="candidate m for OMP-Net (the first that fits is used)")
     parser.add_argument("--iht-m", type=int, nargs="+", default=[36, 40, 44, 48, 56, 64],
                         help="candidate m for IHT-Net")
-    parser.add_argument("--omp-schedule", type=parse_schedule, default=parse_schedule("0.1:30,0.01:10,0.001:5"),
+    parser.add_argument("--omp-schedule", type=parse_schedule, default=parse_schedule("0.1:40,0.01:10,0.001:5"),
                         help="temperature:iterations stages of OMP-Net's training")
     parser.add_argument("--iht-schedule", type=parse_schedule, default=parse_schedule("0.1:15:3,0.01:10:10,0.001:5:30"),
                         help="temperature:iterations:layers stages of IHT-Net's training (the last stage must "
