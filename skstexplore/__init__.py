@@ -6,8 +6,10 @@ scikit-learn regressors.
 """
 
 from . import datasets, metrics
+from ._core.softsort import softsort
 from .estimators.els import ELSRegressor
 from .estimators.encoder import SparseEncoder
+from .estimators.greedy_nets import IHTNet, OMPNet
 from .estimators.htp import HTPRegressor
 from .estimators.iht import IHTRegressor
 from .estimators.lista import LearnedISTA
@@ -17,23 +19,29 @@ from .estimators.ompr import OMPRRegressor
 from .estimators.sea import SEARegressor
 from .estimators.sparsity_cv import SparsityCV
 from .sparsity import sparsity_path
+from .estimators.soft_greedy import SoftIHTRegressor, SoftOMPRegressor
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ELSRegressor",
     "HTPRegressor",
+    "IHTNet",
     "IHTRegressor",
     "LearnedISTA",
+    "OMPNet",
     "OMPRRegressor",
     "OracleISTALasso",
     "OracleISTALassoCV",
     "SEARegressor",
     "SparseEncoder",
     "SparsityCV",
+    "SoftIHTRegressor",
+    "SoftOMPRegressor",
     "datasets",
     "lasso_path",
     "metrics",
     "sparsity_path",
+    "softsort",
     "__version__",
 ]

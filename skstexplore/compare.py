@@ -6,8 +6,9 @@ This is the main job, ``python -m skstexplore``. Estimators are discovered
 automatically, so a new one joins the table without touching this module:
 
 * k-sparse estimators (subclasses of the k-sparse base) get
-  ``n_nonzero_coefs = k``, once from zero and once per warm start of
-  ``inits`` (the paper's ``SEA_OMP``, ``HTP_OMP``... naming);
+  ``n_nonzero_coefs = k``, once from zero and, when they take an ``init``,
+  once per warm start of ``inits`` (the paper's ``SEA_OMP``, ``HTP_OMP``...
+  naming); Soft-OMP and Soft-IHT run with their default temperature;
 * Lasso-type estimators (those with an ``alpha`` parameter) get
   ``alpha = alpha_ratio * alpha_max`` of each problem, like sklearn's Lasso.
 """
@@ -92,7 +93,7 @@ def default_estimators(n_nonzero_coefs, inits=("omp",)):
         if issubclass(cls, KSparseRegressor):
             base = cls(n_nonzero_coefs=n_nonzero_coefs, fit_intercept=False)
             estimators[_short_name(cls)] = base
-            for init in inits:
+            for init in inits if "init" in base.get_params() else ():
                 estimators[f"{_short_name(cls)}_{init.upper()}"] = clone(base).set_params(init=init)
         elif "alpha" in cls().get_params():
             estimators[_short_name(cls)] = cls(alpha=None, fit_intercept=False)

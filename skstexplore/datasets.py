@@ -208,3 +208,116 @@ def make_lasso_signals(n_samples, n_features, n_signals, *, random_state=None):
         Y = rng.standard_normal((n_samples, size))
         sets.append(Y / (np.abs(X.T @ Y).max(axis=0) / n_samples))
     return (X, *sets)
+
+
+DESIGNS = ("dct", "gaussian")
+
+
+def subsampled_dct_matrix(n_samples, n_features, *, random_state=None):
+    r"""Rows of the orthonormal DCT-II matrix drawn uniformly without replacement, scaled by :math:`\sqrt{n/m}`.
+
+    The real counterpart of a subsampled Fourier matrix: the rows are
+    orthogonal with squared norm :math:`n/m` (so :math:`\|X\|_2^2 = n/m`)
+    and every column has squared norm 1 on average.
+
+    Parameters
+    ----------
+    n_samples, n_features : int
+        m (rows kept, ``<= n_features``) and n.
+    random_state : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    """
+    from scipy.fft import dct
+
+    check_positive_int(n_features, "n_features")
+    check_positive_int(n_samples, "n_samples", max_val=n_features)
+    rng = np.random.default_rng(random_state)
+    rows = np.sort(rng.choice(n_features, n_samples, replace=False))
+    return np.sqrt(n_features / n_samples) * dct(np.eye(n_features), norm="ortho", axis=0)[rows]
+
+
+def make_structured_sparse_signals(
+    n_samples,
+    n_features,
+    n_nonzero_coefs,
+    *,
+    n_hidden=20,
+    n_signals=1,
+    design="dct",
+    noise=0.0,
+    random_state=None,
+):
+    r"""Signals whose supports lie inside a hidden set of indices shared by all of them.
+
+    The structured-sparsity model of the OMP-Net / IHT-Net experiments
+    (Mohammad-Taheri, Colbrook & Brugiapaglia 2025): a hidden set :math:`H`
+    of ``n_hidden`` indices is drawn once; each code :math:`w^*_j` has
+    ``n_nonzero_coefs`` nonzeros on a uniform random subset of :math:`H`,
+    with :math:`\mathcal{N}(0, 1)` values; each signal is :math:`y_j = X w^*_j
+    + e_j` with :math:`e_j` Gaussian of standard deviation ``noise`` per
+    entry (the paper's :math:`10^{-3}/\sqrt{m}` gives :math:`\|e_j\| \approx
+    10^{-3}`). Algorithms that do not know :math:`H` face a
+    ``n_nonzero_coefs``-sparse problem in ``n_features`` unknowns; those that
+    learn it face one in ``n_hidden`` unknowns.
+
+    Parameters
+    ----------
+    n_samples, n_features, n_nonzero_coefs : int
+        m, n and k (``k <= n_hidden <= n``).
+    n_hidden : int, default=20
+        Size of the hidden set.
+    n_signals : int or sequence of int, default=1
+        Number of signals; a sequence gives one set per entry (e.g. training
+        and test signals), all sharing ``X`` and the hidden set.
+    design : {"dct", "gaussian"}, default="dct"
+        ``"dct"``: :func:`subsampled_dct_matrix`; ``"gaussian"``: i.i.d.
+        :math:`\mathcal{N}(0, 1/m)` entries.
+    noise : float, default=0.0
+    random_state : int, numpy.random.Generator or None
+        Seed of :func:`numpy.random.default_rng`.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_signals)
+        Signals as columns (the layout of ``LearnedISTA``, ``OMPNet.fit``...).
+    coef : ndarray of shape (n_signals, n_features)
+        Their codes. With a sequence ``n_signals``, ``Y`` and ``coef`` are
+        repeated for each set, in order: ``X, Y_1, coef_1, Y_2, coef_2, ..., hidden``.
+    hidden : ndarray of int of shape (n_hidden,)
+        The hidden set, sorted.
+
+    Examples
+    --------
+    >>> from skstexplore.datasets import make_structured_sparse_signals
+    >>> X, Y, coef, hidden = make_structured_sparse_signals(36, 256, 10, n_signals=5, random_state=0)
+    >>> X.shape, Y.shape, coef.shape, hidden.shape
+    ((36, 256), (36, 5), (5, 256), (20,))
+    >>> bool(np.all(np.isin(np.nonzero(coef)[1], hidden)))
+    True
+    """
+    check_positive_int(n_features, "n_features")
+    check_positive_int(n_hidden, "n_hidden", max_val=n_features)
+    check_positive_int(n_nonzero_coefs, "n_nonzero_coefs", max_val=n_hidden)
+    check_positive_int(n_samples, "n_samples", max_val=n_features if design == "dct" else None)
+    check_option(design, "design", DESIGNS)
+    check_float(noise, "noise", min_val=0.0)
+    sizes = (n_signals,) if np.ndim(n_signals) == 0 else tuple(n_signals)
+    for size in sizes:
+        check_positive_int(size, "n_signals")
+    rng = np.random.default_rng(random_state)
+    if design == "dct":
+        X = subsampled_dct_matrix(n_samples, n_features, random_state=rng)
+    else:
+        X = rng.standard_normal((n_samples, n_features)) / np.sqrt(n_samples)
+    hidden = np.sort(rng.choice(n_features, n_hidden, replace=False))
+    sets = []
+    for size in sizes:
+        coef = np.zeros((size, n_features))
+        for j in range(size):
+            coef[j, rng.choice(hidden, n_nonzero_coefs, replace=False)] = rng.standard_normal(n_nonzero_coefs)
+        sets += [_observe(rng, X, coef, noise), coef]
+    return (X, *sets, hidden)

@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skstexplore import LearnedISTA
 from skstexplore._core.lasso import alpha_max, lasso_objective
+from skstexplore._core.optimize import minimize_lbfgs
 from skstexplore.solvers.ista import fista, ista, lipschitz_constant
 from skstexplore.solvers.lista import (
     PARAMETRIZATIONS,
@@ -19,7 +20,6 @@ from skstexplore.solvers.lista import (
     initial_parameters,
     learned_ista,
     loss_and_gradient,
-    minimize_lbfgs,
     network_forward,
     train_network,
 )

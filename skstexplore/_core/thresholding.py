@@ -8,7 +8,7 @@ algorithm or the platform.
 import numpy as np
 
 
-def largest_k_mask(V, k):
+def largest_k_mask(V, k, *, by_magnitude=True):
     """Boolean mask of the ``k`` entries of largest magnitude in each row of ``V``.
 
     Parameters
@@ -17,6 +17,8 @@ def largest_k_mask(V, k):
         Scores, one row per target.
     k : int
         Number of entries kept per row, ``1 <= k <= n_features``.
+    by_magnitude : bool, default=True
+        Rank by :math:`|v|`; False ranks by the signed values (largest first).
 
     Returns
     -------
@@ -24,7 +26,7 @@ def largest_k_mask(V, k):
         Exactly ``k`` True entries per row; ties at the k-th magnitude go to
         the lowest indices.
     """
-    A = np.abs(V)
+    A = np.abs(V) if by_magnitude else V
     n_features = A.shape[-1]
     if k >= n_features:
         return np.ones(A.shape, dtype=bool)

@@ -47,10 +47,11 @@ def check_float(value, name, *, min_val=None, include_min=True):
     """A real number (not bool, not NaN), optionally bounded below."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a float; got {_short_repr(value)} of type {type(value).__name__}.")
+    relation = ">=" if include_min else ">"
     if np.isnan(value):
-        raise ValueError(f"{name} must be a number; got {name}=nan.")
+        bound = "" if min_val is None else f" {relation} {min_val:g}"
+        raise ValueError(f"{name} must be a number, a finite float{bound}; got {name}=nan.")
     if min_val is not None and (value < min_val or (not include_min and value == min_val)):
-        relation = ">=" if include_min else ">"
         raise ValueError(f"{name} must be {relation} {min_val}; got {name}={value!r}.")
     return float(value)
 

@@ -1,11 +1,12 @@
 """Learned ISTA: an unfolded ISTA network trained to solve the Lasso fast."""
 
 import numpy as np
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from .._core.base import SparseLinearRegressor, center_data, per_target, warn_if_not_converged
+from .._core.base import SparseLinearRegressor, per_target, warn_if_not_converged
 from .._core.memory import check_memory
 from .._core.units import DataUnits
+from .._core.unrolled import UnrolledNetworkMixin
 from .._core.validation import check_bool, check_float, check_option, check_positive_int, check_random_state_param
 from ..solvers.ista import lipschitz_constant
 from ..solvers.lista import (
@@ -18,7 +19,7 @@ from ..solvers.lista import (
 )
 
 
-class LearnedISTA(SparseLinearRegressor):
+class LearnedISTA(UnrolledNetworkMixin, SparseLinearRegressor):
     r"""Unfolded ISTA network whose layers are learned to solve the Lasso in few steps.
 
     A network of ``n_layers`` layers, each an ISTA-like step, maps a signal
@@ -196,16 +197,14 @@ class LearnedISTA(SparseLinearRegressor):
         self : object
         """
         alpha = self._check_params()
-        X, Y, y_is_1d = self._validate_fit_data(X, y)
-        self._check_memory(X.shape, Y.shape[1])
-        Xc, Yc, X_offset, y_offset = center_data(X, Y, self.fit_intercept)
-        design = Xc.astype(np.float64)
+        X, design, Yc, X_offset, y_offset, y_is_1d = self._training_data(X, y)
+        self._check_memory(X.shape, Yc.shape[1])
         # train in unit scale: with X = 2**ex Xi and y = 2**ey Yi, Lasso(X, y, alpha) is
         # 2**(ey - ex) Lasso(Xi, Yi, 2**-(ex + ey) alpha), exactly (powers of two)
         units = DataUnits(design, Yc)
         result = learned_ista(
             units.scale_X(design),
-            units.scale_Y(Yc.astype(np.float64)),
+            units.scale_Y(Yc),
             float(np.ldexp(alpha, -(units.ex + units.ey))),
             n_layers=self.n_layers,
             parametrization=self.parametrization,
@@ -253,7 +252,7 @@ class LearnedISTA(SparseLinearRegressor):
 
     def _set_network_attributes(self, params, alpha):
         self._params, self._fitted_alpha = params, alpha
-        self._fitted_parametrization, self._centre_signals = self.parametrization, self.fit_intercept
+        self._fitted_parametrization = self.parametrization
         for name in ("steps", "thresholds", "weights", "input_weights"):
             if hasattr(self, name + "_"):
                 delattr(self, name + "_")
@@ -282,22 +281,11 @@ class LearnedISTA(SparseLinearRegressor):
         check_is_fitted(self)
         depth = len(self.thresholds_)
         n_layers = depth if n_layers is None else check_positive_int(n_layers, "n_layers", max_val=depth)
-        Y = check_array(Y, ensure_2d=False, dtype=[np.float64, np.float32], input_name="Y")
-        if Y.ndim > 2:
-            raise ValueError(f"Y must be 1-D or 2-D (n_samples, n_signals); got an array of shape {Y.shape}.")
-        n_samples = self.dictionary_.shape[0]
-        if Y.shape[0] != n_samples:
-            raise ValueError(
-                f"Y has {Y.shape[0]} rows but {type(self).__name__} was fitted with X of "
-                f"{n_samples} samples; Y must have shape (n_samples, n_signals) = ({n_samples}, ...)."
-            )
-        Y2 = Y.reshape(n_samples, -1)
-        if self._centre_signals:
-            Y2 = Y2 - Y2.mean(axis=0)
-        codes = network_forward(self.dictionary_, Y2.astype(np.float64), self._params, self._fitted_alpha,
+        Y2, dtype, one_d = self._signals_to_encode(Y)
+        codes = network_forward(self.dictionary_, Y2, self._params, self._fitted_alpha,
                                 self._fitted_parametrization, n_layers)
-        codes = codes.astype(Y.dtype)
-        return codes[0] if Y.ndim == 1 else codes
+        codes = codes.astype(dtype)
+        return codes[0] if one_d else codes
 
 
 # Exponents (times ex, ey) of the factor from internal to user units of each parameter:

@@ -43,13 +43,12 @@ References
    as learned weights in LISTA", ICLR 2019.
 """
 
-from collections import deque
-
 import numpy as np
 from scipy.linalg import lstsq
 
 from .._core.base import SolverResult
 from .._core.lasso import lasso_objective
+from .._core.optimize import minimize_lbfgs
 from .._core.thresholding import soft_threshold
 from .ista import lipschitz_constant
 
@@ -324,125 +323,6 @@ def _unpack(vector, params, keys, n_layers, scales):
         new[key][:n_layers] = vector[start:stop].reshape(block.shape) / scales[key]
         start = stop
     return new
-
-
-def _two_loop_direction(g, memory):
-    """L-BFGS direction :math:`-H g` from the stored curvature pairs (two-loop recursion)."""
-    q = g.copy()
-    coefs = []
-    for s, y, rho in reversed(memory):
-        c = rho * (s @ q)
-        q -= c * y
-        coefs.append(c)
-    s, y, _ = memory[-1]
-    q *= (s @ y) / (y @ y)
-    for (s, y, rho), c in zip(memory, reversed(coefs)):
-        q += (c - rho * (y @ q)) * s
-    return -q
-
-
-def minimize_lbfgs(fun, x0, *, max_iter, tol, n_pairs=10, first_step=0.1, window=5, callback=None):
-    r"""L-BFGS with a backtracking line search that never accepts a non-finite loss.
-
-    Each iteration tries the L-BFGS direction with unit step (the first one
-    ``-g`` scaled so that its largest entry moves by ``first_step``) and halves
-    the step until the Armijo condition :math:`f(x + s d) \le f(x) + 10^{-4} s
-    g^\top d` holds with finite values; a non-descent direction resets the
-    memory. Training halts when the last ``window`` iterations decreased the
-    loss by at most ``tol`` times the decrease achieved since the start,
-    :math:`f_{k-w} - f_k \le \mathrm{tol}\,(f_0 - f_k)`, or after
-    ``max_iter`` iterations. The rule is relative to the progress made, not to
-    :math:`f`, whose unknown minimum (the mean Lasso optimum for the unfolded
-    losses) can dwarf what is left to gain.
-
-    Parameters
-    ----------
-    fun : callable
-        ``x -> (f, grad)``.
-    x0 : ndarray
-        Starting point, with a finite loss.
-    max_iter : int
-    tol : float
-    window : int
-        Iterations over which the decrease is measured for ``tol``.
-    callback : callable, optional
-        Called as ``callback(iteration, f, step)`` after each accepted step.
-
-    Returns
-    -------
-    x : ndarray
-        The last accepted point (finite loss, never above ``f(x0)``).
-    losses : list of float
-        ``f(x0)`` then the loss after each iteration.
-    converged : bool
-        Whether the ``tol`` rule or a vanishing gradient stopped it.
-
-    Raises
-    ------
-    FloatingPointError
-        When the loss or gradient at ``x0`` is not finite.
-    """
-    x = x0
-    f, g = fun(x)
-    if not (np.isfinite(f) and np.all(np.isfinite(g))):
-        raise FloatingPointError(f"the training loss at the starting parameters is not finite ({f}).")
-    losses = [f]
-    memory = deque(maxlen=n_pairs)
-    for iteration in range(1, max_iter + 1):
-        g_max = np.abs(g).max(initial=0.0)
-        if g_max == 0:
-            return x, losses, True
-        if memory:
-            d = _two_loop_direction(g, memory)
-            slope = g @ d
-            # a non-descent or non-finite direction (curvature pairs lost to under/overflow) resets
-            if not (slope < 0 and np.all(np.isfinite(d))):
-                memory.clear()
-        if not memory:
-            # normalise before scaling: first_step / g_max overflows for a subnormal gradient
-            d = -(g / g_max) * first_step
-            slope = g @ d
-        accepted = _backtrack(fun, x, f, d, slope)
-        if accepted is None:
-            # no representable step decreases the loss: x is optimal to precision
-            return x, losses, True
-        step, x_new, f_new, g_new = accepted
-        s, y = x_new - x, g_new - g
-        sy = s @ y
-        if np.isfinite(sy) and sy > 1e-12 * np.sqrt((s @ s) * (y @ y)):
-            memory.append((s, y, 1.0 / sy))
-        x, f, g = x_new, f_new, g_new
-        losses.append(f)
-        if callback is not None:
-            callback(iteration, f, step)
-        if iteration >= window and losses[-1 - window] - f <= tol * (losses[0] - f):
-            return x, losses, True
-    return x, losses, False
-
-
-# Halvings of the step before the line search gives up (2**-60 ~ 1e-18 of the first trial).
-_MAX_HALVINGS = 60
-
-
-def _backtrack(fun, x, f, d, slope):
-    """Armijo backtracking from the unit step: ``(step, x_new, f_new, g_new)``, or None if none is accepted.
-
-    Bounded: at most ``_MAX_HALVINGS`` halvings, and it stops as soon as the
-    move is below the precision of ``x`` (the comparison is written so that a
-    NaN also stops it).
-    """
-    x_size = max(np.abs(x).max(initial=0.0), 1.0)
-    d_size = np.abs(d).max(initial=0.0)
-    step = 1.0
-    for _ in range(_MAX_HALVINGS):
-        if not step * d_size > 1e-14 * x_size:
-            return None
-        x_new = x + step * d
-        f_new, g_new = fun(x_new)
-        if np.isfinite(f_new) and np.all(np.isfinite(g_new)) and f_new <= f + 1e-4 * step * slope:
-            return step, x_new, f_new, g_new
-        step *= 0.5
-    return None
 
 
 def training_memory_bytes(n_samples, n_features, n_signals, n_layers, parametrization, n_pairs=10):
