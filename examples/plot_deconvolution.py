@@ -3,7 +3,7 @@
 Figure 1: a k = 20 spike train (nonzeros in +-[1, 2]), its observation blurred
 by a Gaussian kernel of width 3 (mutual coherence 0.97), and the spikes each
 algorithm recovers. Figure 2: the average support distance
-(k - |S* n supp(w)|) / k against k over many runs. The defaults run in about
+``(k - |S* n supp(w)|) / k`` against k over many runs. The defaults run in about
 a minute; the paper's setting is ``--n-runs 200``.
 """
 

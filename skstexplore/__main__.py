@@ -65,17 +65,17 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--problem", choices=PROBLEMS + ("both",), default="both",
                         help="problem family (default: %(default)s)")
-    parser.add_argument("--n-features", type=_int_at_least(1), default=100, help="signal length n (default: %(default)s)")
-    parser.add_argument("--n-samples", type=_int_at_least(1), default=50,
+    parser.add_argument("--n-features", metavar="N", type=_int_at_least(1), default=100, help="signal length n (default: %(default)s)")
+    parser.add_argument("--n-samples", metavar="M", type=_int_at_least(1), default=50,
                         help="measurements m of the Gaussian problem (default: %(default)s)")
-    parser.add_argument("--n-nonzero-coefs", "-k", type=_int_at_least(1), default=8, help="sparsity k (default: %(default)s)")
-    parser.add_argument("--width", type=_float_in(0, strict=True), default=3.0,
+    parser.add_argument("--n-nonzero-coefs", "-k", metavar="K", type=_int_at_least(1), default=8, help="sparsity k (default: %(default)s)")
+    parser.add_argument("--width", metavar="W", type=_float_in(0, strict=True), default=3.0,
                         help="Gaussian blur width of the deconvolution problem (default: %(default)s)")
-    parser.add_argument("--noise", type=_float_in(0, strict=False), default=0.0,
+    parser.add_argument("--noise", metavar="SIGMA", type=_float_in(0, strict=False), default=0.0,
                         help="standard deviation of the noise (default: %(default)s)")
-    parser.add_argument("--n-runs", type=_int_at_least(1), default=10,
+    parser.add_argument("--n-runs", metavar="R", type=_int_at_least(1), default=10,
                         help="random problems per family (default: %(default)s)")
-    parser.add_argument("--alpha-ratio", type=_float_in(0, strict=True), default=0.01,
+    parser.add_argument("--alpha-ratio", metavar="RATIO", type=_float_in(0, strict=True), default=0.01,
                         help="alpha / alpha_max of the Lasso-type estimators (default: %(default)s)")
     parser.add_argument("--inits", nargs="*", choices=INIT_ALGORITHMS, default=["omp"], metavar="INIT",
                         help=f"warm starts added for each k-sparse estimator, among {', '.join(INIT_ALGORITHMS)}; "
@@ -84,7 +84,7 @@ def build_parser():
                         help="estimators to compare, e.g. 'sklearn OMP' SEA HTP_ELS; a k-sparse name brings "
                         "its --inits variants (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the problems (default: %(default)s)")
-    parser.add_argument("--n-jobs", type=_n_jobs, default=None,
+    parser.add_argument("--n-jobs", metavar="N_JOBS", type=_n_jobs, default=None,
                         help="joblib workers over the runs; -1 for all cores (default: one)")
     parser.add_argument("--plot", metavar="FILE", default=None,
                         help="save a figure of recovery and time, e.g. cmp.png (needs matplotlib)")

@@ -128,7 +128,7 @@ def select_estimators(names, n_nonzero_coefs, inits=("omp",)):
     A name is either one of :func:`default_estimators` without a warm start
     (``"SEA"``, ``"sklearn Lasso"``...), which brings along its variants for
     ``inits`` (``"SEA_OMP"``...), or a variant itself (``"SEA_ELS"``), kept
-    alone, for any warm start in :data:`INIT_ALGORITHMS`.
+    alone, for any warm start (``"omp"``, ``"ompr"``, ``"els"``, ``"iht"``, ``"htp"``).
 
     Parameters
     ----------
@@ -308,7 +308,7 @@ def _converged_cell(values):
 
 
 def format_table(summary):
-    """Plain-text table of a :func:`run_comparison` summary, ranked by :func:`rank`."""
+    """Plain-text table of a :func:`~skstexplore.compare.run_comparison` summary, ranked by :func:`~skstexplore.compare.rank`."""
     names = rank(summary)
     width = max(len("estimator"), *(len(name) for name in names))
     header = f"{'rank':>4}  {'estimator':<{width}}  " + "  ".join(f"{title:>11}" for _, title, _, _ in COLUMNS)
@@ -321,7 +321,7 @@ def format_table(summary):
 
 
 def format_legend(n_nonzero_coefs, n_runs):
-    """What every column of :func:`format_table` measures and which direction is better."""
+    """What every column of :func:`~skstexplore.compare.format_table` measures and which direction is better."""
     return "\n".join(
         [
             f"Means over {n_runs} random problems (time: median). Ranked by exact, then F1, then rel. error"
@@ -347,7 +347,7 @@ def plot_summaries(summaries, path, *, subtitle=""):
     Parameters
     ----------
     summaries : dict of str to dict
-        Problem title to :func:`run_comparison` summary.
+        Problem title to :func:`~skstexplore.compare.run_comparison` summary.
     path : str or path-like
         Where the figure is saved (any format matplotlib writes).
     subtitle : str
