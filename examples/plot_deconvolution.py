@@ -1,4 +1,5 @@
 """Gaussian spike deconvolution (SEA paper, Figures 1 and 2).
+==========================================================
 
 Figure 1: a k = 20 spike train (nonzeros in +-[1, 2]), its observation blurred
 by a Gaussian kernel of width 3 (mutual coherence 0.97), and the spikes each

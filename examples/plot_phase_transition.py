@@ -1,4 +1,5 @@
 """Phase transition of exact support recovery (SEA paper, Figure 3).
+=================================================================
 
 Gaussian problems y = X w* (X and the nonzeros of w* i.i.d. N(0, 1), no
 noise) over a grid of delta = m/n and rho = k/m; for each algorithm the curve

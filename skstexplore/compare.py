@@ -204,7 +204,7 @@ def run_comparison(
     r"""Fit every estimator on ``n_runs`` random problems and average the metrics.
 
     Runs are independent and dispatched with :class:`joblib.Parallel`
-    (``n_jobs``; any joblib backend set with :func:`joblib.parallel_config`
+    (``n_jobs``; any joblib backend set with :class:`joblib.parallel_config`
     is used, a Dask cluster's included).
 
     Parameters

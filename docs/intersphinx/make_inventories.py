@@ -24,12 +24,21 @@ import zlib
 HERE = pathlib.Path(__file__).parent
 
 SKLEARN_UTILS = ("validation", "metadata_routing", "parallel", "estimator_checks", "discovery", "extmath")
+# sections of the scikit-learn user guide referenced by the docstrings our estimators inherit
+SKLEARN_LABELS = (
+    ("r2_score", "std:label", "modules/model_evaluation.html#r2-score", "R² score, the coefficient of determination"),
+    ("metadata_routing", "std:label", "metadata_routing.html#metadata-routing", "Metadata Routing"),
+)
 
 
 def _public_names(module):
-    names = getattr(module, "__all__", None)
-    if names is None:
-        names = [name for name in dir(module) if not name.startswith("_")]
+    """``__all__`` and every public name of ``module`` defined in its package."""
+    package = module.__name__.split(".")[0]
+    names = set(getattr(module, "__all__", ()))
+    for name in dir(module):
+        obj = getattr(module, name, None) if name in module.__dict__ else None
+        if str(getattr(obj, "__module__", "")).split(".")[0] == package:
+            names.add(name)
     return sorted(name for name in names if not name.startswith("_"))
 
 
@@ -70,7 +79,7 @@ def sklearn_entries():
         f"sklearn.{name}" for name in sklearn.__all__ if inspect.ismodule(getattr(sklearn, name, None))
         or importlib.util.find_spec(f"sklearn.{name}") is not None
     ] + [f"sklearn.utils.{name}" for name in SKLEARN_UTILS]
-    entries = []
+    entries = list(SKLEARN_LABELS)
     for module in sorted(set(modules)):
         if module != "sklearn":
             entries.append((module, "py:module", f"api/{module}.html#module-{module}"))
@@ -147,14 +156,15 @@ PROJECTS = {
 
 
 def inventory_bytes(project, version, entries):
-    """An ``objects.inv`` (format version 2) listing ``entries`` of (name, domain:role, uri)."""
+    """An ``objects.inv`` (format version 2) listing ``entries`` of (name, domain:role, uri[, title])."""
     header = (
         "# Sphinx inventory version 2\n"
         f"# Project: {project}\n"
         f"# Version: {version}\n"
         "# The remainder of this file is compressed using zlib.\n"
     )
-    lines = sorted({f"{name} {role} 1 {uri} -\n" for name, role, uri in entries})
+    lines = sorted({f"{name} {role} {'-1' if role == 'std:label' else '1'} {uri} {title[0] if title else '-'}\n"
+                    for name, role, uri, *title in entries})
     return header.encode() + zlib.compress("".join(lines).encode(), 9)
 
 
