@@ -22,7 +22,7 @@ from skstexplore.metrics import support_distance  # noqa: E402
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n-features", type=int, default=100)
     parser.add_argument("--width", type=float, default=3.0)
     parser.add_argument("--ks", type=int, nargs="+", default=[5, 10, 15, 20])

@@ -86,7 +86,7 @@ def marchenko_pastur_ratio(n_samples, n_features, sizes):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n-samples", type=int, default=10)
     parser.add_argument("--n-features", type=int, default=50)
     parser.add_argument("--n-signals", type=int, default=50, help="signals sharing the dictionary")

@@ -25,7 +25,7 @@ from skstexplore.experiments import ALGORITHMS, QUICK_ALGORITHMS, PhaseTransitio
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n-features", type=int, default=50)
     parser.add_argument("--deltas", type=float, nargs="+", default=[0.2, 0.4, 0.6, 0.8, 1.0])
     parser.add_argument("--rhos", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4])

@@ -16,9 +16,9 @@ deterministic for given package versions)::
 """
 
 import importlib
-import importlib.util
 import inspect
 import pathlib
+import pkgutil
 import zlib
 
 HERE = pathlib.Path(__file__).parent
@@ -32,12 +32,11 @@ SKLEARN_LABELS = (
 
 
 def _public_names(module):
-    """``__all__`` and every public name of ``module`` defined in its package."""
-    package = module.__name__.split(".")[0]
+    """``__all__`` and every public name defined in ``module`` or its submodules."""
     names = set(getattr(module, "__all__", ()))
-    for name in dir(module):
-        obj = getattr(module, name, None) if name in module.__dict__ else None
-        if str(getattr(obj, "__module__", "")).split(".")[0] == package:
+    for name, obj in list(module.__dict__.items()):
+        defined_in = str(getattr(obj, "__module__", ""))
+        if defined_in == module.__name__ or defined_in.startswith(module.__name__ + "."):
             names.add(name)
     return sorted(name for name in names if not name.startswith("_"))
 
@@ -75,9 +74,9 @@ def _public_methods(cls):
 def sklearn_entries():
     import sklearn
 
+    submodules = [info.name for info in pkgutil.iter_modules(sklearn.__path__)]
     modules = ["sklearn"] + [
-        f"sklearn.{name}" for name in sklearn.__all__ if inspect.ismodule(getattr(sklearn, name, None))
-        or importlib.util.find_spec(f"sklearn.{name}") is not None
+        f"sklearn.{name}" for name in submodules if not name.startswith("_") and name not in ("tests", "externals")
     ] + [f"sklearn.utils.{name}" for name in SKLEARN_UTILS]
     entries = list(SKLEARN_LABELS)
     for module in sorted(set(modules)):
