@@ -10,7 +10,7 @@ Everything in skstexplore that runs in parallel goes through joblib
 Dask cluster inside ``joblib.parallel_config(backend="dask")``, with no change
 to the estimators. This example starts a local cluster of ``--workers``
 single-threaded worker processes (on a real cluster, pass the scheduler's
-address to :class:`dask.distributed.Client` instead), runs a small
+address to ``dask.distributed.Client`` instead), runs a small
 phase-transition study and a cross-validated search over
 :class:`~skstexplore.SEARegressor` both serially and on the cluster, checks
 that the results are identical, and plots the wall times (lower is better;
