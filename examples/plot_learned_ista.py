@@ -29,9 +29,11 @@ about 6 x 1/L, far above 1/L_S; the network learns over-relaxed steps
 rather than 1/L_S. LISTA-CP and LISTA reach nearly the same values at
 alpha = 0.8 (their markers overlap).
 
-Small defaults run in about a minute on an idle 2-core machine (several
-times longer on a loaded one); ``--full`` is the paper's setting (2000
-signals each, every depth from 1 to 20, longer training)::
+Small defaults (16 networks, 100 signals) took about a minute on an idle
+2-core machine when first measured, and 13 minutes in a docs build on our
+shared 2-core machine loaded by other jobs (load average about 17);
+``--full`` is the paper's setting (2000 signals each, every depth from 1 to
+20, longer training)::
 
     python examples/plot_learned_ista.py                # about a minute
     python examples/plot_learned_ista.py --full         # much longer
