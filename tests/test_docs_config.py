@@ -56,6 +56,9 @@ def _inventory(name):
          "modules/generated/sklearn.exceptions.ConvergenceWarning.html#sklearn.exceptions.ConvergenceWarning"),
         ("sklearn", "sklearn.base.BaseEstimator.get_params", "py:method",
          "modules/generated/sklearn.base.BaseEstimator.html#sklearn.base.BaseEstimator.get_params"),
+        ("sklearn", "sklearn.utils.metadata_routing.MetadataRequest", "py:class",
+         "modules/generated/sklearn.utils.metadata_routing.MetadataRequest.html"
+         "#sklearn.utils.metadata_routing.MetadataRequest"),
         ("numpy", "numpy.ndarray", "py:class", "reference/generated/numpy.ndarray.html#numpy.ndarray"),
         ("numpy", "numpy.random.default_rng", "py:function",
          "reference/random/generator.html#numpy.random.default_rng"),

@@ -32,11 +32,14 @@ SKLEARN_LABELS = (
 
 
 def _public_names(module):
-    """``__all__`` and every public name defined in ``module`` or its submodules."""
+    """``__all__`` and every public name that ``module`` defines or re-exports from a private module."""
     names = set(getattr(module, "__all__", ()))
+    package = module.__name__.split(".")[0]
     for name, obj in list(module.__dict__.items()):
-        defined_in = str(getattr(obj, "__module__", ""))
-        if defined_in == module.__name__ or defined_in.startswith(module.__name__ + "."):
+        defined_in = str(getattr(obj, "__module__", "")).split(".")
+        inside = defined_in[: len(module.__name__.split("."))] == module.__name__.split(".")
+        from_private = defined_in[0] == package and any(part.startswith("_") for part in defined_in[1:])
+        if inside or from_private:
             names.add(name)
     return sorted(name for name in names if not name.startswith("_"))
 
