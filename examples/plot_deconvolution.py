@@ -1,11 +1,12 @@
 """Gaussian spike deconvolution (SEA paper, Figures 1 and 2).
+==========================================================
 
 Figure 1 (``*_example.png``): a k = 20 spike train (nonzeros in +-[1, 2]), its
 observation blurred by a Gaussian kernel of width 3 (mutual coherence 0.97),
 and, one panel per algorithm on a shared y axis (clipped at 1.5 times the
 largest true spike), the spikes it recovers (grey: true spikes x*, coloured:
 estimate); algorithms returning exactly the same estimate share a panel. Figure 2: the average support distance
-(k - |S* n supp(w)|) / k against k, lower is better, with standard errors;
+``(k - |S* n supp(w)|) / k`` against k, lower is better, with standard errors;
 series that are identical are drawn once and named together
 ("OMP = HTP_OMP").
 
@@ -36,7 +37,7 @@ from skstexplore.metrics import support_distance  # noqa: E402
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n-features", type=int, default=100)
     parser.add_argument("--width", type=float, default=3.0)
     parser.add_argument("--ks", type=int, nargs="+", default=[5, 10, 15, 20])

@@ -1,20 +1,39 @@
-"""Learned ISTA: test F - F* against depth, and the learned steps against 1/L_S.
+"""
+=====================================================
+Learned ISTA: suboptimality against depth, and steps
+=====================================================
 
 Reproduces the two figures of Ablin et al. (NeurIPS 2019) on a Gaussian
 dictionary (256 atoms x 64 samples, unit-norm atoms), signals with N(0, 1)
 entries rescaled so that each has alpha_max = 1:
 
-1. mean test ``F(z) - F*`` against the depth (number of layers / iterations)
-   for ISTA, FISTA and networks trained at each depth (SLISTA = "step",
-   ALISTA, LISTA-CP = "coupled", LISTA), for alpha = 0.1 and 0.8 x alpha_max;
-2. the steps learned by a SLISTA network (in units of ISTA's 1/L) against the
-   distribution of L / L_S over the supports S of the codes entering each
-   layer (L_S = ||X_S||^2 / n): the learned steps track 1/L_S, i.e. SLISTA
-   learns what Oracle ISTA computes.
+1. top row: mean test ``F(z) - F*`` (lower is better) against the depth
+   (number of layers / iterations) for ISTA and FISTA (lines: one run of
+   each, read at every iteration) and for networks trained at each depth
+   (markers only: each marker is a separate network of that many layers,
+   trained on ``--n-train`` signals): SLISTA ("step"), ALISTA, LISTA-CP
+   ("coupled") and LISTA, for alpha = 0.1 and 0.8 x alpha_max;
+2. bottom row: the steps learned by the deepest SLISTA network (in units of
+   ISTA's 1/L) against the distribution of L / L_S over the supports S of
+   the test codes entering each layer (L_S = ||X_S||^2 / n; boxes: quartiles
+   and median, whiskers: 1.5 IQR).
 
-Small defaults (100 training and 100 test signals, depths 2 and 10, short
-training) run in about a minute on 2 cores; ``--full`` is the paper's setting
-(2000 signals each, every depth from 1 to 20, longer training)::
+What the figure shows with the defaults (100 training and 100 test signals,
+depths 2 and 10, short training): at alpha = 0.8 alpha_max, where the codes
+are very sparse, the learned steps (about 6 to 7 x 1/L) sit inside the
+L / L_S boxes, i.e. SLISTA learns the support-adapted steps 1/L_S that
+Oracle ISTA computes, and SLISTA-10 is orders of magnitude below FISTA-10.
+At alpha = 0.1 alpha_max this does **not** hold: the supports are larger
+(L / L_S between 1.1 and 2), yet the learned steps grow with the depth to
+about 6 x 1/L, far above 1/L_S; the network learns over-relaxed steps
+rather than 1/L_S. LISTA-CP and LISTA reach nearly the same values at
+alpha = 0.8 (their markers overlap).
+
+Small defaults (16 networks, 100 signals) took about a minute on an idle
+2-core machine when first measured, and 13 minutes in a docs build on our
+shared 2-core machine loaded by other jobs (load average about 17);
+``--full`` is the paper's setting (2000 signals each, every depth from 1 to
+20, longer training)::
 
     python examples/plot_learned_ista.py                # about a minute
     python examples/plot_learned_ista.py --full         # much longer
@@ -38,6 +57,7 @@ from skstexplore.datasets import make_lasso_signals  # noqa: E402
 from skstexplore.solvers.ista import fista, ista  # noqa: E402
 
 LABELS = {"step": "SLISTA", "alista": "ALISTA", "coupled": "LISTA-CP", "lista": "LISTA"}
+STYLES = {"step": ("C0", "o"), "alista": ("C1", "s"), "coupled": ("C2", "^"), "lista": ("C3", "D")}
 
 
 def solver_curve(solver, X, Y, alpha, F_star, n_iter):
@@ -63,7 +83,7 @@ def plot_depth_curves(ax, X, Y_train, Y_test, alpha, args):
     depth_max = max(args.depths)
     steps = np.arange(1, depth_max + 1)
     ax.semilogy(steps, solver_curve(ista, X, Y_test, alpha, F_star, depth_max), "k-", label="ISTA")
-    ax.semilogy(steps, solver_curve(fista, X, Y_test, alpha, F_star, depth_max), "k--", label="FISTA")
+    ax.semilogy(steps, solver_curve(fista, X, Y_test, alpha, F_star, depth_max), "--", color="0.5", label="FISTA")
     deepest_slista = None
     for parametrization in args.parametrizations:
         gaps = []
@@ -73,9 +93,14 @@ def plot_depth_curves(ax, X, Y_train, Y_test, alpha, args):
                 deepest_slista = model
             gaps.append(np.mean(lasso_objective(X, Y_test, model.encode(Y_test), alpha) - F_star))
             print(f"alpha={alpha} {LABELS[parametrization]}-{depth}: test F - F* = {gaps[-1]:.3e}")
-        ax.semilogy(args.depths, gaps, "o-", label=LABELS[parametrization])
-    ax.set(xlabel="layers / iterations", ylabel="test F - F*", title=f"alpha = {alpha} alpha_max")
-    ax.legend()
+        color, marker = STYLES[parametrization]
+        # markers only: networks of different depths are different networks, not one curve
+        ax.semilogy(args.depths, gaps, linestyle="none", marker=marker, color=color, markersize=8,
+                    markerfacecolor="none" if parametrization == "lista" else color, label=LABELS[parametrization])
+    ax.set(xlabel="layers / iterations", ylabel="mean test F - F* (lower is better)",
+           title=f"alpha = {alpha} alpha_max: {Y_test.shape[1]} test signals,\n"
+                 f"one network per depth and method, trained on {args.n_train} signals")
+    ax.legend(title="markers: trained networks", fontsize=8)
     return deepest_slista
 
 
@@ -88,11 +113,13 @@ def plot_steps_against_oracle(ax, X, model, Y_test, alpha):
         codes = model.encode(Y_test, n_layers=t)
         supports = [np.flatnonzero(z) for z in codes if np.any(z)]
         ratios.append([L / (spectral_norm_sq(X[:, S]) / n_samples) for S in supports])
-    ax.boxplot(ratios, positions=np.arange(2, depth + 1), widths=0.6, showfliers=False, manage_ticks=False)
-    ax.plot(np.arange(1, depth + 1), model.steps_ * L, "ro-", label="learned step x L")
+    boxes = ax.boxplot(ratios, positions=np.arange(2, depth + 1), widths=0.6, showfliers=False, manage_ticks=False,
+                       patch_artist=True, boxprops=dict(facecolor="0.85"), medianprops=dict(color="k"))
+    boxes["boxes"][0].set_label(f"L / L_S of the test codes entering the layer ({Y_test.shape[1]} signals)")
+    ax.plot(np.arange(1, depth + 1), model.steps_ * L, "o-", color="C0", label="learned SLISTA step x L")
     ax.axhline(1.0, color="k", linestyle=":", label="ISTA step 1/L")
-    ax.set(xlabel="layer", ylabel="step x L  (boxes: L / L_S of the supports entering the layer)",
-           title=f"SLISTA steps vs 1/L_S (alpha = {alpha} alpha_max)")
+    ax.set(xlabel="layer", ylabel="step x L (higher: larger step)",
+           title=f"SLISTA-{depth} steps vs 1/L_S (alpha = {alpha} alpha_max)")
     ax.set_xticks(np.arange(1, depth + 1))
     ax.legend()
 

@@ -1,4 +1,5 @@
 """Phase transition of exact support recovery (SEA paper, Figure 3).
+=================================================================
 
 Gaussian problems y = X w* (X and the nonzeros of w* i.i.d. N(0, 1), no
 noise) over a grid of delta = m/n and rho = k/m. For each algorithm the figure
@@ -40,7 +41,7 @@ PAPER_RHOS = [0.035, 0.07, 0.105, 0.14, 0.175, 0.21, 0.245, 0.28, 0.315, 0.35]
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n-features", type=int, default=50)
     parser.add_argument("--deltas", type=float, nargs="+", default=[0.25, 0.5, 0.75, 1.0])
     parser.add_argument("--rhos", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35])

@@ -26,9 +26,10 @@ from sklearn.utils import check_random_state
 
 from ._core.base import KSparseRegressor
 from ._core.discovery import all_estimators
+from ._core.init import INIT_ALGORITHMS
 from ._core.lasso import alpha_max
 from .datasets import make_gaussian_deconvolution, make_sparse_recovery
-from .metrics import support_distance, support_recovery
+from .metrics import support_distance, support_f1, support_recovery
 
 PROBLEMS = ("deconvolution", "gaussian")
 
@@ -64,15 +65,34 @@ class ProblemSpec:
         return f"Gaussian compressed sensing (m={self.n_samples}, n={self.n_features}, k={self.n_nonzero_coefs})"
 
 
+LASSO_BUDGET = {"max_iter": 10_000, "tol": 1e-4}
+"""Iteration budget and tolerance of every Lasso solver in the comparison.
+
+scikit-learn's :class:`~sklearn.linear_model.Lasso` and the package's Lasso
+solvers (those with ``max_iter`` and ``tol``; not the unrolled networks, whose
+``max_iter`` counts training iterations) stop on the same duality-gap
+criterion, so the same numbers make a fair comparison.
+"""
+
+LARGE_ERROR = 1.0
+"""Mean relative error above which a row that reports convergence is flagged:
+its estimates are further from the truth than the zero vector."""
+
+
 def _short_name(cls):
     return cls.__name__.removesuffix("Regressor")
+
+
+def _is_lasso_solver(params):
+    return "max_iter" in params and "tol" in params and "n_layers" not in params
 
 
 def default_estimators(n_nonzero_coefs, inits=("omp",)):
     """The estimators compared by the main job, keyed by display name.
 
     Lasso-type estimators are returned with ``alpha=None``: the runner sets it
-    per problem from ``alpha_ratio``.
+    per problem from ``alpha_ratio``. scikit-learn's Lasso and the package's
+    Lasso solvers share :data:`LASSO_BUDGET`.
 
     Parameters
     ----------
@@ -87,7 +107,7 @@ def default_estimators(n_nonzero_coefs, inits=("omp",)):
     """
     estimators = {
         "sklearn OMP": OrthogonalMatchingPursuit(n_nonzero_coefs=n_nonzero_coefs, fit_intercept=False),
-        "sklearn Lasso": Lasso(alpha=None, fit_intercept=False, max_iter=10000),
+        "sklearn Lasso": Lasso(alpha=None, fit_intercept=False, **LASSO_BUDGET),
     }
     for _, cls in all_estimators():
         if issubclass(cls, KSparseRegressor):
@@ -96,10 +116,52 @@ def default_estimators(n_nonzero_coefs, inits=("omp",)):
             for init in inits if "init" in base.get_params() else ():
                 estimators[f"{_short_name(cls)}_{init.upper()}"] = clone(base).set_params(init=init)
         elif "alpha" in cls().get_params():
-            estimators[_short_name(cls)] = cls(alpha=None, fit_intercept=False)
+            estimator = cls(alpha=None, fit_intercept=False)
+            if _is_lasso_solver(estimator.get_params()):
+                estimator.set_params(**LASSO_BUDGET)
+            estimators[_short_name(cls)] = estimator
         elif "alphas" in cls().get_params():  # chooses alpha itself (cross-validation), on a short grid
             estimators[_short_name(cls)] = cls(fit_intercept=False, n_alphas=20, cv=3)
     return estimators
+
+
+def select_estimators(names, n_nonzero_coefs, inits=("omp",)):
+    """The estimators named in ``names``, with the ``inits`` variants of each k-sparse one.
+
+    A name is either one of :func:`default_estimators` without a warm start
+    (``"SEA"``, ``"sklearn Lasso"``...), which brings along its variants for
+    ``inits`` (``"SEA_OMP"``...), or a variant itself (``"SEA_ELS"``), kept
+    alone, for any warm start (``"omp"``, ``"ompr"``, ``"els"``, ``"iht"``, ``"htp"``).
+
+    Parameters
+    ----------
+    names : sequence of str or None
+        None selects every estimator.
+    n_nonzero_coefs : int
+    inits : sequence of str
+
+    Returns
+    -------
+    estimators : dict of str to estimator
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the valid ones.
+    """
+    everything = default_estimators(n_nonzero_coefs, inits=INIT_ALGORITHMS)
+    wanted = default_estimators(n_nonzero_coefs, inits=inits)
+    if names is None:
+        return wanted
+    unknown = [name for name in names if name not in everything]
+    if unknown:
+        raise ValueError(f"unknown estimators {unknown}; valid names: {sorted(everything)}")
+    selected = {}
+    for name in names:
+        selected[name] = everything[name]
+        if isinstance(everything[name], KSparseRegressor) and everything[name].init is None:
+            selected.update({f"{name}_{init.upper()}": wanted[f"{name}_{init.upper()}"] for init in inits})
+    return selected
 
 
 def _fit_one(estimator, X, y, coef, alpha_ratio):
@@ -113,15 +175,17 @@ def _fit_one(estimator, X, y, coef, alpha_ratio):
         elapsed = time.perf_counter() - start
     pred = estimator.coef_
     found, true = pred != 0, coef != 0
+    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    relative_error = float(np.linalg.norm(pred - coef) / np.linalg.norm(coef))
     return {
-        "support_distance": support_distance(coef, pred),
         "exact_recovery": support_recovery(coef, pred),
-        "relative_error": float(np.linalg.norm(pred - coef) / np.linalg.norm(coef)),
-        "n_nonzero": int(found.sum()),
-        # fraction of the selected atoms that are true ones: support distance ignores false positives
+        "f1": support_f1(coef, pred),
         "precision": float((found & true).sum() / max(found.sum(), 1)),
+        "support_distance": support_distance(coef, pred),
+        "relative_error": relative_error,
+        "n_nonzero": int(found.sum()),
         "fit_time": elapsed,
-        "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught),
+        "converged": converged,
     }
 
 
@@ -140,11 +204,11 @@ def run_comparison(
     n_jobs=None,
     progress=None,
 ):
-    """Fit every estimator on ``n_runs`` random problems and average the metrics.
+    r"""Fit every estimator on ``n_runs`` random problems and average the metrics.
 
     Runs are independent and dispatched with :class:`joblib.Parallel`
-    (``n_jobs``; any joblib backend set with :func:`joblib.parallel_config`
-    is used).
+    (``n_jobs``; any joblib backend set with :class:`joblib.parallel_config`
+    is used, a Dask cluster's included).
 
     Parameters
     ----------
@@ -163,11 +227,16 @@ def run_comparison(
     Returns
     -------
     summary : dict of str to dict
-        For each estimator: mean support distance, exact-recovery rate, mean
-        relative error, mean number of nonzeros, mean precision (fraction of
-        the nonzeros on the true support), median fit time (s) and the
-        fraction of fits without :class:`~sklearn.exceptions.ConvergenceWarning`
-        (the warnings are recorded, not printed).
+        For each estimator, the means over runs of: ``exact_recovery`` (1 when
+        the support is exactly the true one), ``f1``
+        (:func:`~skstexplore.metrics.support_f1`), ``precision`` (fraction of
+        the nonzeros on the true support), ``support_distance``
+        (:func:`~skstexplore.metrics.support_distance`), ``relative_error``
+        (:math:`\|w - w^*\|_2 / \|w^*\|_2`), ``n_nonzero``, ``converged``
+        (fraction of fits without
+        :class:`~sklearn.exceptions.ConvergenceWarning`; the warnings are
+        recorded, not printed); and ``fit_time``, the median fit time in
+        seconds.
 
     Examples
     --------
@@ -175,8 +244,8 @@ def run_comparison(
     >>> spec = ProblemSpec("gaussian", n_features=40, n_nonzero_coefs=3, n_samples=30)
     >>> omp = {"OMP": OrthogonalMatchingPursuit(n_nonzero_coefs=3, fit_intercept=False)}
     >>> summary = run_comparison(spec, omp, n_runs=4)
-    >>> summary["OMP"]["exact_recovery"]
-    1.0
+    >>> summary["OMP"]["exact_recovery"], summary["OMP"]["f1"]
+    (1.0, 1.0)
     """
     seeds = check_random_state(random_state).randint(np.iinfo(np.int32).max, size=n_runs)
     jobs = (delayed(_run_one)(spec, int(seed), estimators, alpha_ratio) for seed in seeds)
@@ -189,63 +258,136 @@ def run_comparison(
 
 
 def _summarise(rows):
-    return {
-        "support_distance": float(np.mean([r["support_distance"] for r in rows])),
-        "exact_recovery": float(np.mean([r["exact_recovery"] for r in rows])),
-        "relative_error": float(np.mean([r["relative_error"] for r in rows])),
-        "n_nonzero": float(np.mean([r["n_nonzero"] for r in rows])),
-        "precision": float(np.mean([r["precision"] for r in rows])),
-        "fit_time": float(np.median([r["fit_time"] for r in rows])),
-        "converged": float(np.mean([r["converged"] for r in rows])),
-    }
+    summary = {key: float(np.mean([row[key] for row in rows])) for key in rows[0] if key != "fit_time"}
+    summary["fit_time"] = float(np.median([row["fit_time"] for row in rows]))
+    return summary
 
 
+# (key, column title, format, better): the table's columns, in order
 COLUMNS = (
-    ("support_distance", "support dist.", "{:.3f}"),
-    ("exact_recovery", "exact recovery", "{:.2f}"),
-    ("relative_error", "rel. error", "{:.2e}"),
-    ("n_nonzero", "nnz", "{:.1f}"),
-    ("precision", "precision", "{:.2f}"),
-    ("fit_time", "fit time (ms)", "{:.2f}"),
-    ("converged", "converged", "{:.0%}"),
+    ("exact_recovery", "exact", "{:.2f}", "higher"),
+    ("f1", "F1", "{:.3f}", "higher"),
+    ("precision", "precision", "{:.2f}", "higher"),
+    ("support_distance", "missed", "{:.3f}", "lower"),
+    ("relative_error", "rel. error", "{:.2e}", "lower"),
+    ("n_nonzero", "nnz", "{:.1f}", "k"),
+    ("fit_time", "time (ms)", "{:.2f}", "lower"),
+    ("converged", "converged", "{:.0%}", ""),
 )
 
 
+def _displayed(summary, key):
+    """The value as printed, so that rows tied on screen are tied in the ranking."""
+    fmt = next(fmt for column, _, fmt, _ in COLUMNS if column == key)
+    return float(fmt.format(summary[key]).rstrip("%"))
+
+
+def rank(summary):
+    """Names of ``summary`` best first.
+
+    Ranked by exact-recovery rate, then support F1 (which counts misses and
+    false positives), then relative error, each as printed (3 significant
+    digits), ties broken by the name: never by the timings, so the order is
+    reproducible.
+    """
+    return sorted(
+        summary,
+        key=lambda name: (
+            -_displayed(summary[name], "exact_recovery"),
+            -_displayed(summary[name], "f1"),
+            _displayed(summary[name], "relative_error"),
+            name,
+        ),
+    )
+
+
+def converged_but_far(values):
+    """Whether a summary row reports convergence on most fits yet errs by more than :data:`LARGE_ERROR`."""
+    return values["converged"] >= 0.5 and values["relative_error"] > LARGE_ERROR
+
+
+def _converged_cell(values):
+    return f"{values['converged']:.0%}" + (" !" if converged_but_far(values) else "  ")
+
+
 def format_table(summary):
-    """Plain-text table of a :func:`run_comparison` summary, best support distance first."""
-    names = sorted(summary, key=lambda name: (summary[name]["support_distance"], summary[name]["fit_time"]))
+    """Plain-text table of a :func:`~skstexplore.compare.run_comparison` summary, ranked by :func:`~skstexplore.compare.rank`."""
+    names = rank(summary)
     width = max(len("estimator"), *(len(name) for name in names))
-    header = f"{'estimator':<{width}}  " + "  ".join(f"{title:>14}" for _, title, _ in COLUMNS)
+    header = f"{'rank':>4}  {'estimator':<{width}}  " + "  ".join(f"{title:>11}" for _, title, _, _ in COLUMNS)
     lines = [header, "-" * len(header)]
-    for name in names:
+    for position, name in enumerate(names, start=1):
         values = dict(summary[name], fit_time=summary[name]["fit_time"] * 1e3)
-        cells = "  ".join(f"{fmt.format(values[key]):>14}" for key, _, fmt in COLUMNS)
-        lines.append(f"{name:<{width}}  {cells}")
+        cells = [fmt.format(values[key]) for key, _, fmt, _ in COLUMNS[:-1]] + [_converged_cell(values)]
+        lines.append(f"{position:>4}  {name:<{width}}  " + "  ".join(f"{cell:>11}" for cell in cells))
     return "\n".join(lines)
 
 
-def plot_summaries(summaries, path):
-    """Bar charts of support distance and fit time per estimator, one row per problem."""
+def format_legend(n_nonzero_coefs, n_runs):
+    """What every column of :func:`~skstexplore.compare.format_table` measures and which direction is better."""
+    return "\n".join(
+        [
+            f"Means over {n_runs} random problems (time: median). Ranked by exact, then F1, then rel. error"
+            " (as printed), ties by name.",
+            "  exact       fraction of problems whose support is exactly the true one (higher is better)",
+            "  F1          support F1 = 2|S & S*| / (|S| + |S*|): counts misses and false positives (higher is better)",
+            "  precision   fraction of the selected atoms that are true ones (higher is better)",
+            "  missed      fraction of the true atoms not selected, the SEA paper's support distance"
+            " (lower is better; blind to false positives)",
+            "  rel. error  ||w - w*|| / ||w*|| (lower is better; 1 is the error of the zero vector)",
+            f"  nnz         number of nonzeros selected (the truth has k = {n_nonzero_coefs})",
+            "  time (ms)   fit time of one problem (lower is better)",
+            "  converged   fraction of fits without ConvergenceWarning (a statement about the solver, not the answer);",
+            f"              ! = converged on most fits, yet mean rel. error > {LARGE_ERROR:g}: the solver stopped"
+            " on a wrong support",
+        ]
+    )
+
+
+def plot_summaries(summaries, path, *, subtitle=""):
+    """Exact recovery, support F1 and fit time per estimator, one row per problem.
+
+    Parameters
+    ----------
+    summaries : dict of str to dict
+        Problem title to :func:`~skstexplore.compare.run_comparison` summary.
+    path : str or path-like
+        Where the figure is saved (any format matplotlib writes).
+    subtitle : str
+        The settings shared by every problem (runs, noise, ...), added to the title.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(summaries), 2, figsize=(12, 4 * len(summaries)), squeeze=False)
+    panels = (
+        ("exact_recovery", "exact support recovery (higher is better)", 1.0, "tab:green"),
+        ("f1", "support F1 (higher is better)", 1.0, "tab:blue"),
+        ("fit_time", "median fit time, ms (lower is better)", 1e3, "tab:gray"),
+    )
+    n_rows = len(summaries)
+    n_names = max(len(summary) for summary in summaries.values())
+    fig, axes = plt.subplots(n_rows, 3, figsize=(14, 0.9 + 0.25 * n_names * n_rows + 0.6 * n_rows), squeeze=False)
     for row, (title, summary) in enumerate(summaries.items()):
-        names = sorted(summary, key=lambda name: summary[name]["support_distance"])
+        names = rank(summary)
         positions = np.arange(len(names))
-        for col, (key, label, scale) in enumerate(
-            (("support_distance", "mean support distance", 1.0), ("fit_time", "median fit time (ms)", 1e3))
-        ):
+        for col, (key, label, scale, color) in enumerate(panels):
             ax = axes[row, col]
-            ax.barh(positions, [summary[name][key] * scale for name in names], color="tab:blue")
-            ax.set_yticks(positions, names, fontsize=8)
+            values = [summary[name][key] * scale for name in names]
+            ax.barh(positions, values, color=color)
+            ax.set_yticks(positions, names if col == 0 else [], fontsize=8)
             ax.invert_yaxis()
-            ax.set_xlabel(label)
-            ax.set_title(title, fontsize=9)
+            ax.set_xlabel(label, fontsize=9)
             if key == "fit_time":
                 ax.set_xscale("log")
+            else:
+                ax.set_xlim(0, 1.12)
+                for y, value in zip(positions, values):
+                    ax.text(value + 0.01, y, f"{value:.2f}", va="center", fontsize=7)
+            ax.grid(axis="x", alpha=0.3)
+        axes[row, 1].set_title(f"{title} (ranked as in the table)", fontsize=10)
+    fig.suptitle(f"python -m skstexplore: {subtitle}" if subtitle else "python -m skstexplore", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -23,7 +23,7 @@ product with :math:`X^\top X`, or two with :math:`X`, per iteration for all of
 them), each with its own support and its own :math:`L_S`, and a target leaves
 the batch as soon as its duality gap is below its tolerance.
 
-The duality gap (:func:`skstexplore._core.lasso.lasso_dual_gap`, equal to
+The duality gap (``skstexplore._core.lasso.lasso_dual_gap``, equal to
 ``dual_gap_`` of :class:`sklearn.linear_model.Lasso`) costs one product with
 ``X``; it is checked every ``check_every`` iterations (default 10, a <= 10 %
 overhead), at the last iteration, and before the first one (a warm start that
@@ -74,7 +74,7 @@ def ista(X, Y, alpha, *, coef_init=None, gram=None, lipschitz=None, max_iter=100
         Iterations per target.
     tol : float or ndarray of shape (n_targets,)
         A target stops when its duality gap (objective scaling, as
-        :func:`skstexplore._core.lasso.lasso_dual_gap`) is ``<= tol``. With
+        ``skstexplore._core.lasso.lasso_dual_gap``) is ``<= tol``. With
         ``tol=0`` a target only stops at an exact solution or at ``max_iter``.
     positive : bool
         Constrain the coefficients to be non-negative.
@@ -159,7 +159,7 @@ def oista(X, Y, alpha, *, coef_init=None, gram=None, lipschitz=None, max_iter=10
       on supports change at almost every iteration, and estimates of supports
       left at once would be wasted); meanwhile a row keeps the estimate of its
       previous support;
-    * estimates are cached per support (a :class:`SupportCache` keyed by the
+    * estimates are cached per support (a ``SupportCache`` keyed by the
       packed support mask, shared by all targets since they share ``X``): a
       support visited again, or reached by another target, costs a look-up;
     * supports of at most 16 atoms get the exact value,

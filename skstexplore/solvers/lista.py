@@ -272,7 +272,7 @@ def loss_and_gradient(X, Y, params, alpha, parametrization, n_layers=None):
     -------
     loss : float
     grads : dict of ndarray
-        Gradients of the trainable parameters (:data:`TRAINABLE`), the first
+        Gradients of the trainable parameters (``TRAINABLE``), the first
         ``n_layers`` layers only.
     """
     n_layers = n_layers_of(params) if n_layers is None else n_layers
@@ -403,7 +403,7 @@ def learned_ista(X, Y, alpha, *, n_layers=10, parametrization="step", params=Non
     params : dict, optional
         Starting parameters (warm start); the ISTA initialisation by default.
     max_iter, tol : int, float
-        Budget and halting rule of :func:`minimize_lbfgs`, per stage.
+        Budget and halting rule of ``minimize_lbfgs``, per stage.
     layerwise : bool, optional
         Layer-by-layer schedule; by default for the matrix parametrizations
         (``coupled``, ``lista``) started from the ISTA initialisation.

@@ -1,0 +1,17 @@
+"""Settings of the example gallery (imported by ``docs/conf.py``).
+
+Every ``examples/plot_*.py`` runs in the gallery with its own defaults,
+which are sized to take about a minute on 2 cores. ``GALLERY_ARGV`` gives an
+example command-line flags for the gallery only, for an example whose
+defaults are heavier than the docs build can afford (the build's
+``auto_examples/sg_execution_times`` page lists the time of each example).
+"""
+
+import os
+
+GALLERY_ARGV = {}
+
+
+def reset_argv(gallery_conf, script_vars):
+    """``sys.argv[1:]`` of an example run by sphinx-gallery."""
+    return list(GALLERY_ARGV.get(os.path.basename(script_vars["src_file"]), []))
