@@ -1,4 +1,7 @@
-"""Sparse coding of scikit-learn's 8 x 8 digits through ``SparseEncoder``.
+"""
+=======================================================================
+Sparse coding of scikit-learn's 8 x 8 digits through ``SparseEncoder``.
+=======================================================================
 
 Two experiments on the bundled digits (64 pixels, values scaled to [0, 1]):
 

@@ -1,4 +1,7 @@
-"""OMP-Net and IHT-Net learn a hidden support structure (the paper's Fig. 3).
+"""
+==========================================================================
+OMP-Net and IHT-Net learn a hidden support structure (the paper's Fig. 3).
+==========================================================================
 
 Signals of 256 unknowns whose 10 nonzeros lie inside a hidden set of 20
 indices shared by all signals, measured by a subsampled orthonormal DCT with

@@ -1,4 +1,7 @@
-"""Soft-OMP and Soft-IHT against OMP and IHT as the temperature varies (the paper's Fig. 2).
+"""
+=========================================================================================
+Soft-OMP and Soft-IHT against OMP and IHT as the temperature varies (the paper's Fig. 2).
+=========================================================================================
 
 For each temperature tau (relative to the best selection score, see the user
 guide), the relative difference ``||w_soft - w_hard|| / ||w_hard||`` between
