@@ -10,14 +10,17 @@ from skstexplore._core.discovery import all_estimators
 
 
 def _instance(cls):
-    """The default instance; meta-estimators wrap a 20-iteration SEA to keep the checks fast.
+    """The default instance; meta-estimators wrap a 20-iteration SEA and CV grids are short, to keep the checks fast.
 
     Their default, ``SEARegressor(init="omp")``, runs 1000 iterations per fit
     and a cross-validation fits it once per k and per fold, dozens of times
     per check; the checks test the meta-estimator, not SEA's budget.
     """
-    if "estimator" in cls().get_params(deep=False):
+    params = cls().get_params(deep=False)
+    if "estimator" in params:
         return cls(estimator=SEARegressor(init="omp", max_iter=20))
+    if "n_alphas" in params:  # a Lasso CV: 10 alphas and 3 folds test the same conventions as 100 and 5
+        return cls(n_alphas=10, cv=3)
     return cls()
 
 
