@@ -7,12 +7,16 @@ scikit-learn regressors.
 
 from . import datasets, metrics
 from .estimators.els import ELSRegressor
+from .estimators.encoder import SparseEncoder
 from .estimators.htp import HTPRegressor
 from .estimators.iht import IHTRegressor
 from .estimators.lista import LearnedISTA
 from .estimators.oista import OracleISTALasso
+from .estimators.oista_cv import OracleISTALassoCV, lasso_path
 from .estimators.ompr import OMPRRegressor
 from .estimators.sea import SEARegressor
+from .estimators.sparsity_cv import SparsityCV
+from .sparsity import sparsity_path
 
 __version__ = "0.1.0"
 
@@ -23,8 +27,13 @@ __all__ = [
     "LearnedISTA",
     "OMPRRegressor",
     "OracleISTALasso",
+    "OracleISTALassoCV",
     "SEARegressor",
+    "SparseEncoder",
+    "SparsityCV",
     "datasets",
+    "lasso_path",
     "metrics",
+    "sparsity_path",
     "__version__",
 ]

@@ -100,3 +100,31 @@ def test_scoring_in_blocks_changes_nothing(monkeypatch):
     blocks = els(X, Y, 4)
     assert_array_equal(blocks.coef, whole.coef)
     assert_array_equal(blocks.n_iter, whole.n_iter)
+    # fewer entries than one target's table: its features in blocks of 7 (the last one shorter)
+    monkeypatch.setattr(els_module, "_BLOCK_ELEMENTS", 4 * 7)
+    for use_gram in (False, True):
+        features = els(X, Y, 4, gram=X.T @ X if use_gram else None)
+        assert_array_equal(features.coef != 0, whole.coef != 0)
+        assert_allclose(features.coef, whole.coef, rtol=1e-10)
+        assert_array_equal(features.n_iter, whole.n_iter)
+
+
+def test_exact_fit_is_a_local_optimum():
+    # k = rank(X): every support of k independent columns fits exactly; before the fix the
+    # rounding noise of the swap scores kept ELS swapping until max_iter
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((10, 30)), rng.standard_normal((10, 1))
+    result = els(X, y, 10)
+    assert result.converged.all()
+    assert result.n_iter[0] <= 1
+
+
+def test_tiny_informative_column_is_kept():
+    # rank decisions relative to the column's own norm: a column 1e-7 times smaller is regular
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 30))
+    X[:, 3] *= 1e-7
+    y = X[:, [3, 7, 11]] @ np.array([2e7, 1.0, -1.0])
+    result = els(X, y[:, None], 3)
+    assert_array_equal(np.flatnonzero(result.support[0]), [3, 7, 11])
+    assert_allclose(X @ result.coef[0], y, rtol=1e-8, atol=1e-8)

@@ -10,6 +10,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso, OrthogonalMatchingPursuit
 
+from skstexplore import OMPRRegressor
 from skstexplore._core.base import KSparseRegressor
 from skstexplore._core.discovery import all_estimators
 from skstexplore.datasets import make_gaussian_deconvolution, make_sparse_recovery
@@ -117,9 +118,10 @@ def test_warm_start_passes_the_previous_state(cls, monkeypatch):
     seen = {}
     solve = cls._solve
 
-    def spy(self, X, Y, k, coef_init, gram):
-        seen["coef_init"] = coef_init
-        return solve(self, X, Y, k, coef_init, gram)
+    def spy(self, X, Y, k, coef_init, gram, units):
+        # the solver works in internal units (X and Y rescaled by powers of two)
+        seen["coef_init"] = None if coef_init is None else units.coef_to_user(coef_init)
+        return solve(self, X, Y, k, coef_init, gram, units=units)
 
     monkeypatch.setattr(cls, "_solve", spy)
     fit_quiet(est, X, Y)
@@ -172,9 +174,21 @@ def test_tol_stops_early_without_warning(cls):
 @pytest.mark.parametrize("cls", KSPARSE)
 def test_not_converging_warns(cls):
     X, y, _ = make_gaussian_deconvolution(60, 6, random_state=0)
-    # an unreachable tol: SEA's fixed budget is a normal stop unless tol is asked for
+    # an unreachable tol: SEA's fixed budget is a normal stop unless tol is asked for; OMPR's
+    # growth is not counted in max_iter and with its default step it often stops right after it
+    params = {"step_size": 1e3} if cls.__name__ == "OMPRRegressor" else {}
     with pytest.warns(ConvergenceWarning, match=rf"{cls.__name__} did not converge within max_iter=1"):
-        cls(n_nonzero_coefs=6, max_iter=1, tol=1e-30).fit(X, y)
+        cls(n_nonzero_coefs=6, max_iter=1, tol=1e-30, **params).fit(X, y)
+
+
+def test_ompr_support_reaches_k_when_max_iter_is_below_k():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((60, 80)), rng.standard_normal(60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = OMPRRegressor(n_nonzero_coefs=30, max_iter=5).fit(X, y)
+    assert est.support_.sum() == 30
+    assert est.n_iter_ <= 30 + 5
 
 
 @pytest.mark.parametrize("cls", KSPARSE)

@@ -132,7 +132,7 @@ def test_float32_stays_float32(solver):
 def test_warm_start_from_a_larger_alpha_takes_fewer_iterations(solver):
     X, Y = make_data("wide", n_targets=3, seed=1)
     alpha = scaled_alpha(X, Y, 0.2, True)
-    kwargs = dict(solver=solver, tol=1e-8, max_iter=100000)
+    kwargs = dict(solver=solver, tol=1e-8, max_iter=100000, working_set=False)
     warm = OracleISTALasso(alpha=alpha, warm_start=True, **kwargs).fit(X, Y)
     warm.set_params(alpha=0.95 * alpha).fit(X, Y)
     cold = OracleISTALasso(alpha=0.95 * alpha, **kwargs).fit(X, Y)
@@ -323,7 +323,15 @@ def test_oista_step_sizes_are_one_over_restricted_lipschitz(fraction, large_supp
 
 @pytest.mark.parametrize("solve", SOLVER_FUNCTIONS)
 def test_batched_targets_equal_separate_runs(solve):
-    """Targets stop at different iterations; the batch gives each the result of its own run."""
+    """Targets stop at different iterations; the batch gives each the result of its own run.
+
+    Bit-identical results cannot be asked for: BLAS multiplies a block of 4
+    rows and a single row with different kernels, so iterates differ in the
+    last bits (~1e-15), and the gap, which depends to first order on the
+    iterate, moves by as much. The gap is only meaningful against the
+    tolerance it is compared with, so it is compared on that scale (and it
+    is computed without cancellation, see ``lasso_dual_gap``).
+    """
     X, Y = make_data("wide", n_targets=4, seed=16)
     Y = Y - Y.mean(axis=0)
     alpha = 0.2 * alpha_max(X, Y).min()
@@ -334,7 +342,8 @@ def test_batched_targets_equal_separate_runs(solve):
         single = solve(X, Y[:, t : t + 1], alpha, max_iter=20000, tol=tol[t])
         assert batch.n_iter[t] == single.n_iter[0]
         assert_allclose(batch.coef[t], single.coef[0], atol=1e-10)
-        assert_allclose(batch.extras["dual_gap"][t], single.extras["dual_gap"][0], rtol=1e-6, atol=1e-15)
+        assert abs(batch.extras["dual_gap"][t] - single.extras["dual_gap"][0]) <= 1e-5 * tol[t]
+        assert single.extras["dual_gap"][0] <= tol[t]
 
 
 def test_oista_takes_fewer_iterations_than_ista_on_sparse_problems():

@@ -14,10 +14,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .init import resolve_init
+from .preprocess import PreparedData, prepare_data
+from .units import IDENTITY, DataUnits, zero_centring_noise
 from .validation import (
     check_bool,
     check_precompute,
     check_positive_int,
+    check_sample_weight,
     check_tol,
     gram_pays,
     resolve_n_nonzero_coefs,
@@ -77,10 +80,15 @@ class SparseLinearRegressor(RegressorMixin, BaseEstimator):
         tags.target_tags.single_output = True
         return tags
 
-    def _validate_fit_data(self, X, y):
-        """Validated float ``X`` and 2-D ``Y`` of the same dtype, and whether ``y`` was 1-D."""
+    def _validate_fit_data(self, X, y, *, accept_sparse=False):
+        """Validated float ``X`` and 2-D ``Y`` of the same dtype, and whether ``y`` was 1-D.
+
+        ``accept_sparse=True`` lets a CSR or CSC ``X`` through (see
+        :func:`skstexplore._core.preprocess.prepare_data`).
+        """
         X, y = validate_data(
-            self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32]
+            self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32],
+            accept_sparse=["csr", "csc"] if accept_sparse else False,
         )
         y_is_1d = y.ndim == 1
         Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)
@@ -108,7 +116,8 @@ class SparseLinearRegressor(RegressorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        accept_sparse = ["csr", "csc"] if self.__sklearn_tags__().input_tags.sparse else False
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse=accept_sparse)
         return X @ self.coef_.T + self.intercept_
 
 
@@ -127,20 +136,30 @@ class KSparseRegressor(SparseLinearRegressor):
     ``_solver_params`` for the algorithm's own validated keyword arguments;
     this class does the rest: validation, centring, Gram precomputation,
     ``init`` and ``warm_start`` resolution, attributes and
-    ``ConvergenceWarning``.
+    ``ConvergenceWarning``. ``fit`` accepts ``sample_weight`` and a
+    ``scipy.sparse`` ``X`` (CSR or CSC, never densified), both handled by
+    :func:`~skstexplore._core.preprocess.prepare_data`: the solvers see a
+    centred, row-weighted design (a dense array or a
+    :class:`~skstexplore._core.preprocess.CenteredSparseDesign`).
     """
 
     _solver = None
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def _solver_params(self):
         """Validated algorithm-specific keyword arguments of the solver (override)."""
         return {}
 
-    def _solve(self, X, Y, n_nonzero_coefs, coef_init, gram):
-        """Run the solver on centred data; return its :class:`SolverResult`."""
+    def _solve(self, X, Y, n_nonzero_coefs, coef_init, gram, units=IDENTITY):
+        """Run the solver on centred data in the internal ``units``; return its :class:`SolverResult`."""
         return type(self)._solver(
-            X, Y, n_nonzero_coefs, coef_init=coef_init, max_iter=self.max_iter, tol=self.tol, gram=gram,
-            **self._solver_params(),
+            X, Y, n_nonzero_coefs, coef_init=coef_init, max_iter=self.max_iter,
+            tol=units.residual_sq_to_internal(self.tol), gram=gram,
+            **units.solver_params_to_internal(self._solver_params()),
         )
 
     def _n_products_hint(self, n_targets):
@@ -157,7 +176,9 @@ class KSparseRegressor(SparseLinearRegressor):
     def _gram(self, X, n_targets, precompute):
         if precompute == "auto":
             precompute = gram_pays(*X.shape, self._n_products_hint(n_targets), X.dtype.itemsize)
-        return X.T @ X if precompute else None
+        if not precompute:
+            return None
+        return X.T @ X if isinstance(X, np.ndarray) else X.gram()
 
     def _warm_start_coef(self, n_targets, n_features):
         """Previous ``coef_`` as (n_targets, n_features) when ``warm_start`` applies, else None."""
@@ -168,34 +189,60 @@ class KSparseRegressor(SparseLinearRegressor):
             return None
         return coef
 
-    def _initial_coef(self, X, Y, k, gram, y_is_1d):
+    def _initial_coef(self, X, Y, k, gram, y_is_1d, units=IDENTITY):
         coef = self._warm_start_coef(Y.shape[1], X.shape[1])
         if coef is not None:
-            return coef.astype(X.dtype)
-        return resolve_init(self.init, X, Y, k, gram=gram, y_is_1d=y_is_1d)
+            return units.coef_to_internal(coef.astype(X.dtype))
+        return resolve_init(self.init, X, Y, k, gram=gram, y_is_1d=y_is_1d, units=units)
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the k-sparse model.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A CSR or CSC matrix is used as is, never densified (CSC makes
+            the column blocks of the restricted solves cheapest).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, as :class:`sklearn.linear_model.Lasso`
+            takes them: weighted centring and each squared residual weighted
+            (rescaled to sum to ``n_samples``), so an integer weight repeats
+            the row and a zero weight drops it.
 
         Returns
         -------
         self : object
         """
+        problem = self._prepare_problem(X, y, sample_weight)
+        return self._fit_problem(problem, resolve_n_nonzero_coefs(self.n_nonzero_coefs, problem.X.shape[1]))
+
+    def _prepare_problem(self, X, y, sample_weight):
+        """Validate everything and centre once: the :class:`FitProblem` that any k can be fitted on."""
         precompute = self._check_common_params()
         self._solver_params()  # validates the algorithm's own parameters before any work
-        X, Y, y_is_1d = self._validate_fit_data(X, y)
-        k = resolve_n_nonzero_coefs(self.n_nonzero_coefs, X.shape[1])
-        Xc, Yc, X_offset, y_offset = center_data(X, Y, self.fit_intercept)
-        gram = self._gram(Xc, Y.shape[1], precompute)
-        coef_init = self._initial_coef(Xc, Yc, k, gram, y_is_1d)
-        result = self._solve(Xc, Yc, k, coef_init, gram)
+        X, Y, y_is_1d = self._validate_fit_data(X, y, accept_sparse=True)
+        sample_weight = check_sample_weight(sample_weight, X)
+        data = prepare_data(X, Y, self.fit_intercept, sample_weight)
+        if self.fit_intercept and not data.is_sparse:
+            zero_centring_noise(data.X, X)
+        units = DataUnits(data.X, data.Y)
+        Xs, Ys = units.scale_X(data.X), units.scale_Y(data.Y)
+        gram = self._gram(Xs, Y.shape[1], precompute)
+        return FitProblem(Xs, Ys, data.X_offset, data.y_offset, data.sqrt_weight, gram=gram, y_is_1d=y_is_1d,
+                          units=units)
+
+    def _fit_problem(self, problem, k, coef_init=None):
+        """Fit ``k`` on a prepared problem, from ``coef_init`` (targets as rows, in the problem's internal
+        units) or else from ``init``/``warm_start``."""
+        units = problem.units
+        if coef_init is None:
+            coef_init = self._initial_coef(problem.X, problem.Y, k, problem.gram, problem.y_is_1d, units)
+        result = units.result_to_user(self._solve(problem.X, problem.Y, k, coef_init, problem.gram, units=units))
+        y_is_1d = problem.y_is_1d
         self.n_nonzero_coefs_ = k
-        self._set_linear_attributes(result.coef.astype(X.dtype, copy=False), X_offset, y_offset, y_is_1d)
+        coef = result.coef.astype(problem.Y.dtype, copy=False)
+        self._set_linear_attributes(coef, problem.X_offset, problem.y_offset, y_is_1d)
         support = result.support if result.support is not None else result.coef != 0
         self.support_ = support[0] if y_is_1d else support
         self.n_iter_ = per_target(result.n_iter, y_is_1d)
@@ -205,6 +252,25 @@ class KSparseRegressor(SparseLinearRegressor):
 
     def _set_extra_attributes(self, result, y_is_1d):
         """Store solver-specific outputs (override)."""
+
+
+@dataclass
+class FitProblem(PreparedData):
+    """Centred, weighted data of a k-sparse fit with what depends on ``X`` alone.
+
+    Attributes
+    ----------
+    gram : ndarray of shape (n_features, n_features) or None
+        ``X.T @ X`` of the centred design when precomputed.
+    y_is_1d : bool
+        Whether the user's ``y`` was 1-D.
+    units : DataUnits
+        The power-of-two rescaling that brought ``X`` and ``Y`` to unit scale.
+    """
+
+    gram: np.ndarray = None
+    y_is_1d: bool = False
+    units: DataUnits = IDENTITY
 
 
 def warn_if_not_converged(estimator, converged):

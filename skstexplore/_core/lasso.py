@@ -31,15 +31,22 @@ def alpha_max(X, Y):
 def lasso_dual_gap(X, Y, W, alpha, R=None, XtR=None, positive=False):
     r"""Duality gap of the Lasso for each target, in the objective's scaling.
 
-    With :math:`r = y - Xw`, the dual point :math:`\theta = r / \max(1,
-    \|X^\top r\|_\infty / (n \alpha))` (for ``positive=True`` only positive
-    correlations count) gives
+    With :math:`r = y - Xw`, the dual point :math:`\theta = r / s`,
+    :math:`s = \max(1, \|X^\top r\|_\infty / (n \alpha))` (for
+    ``positive=True`` only positive correlations count) gives
+    :math:`\mathrm{gap} = F(w) - \frac{1}{2n}(\|y\|^2 - \|y - \theta\|^2)`,
+    which is ``dual_gap_`` of :class:`sklearn.linear_model.Lasso`. Substituting
+    :math:`y = r + Xw` it equals the sum of non-negative terms
 
     .. math::
 
-        \mathrm{gap} = F(w) - \frac{1}{2n}\left(\|y\|^2 - \|y - \theta\|^2\right) \ge 0,
+        \mathrm{gap} = \frac{(1 - 1/s)^2}{2n}\|r\|^2
+        + \sum_j \Big(\alpha |w_j| - \frac{w_j (X^\top r)_j}{n s}\Big),
 
-    which is ``dual_gap_`` of :class:`sklearn.linear_model.Lasso`.
+    evaluated in that form: the difference of primal and dual values cancels
+    (its rounding error is :math:`\epsilon \|y\|^2 / n`, whatever the gap), this
+    form does not. ``XtR`` must be :math:`X^\top r` computed from the residual,
+    not :math:`X^\top y - Gw`, which cancels in the same way.
 
     Parameters
     ----------
@@ -61,10 +68,8 @@ def lasso_dual_gap(X, Y, W, alpha, R=None, XtR=None, positive=False):
     if XtR is None:
         XtR = X.T @ R
     corr = np.max(XtR, axis=0) if positive else np.max(np.abs(XtR), axis=0)
+    corr = np.asarray(corr, dtype=np.float64)
     scale = np.maximum(1.0, corr / (n_samples * alpha)) if alpha > 0 else np.ones_like(corr)
-    Theta = R / scale
-    primal = np.einsum("ij,ij->j", R, R) / (2 * n_samples) + alpha * np.abs(W).sum(axis=1)
-    y_sq = np.einsum("ij,ij->j", Y, Y)
-    diff = Y - Theta
-    dual = (y_sq - np.einsum("ij,ij->j", diff, diff)) / (2 * n_samples)
-    return primal - dual
+    r_sq = np.einsum("ij,ij->j", R, R).astype(np.float64)
+    l1_terms = alpha * np.abs(W).sum(axis=1) - np.einsum("ij,ji->i", W, XtR) / (n_samples * scale)
+    return (1.0 - 1.0 / scale) ** 2 * r_sq / (2 * n_samples) + np.maximum(l1_terms, 0.0)

@@ -21,7 +21,7 @@ def spectral_norm_sq(X=None, *, gram=None, rtol=1e-10):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), optional
+    X : ndarray or CenteredSparseDesign of shape (n_samples, n_features), optional
     gram : ndarray of shape (n_features, n_features), optional
         ``X.T @ X``; used instead of ``X`` when given.
     rtol : float
@@ -39,15 +39,37 @@ def spectral_norm_sq(X=None, *, gram=None, rtol=1e-10):
     """
     if gram is not None:
         return _largest_eigenvalue(gram, rtol)
+    if not isinstance(X, np.ndarray):
+        return _operator_norm_sq(X, rtol)
     n_samples, n_features = X.shape
     if min(n_samples, n_features) <= _DENSE_MAX_DIM:
         small = X.T @ X if n_features <= n_samples else X @ X.T
         return _largest_eigenvalue(small, rtol)
-    X64 = X.astype(np.float64, copy=False)
+    return _lanczos_norm_sq(X.astype(np.float64, copy=False), rtol)
+
+
+def _operator_norm_sq(X, rtol):
+    r""":math:`\|X\|_2^2` of a linear operator with ``@`` and ``.T @`` (a centred sparse design).
+
+    The smaller of :math:`X^\top X` and :math:`X X^\top` is formed densely when
+    its side is small (through products with the identity, never densifying
+    ``X``); otherwise Lanczos iterations run on products with ``X``.
+    """
+    n_samples, n_features = X.shape
+    if min(n_samples, n_features) <= _DENSE_MAX_DIM:
+        if n_features <= n_samples:
+            return _largest_eigenvalue(X.T @ (X @ np.eye(n_features, dtype=X.dtype)), rtol)
+        return _largest_eigenvalue(X @ (X.T @ np.eye(n_samples, dtype=X.dtype)), rtol)
+    return _lanczos_norm_sq(X, rtol)
+
+
+def _lanczos_norm_sq(X, rtol):
+    r"""Lanczos on the smaller of :math:`X^\top X` and :math:`X X^\top`, through products with ``X``."""
+    n_samples, n_features = X.shape
     if n_features <= n_samples:
-        op = LinearOperator((n_features, n_features), matvec=lambda v: X64.T @ (X64 @ v), dtype=np.float64)
+        op = LinearOperator((n_features, n_features), matvec=lambda v: X.T @ (X @ v), dtype=np.float64)
     else:
-        op = LinearOperator((n_samples, n_samples), matvec=lambda v: X64 @ (X64.T @ v), dtype=np.float64)
+        op = LinearOperator((n_samples, n_samples), matvec=lambda v: X @ (X.T @ v), dtype=np.float64)
     v0 = np.ones(op.shape[0]) / np.sqrt(op.shape[0])
     return float(eigsh(op, k=1, which="LA", v0=v0, return_eigenvectors=False, tol=rtol)[0])
 

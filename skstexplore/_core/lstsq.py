@@ -21,7 +21,7 @@ import numpy as np
 
 from .gram_columns import GramColumns
 
-# Relative pivot below which a restricted Gram block is treated as singular.
+# Pivot (relative to unit-diagonal blocks, times k) below which a restricted Gram block is singular.
 _RANK_RTOL_FACTOR = 100.0
 
 
@@ -30,7 +30,10 @@ class LeastSquaresData:
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray or CenteredSparseDesign of shape (n_samples, n_features)
+        A dense array, or the centred operator of a ``scipy.sparse`` design
+        (:class:`~skstexplore._core.preprocess.CenteredSparseDesign`), which
+        is never densified: column blocks go through :meth:`columns`.
     Y : ndarray of shape (n_samples, n_targets)
     gram : ndarray of shape (n_features, n_features) or None
         Precomputed ``X.T @ X``; when None every product goes through ``X``.
@@ -51,7 +54,7 @@ class LeastSquaresData:
         self.gram = gram
         self.Xty = np.ascontiguousarray((X.T @ Y).T)
         self.y_sq = np.einsum("ij,ij->j", Y, Y)
-        self.col_sq = np.diag(gram).copy() if gram is not None else np.einsum("ij,ij->j", X, X)
+        self.col_sq = np.diag(gram).copy() if gram is not None else column_sq_norms(X)
 
     @property
     def n_targets(self):
@@ -64,6 +67,10 @@ class LeastSquaresData:
     @property
     def dtype(self):
         return self.Xty.dtype
+
+    def columns(self, idx):
+        """Dense columns ``X[:, idx]`` for an integer array ``idx``, shape (n_samples, *idx.shape)."""
+        return self.X[:, idx]
 
     def gram_times(self, W):
         """``W @ G`` for coefficients ``W`` of shape (n_targets, n_features)."""
@@ -86,8 +93,8 @@ class LeastSquaresData:
         """Stacked blocks ``G[rows_t][:, cols_t]``, shape (n_targets, len(rows_t), len(cols_t))."""
         if self.gram is not None:
             return self.gram[rows[:, :, None], cols[:, None, :]]
-        Xr = self.X[:, rows].transpose(1, 2, 0)
-        Xc = self.X[:, cols].transpose(1, 0, 2)
+        Xr = self.columns(rows).transpose(1, 2, 0)
+        Xc = self.columns(cols).transpose(1, 0, 2)
         return Xr @ Xc
 
     def xty_on(self, idx):
@@ -129,7 +136,7 @@ class LeastSquaresData:
         if self.gram is not None:
             # in chunks of targets: the gathered rows of G would otherwise take n_targets * k * n floats
             return xty - GramColumns(self.X, self.gram).times(idx, values)
-        fitted = np.einsum("mtk,tk->tm", self.X[:, idx], values)
+        fitted = np.einsum("mtk,tk->tm", self.columns(idx), values)
         return xty - fitted @ self.X
 
     def solve_on_masks(self, mask, targets=None):
@@ -179,28 +186,52 @@ class LeastSquaresData:
         return W
 
 
+def column_sq_norms(X):
+    """Squared column norms of a dense ``X`` or of a centred sparse design operator."""
+    if isinstance(X, np.ndarray):
+        return np.einsum("ij,ij->j", X, X)
+    return X.col_sq_norms()
+
+
 def solve_gram_systems(G, b):
     r"""Solve the stacked symmetric systems :math:`G_t z_t = b_t`.
 
-    ``G`` has shape (n, k, k) and ``b`` shape (n, k). Positive-definite blocks
-    are solved by one batched Cholesky factorisation; blocks whose Cholesky
-    pivot falls below ``100 * eps * k * max(diag(G_t))`` (duplicated or zero
-    columns, ``k > n_samples``) get the minimum-norm solution from an
-    eigendecomposition with the same cut-off, so rank deficiency is handled
-    the same way on every platform.
+    ``G`` has shape (n, k, k) and ``b`` shape (n, k). Rank decisions are made
+    relative to each column's own norm, never to the largest one of the block:
+    the systems are first scaled to unit diagonal,
+    :math:`\tilde G = D^{-1/2} G D^{-1/2}` with :math:`D = \mathrm{diag}(G)`
+    (a zero column gets a zero coefficient), so that an informative column
+    :math:`10^{-7}` times smaller than the others is as regular as it is in
+    exact arithmetic, and the solution does not depend on the units of the
+    columns. Positive-definite scaled blocks are solved by one batched
+    Cholesky factorisation; blocks with a Cholesky pivot below
+    ``100 * eps * k`` (duplicated columns, ``k > n_samples``) get the
+    minimum-norm solution of the scaled system from an eigendecomposition
+    with the same cut-off, so rank deficiency is handled the same way on
+    every platform.
     """
     n, k = b.shape
     if k == 0:
         return b.copy()
-    scale = np.maximum(np.max(np.diagonal(G, axis1=1, axis2=2), axis=1), np.finfo(G.dtype).tiny)
+    diag = np.diagonal(G, axis1=1, axis2=2)
+    inv_norm = np.zeros(diag.shape, dtype=G.dtype)
+    np.divide(1.0, np.sqrt(diag), out=inv_norm, where=diag > 0)
+    Gs = G * inv_norm[:, :, None] * inv_norm[:, None, :]
+    zero = diag <= 0
+    if zero.any():
+        # a zero column: unit pivot and zero right-hand side, so its coefficient is exactly 0
+        rows, cols = np.nonzero(zero)
+        Gs[rows, cols, cols] = 1
+    bs = b * inv_norm
     rtol = _RANK_RTOL_FACTOR * np.finfo(G.dtype).eps * k
-    regular = _well_conditioned(G, scale, rtol)
+    unit = np.ones(n, dtype=G.dtype)
+    regular = _well_conditioned(Gs, unit, rtol)
     z = np.empty_like(b)
     if regular.any():
-        z[regular] = np.linalg.solve(G[regular], b[regular][..., None])[..., 0]
+        z[regular] = np.linalg.solve(Gs[regular], bs[regular][..., None])[..., 0]
     for t in np.flatnonzero(~regular):
-        z[t] = _min_norm_solve(G[t], b[t], rtol * scale[t])
-    return z
+        z[t] = _min_norm_solve(Gs[t], bs[t], rtol)
+    return z * inv_norm
 
 
 def _well_conditioned(G, scale, rtol):

@@ -1,13 +1,21 @@
 """Learned ISTA: an unfolded ISTA network trained to solve the Lasso fast."""
 
 import numpy as np
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._core.base import SparseLinearRegressor, center_data, per_target, warn_if_not_converged
-from .._core.validation import check_bool, check_float, check_option, check_positive_int
+from .._core.memory import check_memory
+from .._core.units import DataUnits
+from .._core.validation import check_bool, check_float, check_option, check_positive_int, check_random_state_param
 from ..solvers.ista import lipschitz_constant
-from ..solvers.lista import PARAMETRIZATIONS, alista_weights, learned_ista, n_layers_of, network_forward
+from ..solvers.lista import (
+    PARAMETRIZATIONS,
+    alista_weights,
+    learned_ista,
+    n_layers_of,
+    network_forward,
+    training_memory_bytes,
+)
 
 
 class LearnedISTA(SparseLinearRegressor):
@@ -170,7 +178,7 @@ class LearnedISTA(SparseLinearRegressor):
         check_bool(self.warm_start, "warm_start")
         if not isinstance(self.verbose, (bool, np.bool_)):
             check_positive_int(self.verbose, "verbose", min_val=0)
-        check_random_state(self.random_state)
+        check_random_state_param(self.random_state)
         return alpha
 
     def fit(self, X, y):
@@ -189,27 +197,42 @@ class LearnedISTA(SparseLinearRegressor):
         """
         alpha = self._check_params()
         X, Y, y_is_1d = self._validate_fit_data(X, y)
+        self._check_memory(X.shape, Y.shape[1])
         Xc, Yc, X_offset, y_offset = center_data(X, Y, self.fit_intercept)
         design = Xc.astype(np.float64)
+        # train in unit scale: with X = 2**ex Xi and y = 2**ey Yi, Lasso(X, y, alpha) is
+        # 2**(ey - ex) Lasso(Xi, Yi, 2**-(ex + ey) alpha), exactly (powers of two)
+        units = DataUnits(design, Yc)
         result = learned_ista(
-            design,
-            Yc.astype(np.float64),
-            alpha,
+            units.scale_X(design),
+            units.scale_Y(Yc.astype(np.float64)),
+            float(np.ldexp(alpha, -(units.ex + units.ey))),
             n_layers=self.n_layers,
             parametrization=self.parametrization,
-            params=self._warm_start_params(design),
+            params=_params_in_units(self._warm_start_params(design), self.parametrization, units, to_user=False),
             max_iter=self.max_iter,
             tol=self.tol,
             verbose=self.verbose,
         )
         self.dictionary_ = design
         self.lipschitz_ = lipschitz_constant(design)
-        self._set_network_attributes(result.extras["params"], alpha)
-        self.train_loss_curve_ = result.extras["loss_curve"]
+        params = _params_in_units(result.extras["params"], self.parametrization, units, to_user=True)
+        self._set_network_attributes(params, alpha)
+        self.train_loss_curve_ = units.residual_sq_to_user(result.extras["loss_curve"])
+        result.coef = units.coef_to_user(result.coef)
         self.n_iter_ = per_target(result.n_iter, True)
         self._set_linear_attributes(result.coef.astype(X.dtype), X_offset, y_offset, y_is_1d)
         warn_if_not_converged(self, result.converged[:1])
         return self
+
+    def _check_memory(self, shape, n_signals):
+        needed = training_memory_bytes(*shape, n_signals, self.n_layers, self.parametrization)
+        check_memory(
+            needed,
+            f"{type(self).__name__}(parametrization={self.parametrization!r}, n_layers={self.n_layers}) "
+            f"on {shape[1]} features and {n_signals} signals",
+            'use parametrization="step" or "alista" (a few parameters per layer), fewer layers or features.',
+        )
 
     def _warm_start_params(self, design):
         """The previous fit's parameters when ``warm_start`` can continue from them, else None."""
@@ -275,3 +298,27 @@ class LearnedISTA(SparseLinearRegressor):
                                 self._fitted_parametrization, n_layers)
         codes = codes.astype(Y.dtype)
         return codes[0] if Y.ndim == 1 else codes
+
+
+# Exponents (times ex, ey) of the factor from internal to user units of each parameter:
+# a layer maps codes (units 2**(ey - ex)) from signals (2**ey) through the design (2**ex).
+_PARAM_UNITS = {
+    "steps": (-2, 0),
+    "thresholds": (-1, 1),
+    "input_weights": (-1, 0),
+    ("weights", "alista"): (1, 0),
+    ("weights", "coupled"): (-1, 0),
+    ("weights", "lista"): (0, 0),
+}
+
+
+def _params_in_units(params, parametrization, units, *, to_user):
+    """Copy of ``params`` converted between internal and user units (see :class:`DataUnits`)."""
+    if params is None:
+        return None
+    sign = 1 if to_user else -1
+    converted = {}
+    for key, value in params.items():
+        ax, ay = _PARAM_UNITS.get(key, _PARAM_UNITS.get((key, parametrization)))
+        converted[key] = np.ldexp(value, sign * (ax * units.ex + ay * units.ey))
+    return converted

@@ -1,15 +1,61 @@
 """Oracle ISTA (and ISTA, FISTA) for scikit-learn's Lasso objective."""
 
 import numpy as np
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._core.base import SparseLinearRegressor, center_data, per_target, warn_if_not_converged
-from .._core.validation import check_bool, check_float, check_option, check_positive_int, check_precompute
-from ..solvers.ista import fista, ista, oista
+from .._core.base import SparseLinearRegressor, per_target, warn_if_not_converged
+from .._core.validation import (
+    check_bool,
+    check_float,
+    check_option,
+    check_positive_int,
+    check_precompute,
+    check_sample_weight,
+)
+from ._lasso_problem import SOLVERS, LassoProblem, warn_alpha_zero
 
-_SOLVERS = {"oista": oista, "ista": ista, "fista": fista}
+
+class LassoSolverMixin:
+    """What OracleISTALasso and OracleISTALassoCV share: sparse ``X``, parameter checks, ``predict``."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def _check_solver_params(self):
+        check_option(self.solver, "solver", set(SOLVERS))
+        check_positive_int(self.max_iter, "max_iter")
+        tol = check_float(self.tol, "tol", min_val=0.0)
+        if not np.isfinite(tol):
+            raise ValueError(f"tol must be a finite float >= 0; got tol={self.tol!r}.")
+        for name in ("fit_intercept", "positive", "working_set"):
+            check_bool(getattr(self, name), name)
+        return tol, check_precompute(self.precompute)
+
+    def _prepare(self, X, y, sample_weight, precompute):
+        X, Y, y_is_1d = self._validate_fit_data(X, y, accept_sparse=True)
+        sample_weight = check_sample_weight(sample_weight, X)
+        return LassoProblem(X, Y, self.fit_intercept, sample_weight, precompute), y_is_1d
+
+    def predict(self, X):
+        """Predict with the fitted linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse=["csr", "csc"])
+        return safe_sparse_dot(X, self.coef_.T) + self.intercept_
 
 
-class OracleISTALasso(SparseLinearRegressor):
+class OracleISTALasso(LassoSolverMixin, SparseLinearRegressor):
     r"""Lasso solved by Oracle ISTA, a drop-in for :class:`sklearn.linear_model.Lasso`.
 
     Minimises exactly the objective of :class:`sklearn.linear_model.Lasso`,
@@ -29,9 +75,28 @@ class OracleISTALasso(SparseLinearRegressor):
     majorisation step (see :func:`skstexplore.solvers.ista.oista`). ``solver="ista"`` and
     ``solver="fista"`` are the classical references.
 
+    With ``working_set=True`` (default) the solver runs on a growing working
+    set of features chosen from the optimality conditions, features that
+    cannot be in the solution are screened out (gap-safe rules), and once the
+    support and signs have settled an exact solve of the restricted system
+    finishes the fit, accepted only when the duality gap on all features
+    confirms it (see :mod:`skstexplore.solvers.working_set`); it is the fast
+    setting. ``working_set=False`` runs the plain algorithm on all features
+    (the iteration counts of the papers).
+
     Multi-target ``y`` is solved for all targets at once, one matrix product
-    per iteration for all of them, each target with its own support and
-    :math:`L_S`.
+    per iteration for all of them, each target with its own support,
+    :math:`L_S` and stopping. ``X`` may be a ``scipy.sparse`` CSR or CSC
+    matrix (never densified: centring goes through offsets) and ``fit``
+    accepts ``sample_weight`` with the semantics of
+    :class:`sklearn.linear_model.Lasso`. ``alpha=0`` warns and returns the
+    least-squares fit.
+
+    Memory: ``X`` (not copied when sparse, one centred copy when dense); with
+    working sets the dense columns and Gram block of the features that ever
+    entered (``n_samples x m + m^2``); the full Gram matrix
+    (``n_features^2``) only where ``precompute`` asks for it; the
+    coefficients ``n_targets x n_features``.
 
     Parameters
     ----------
@@ -43,34 +108,37 @@ class OracleISTALasso(SparseLinearRegressor):
         Maximum number of iterations per target.
     tol : float, default=1e-4
         Stop a target when its duality gap is ``<= tol * ||y||^2 / n_samples``
-        (``y`` centred when ``fit_intercept``), the criterion of
-        :class:`sklearn.linear_model.Lasso`. The gap is evaluated every 10
-        iterations (it costs one product with ``X``), at the start and at
-        ``max_iter``.
+        (``y`` centred and weighted), the criterion of
+        :class:`sklearn.linear_model.Lasso`.
     fit_intercept : bool, default=True
         Centre ``X`` and ``y``; the intercept is not penalised.
     warm_start : bool, default=False
         Start from the previous ``coef_`` (e.g. along a path of decreasing
         ``alpha``).
     precompute : "auto" or bool, default="auto"
-        Iterate with the Gram matrix :math:`X^\top X`. ``"auto"`` uses it when
-        a product with it is cheaper than two products with ``X``
-        (``n_features <= 2 * n_samples``) and it fits in 1 GiB.
+        Precompute the full Gram matrix :math:`X^\top X`. ``"auto"``: without
+        working sets, when a product with it is cheaper than two products with
+        ``X`` (``n_features <= 2 * n_samples``, always for a sparse ``X``);
+        with working sets, only when many targets share it
+        (``10 * n_targets >= n_features``); never above 1 GiB.
     positive : bool, default=False
         Constrain the coefficients to be non-negative.
+    working_set : bool, default=True
+        Working sets, screening and exact restricted solves around the chosen
+        solver; ``False`` runs the plain algorithm on all features.
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or ndarray of shape (n_targets,)
-    n_iter_ : int or ndarray of shape (n_targets,)
-        Iterations run for each target.
     dual_gap_ : float or ndarray of shape (n_targets,)
         Duality gap at the end, in the scaling of the objective (as
         ``Lasso.dual_gap_``).
     n_oracle_steps_ : int or ndarray of shape (n_targets,)
         Accepted :math:`1/L_S` steps (larger than :math:`1/L`); 0 for
         ``solver="ista"`` and ``"fista"``.
+    n_iter_ : int or ndarray of shape (n_targets,)
+        Iterations of the solver (on the working sets with ``working_set=True``).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has feature names that are all strings.
@@ -86,6 +154,8 @@ class OracleISTALasso(SparseLinearRegressor):
        for unfolded sparse coding", NeurIPS 2019.
     .. [2] A. Beck, M. Teboulle. "A fast iterative shrinkage-thresholding
        algorithm for linear inverse problems", SIAM J. Imaging Sci. 2009.
+    .. [3] M. Massias, A. Gramfort, J. Salmon. "Celer: a fast solver for the
+       Lasso with dual extrapolation", ICML 2018.
 
     Examples
     --------
@@ -102,7 +172,7 @@ class OracleISTALasso(SparseLinearRegressor):
     """
 
     def __init__(self, alpha=1.0, *, solver="oista", max_iter=1000, tol=1e-4, fit_intercept=True,
-                 warm_start=False, precompute="auto", positive=False):
+                 warm_start=False, precompute="auto", positive=False, working_set=True):
         self.alpha = alpha
         self.solver = solver
         self.max_iter = max_iter
@@ -111,66 +181,55 @@ class OracleISTALasso(SparseLinearRegressor):
         self.warm_start = warm_start
         self.precompute = precompute
         self.positive = positive
+        self.working_set = working_set
 
     def _check_params(self):
         alpha = check_float(self.alpha, "alpha", min_val=0.0)
         if not np.isfinite(alpha):
             raise ValueError(f"alpha must be a finite float >= 0; got alpha={self.alpha!r}.")
-        check_option(self.solver, "solver", set(_SOLVERS))
-        check_positive_int(self.max_iter, "max_iter")
-        tol = check_float(self.tol, "tol", min_val=0.0)
-        for name in ("fit_intercept", "warm_start", "positive"):
-            check_bool(getattr(self, name), name)
-        return alpha, tol, check_precompute(self.precompute)
+        check_bool(self.warm_start, "warm_start")
+        return (alpha, *self._check_solver_params())
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the Lasso.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,) or float, default=None
+            Weight of each sample's squared residual (and in the centring);
+            zero weights drop rows. Rescaled to sum to ``n_samples`` as
+            :class:`sklearn.linear_model.Lasso` does.
 
         Returns
         -------
         self : object
         """
         alpha, tol, precompute = self._check_params()
-        X, Y, y_is_1d = self._validate_fit_data(X, y)
-        Xc, Yc, X_offset, y_offset = center_data(X, Y, self.fit_intercept)
-        n_samples, n_features = X.shape
-        if precompute == "auto":
-            precompute = _gram_pays(n_samples, n_features, X.dtype.itemsize)
-        # sklearn's criterion: gap <= tol * ||y||^2 / n_samples, per target.
-        gap_tol = tol * np.einsum("ij,ij->j", Yc, Yc) / n_samples
-        result = _SOLVERS[self.solver](
-            Xc, Yc, alpha, coef_init=self._warm_start_coef(Y.shape[1], n_features, X.dtype),
-            gram=Xc.T @ Xc if precompute else None, max_iter=self.max_iter, tol=gap_tol,
-            positive=self.positive)
-        self._set_linear_attributes(result.coef, X_offset, y_offset, y_is_1d)
-        self.n_iter_ = per_target(result.n_iter, y_is_1d)
-        self.dual_gap_ = per_target(result.extras["dual_gap"], y_is_1d)
-        n_oracle = result.extras.get("n_oracle_steps", np.zeros(Y.shape[1], dtype=int))
+        problem, y_is_1d = self._prepare(X, y, sample_weight, precompute)
+        n_targets = problem.Y.shape[1]
+        if alpha == 0.0:
+            warn_alpha_zero(type(self).__name__)
+            coef, gap = problem.least_squares()
+            n_iter, n_oracle, converged = np.zeros(n_targets, dtype=int), np.zeros(n_targets, dtype=int), True
+        else:
+            result = problem.solve(alpha, solver=self.solver, working_set=self.working_set, max_iter=self.max_iter,
+                                   tol=tol, positive=self.positive, coef_init=self._warm_start_coef(problem))
+            coef, gap, n_iter, converged = result.coef, result.extras["dual_gap"], result.n_iter, result.converged
+            n_oracle = result.extras.get("n_oracle_steps", np.zeros(n_targets, dtype=int))
+        self._set_linear_attributes(coef, problem.X_offset, problem.y_offset, y_is_1d)
+        self.n_iter_ = per_target(n_iter, y_is_1d)
+        self.dual_gap_ = per_target(gap, y_is_1d)
         self.n_oracle_steps_ = per_target(n_oracle, y_is_1d)
-        warn_if_not_converged(self, result.converged)
+        warn_if_not_converged(self, converged)
         return self
 
-    def _warm_start_coef(self, n_targets, n_features, dtype):
+    def _warm_start_coef(self, problem):
         """Previous ``coef_`` as (n_targets, n_features) when ``warm_start`` applies, else None."""
         if not (self.warm_start and hasattr(self, "coef_")):
             return None
         coef = np.asarray(self.coef_).reshape(-1, self.coef_.shape[-1])
-        if coef.shape != (n_targets, n_features):
+        if coef.shape != (problem.Y.shape[1], problem.n_features):
             return None
-        return coef.astype(dtype)
-
-
-def _gram_pays(n_samples, n_features, itemsize):
-    r"""Whether iterating with :math:`G = X^\top X` beats iterating with ``X``.
-
-    Each iteration multiplies dense coefficients: :math:`WG` costs
-    :math:`n_{\text{features}}^2` per target, :math:`(WX^\top)X` costs
-    :math:`2 n_{\text{samples}} n_{\text{features}}`; :math:`G` itself costs one
-    product, paid back within a few iterations, and must fit in 1 GiB.
-    """
-    return n_features <= 2 * n_samples and n_features * n_features * itemsize <= 2**30
+        return coef

@@ -39,7 +39,8 @@ class OMPRRegressor(KSparseRegressor):
         :math:`1/\|X\|_2^2` (no swap then raises the residual) and a float
         stops there with a ``ConvergenceWarning``.
     max_iter : int, default=1000
-        Iteration budget, the :math:`k` growth iterations included.
+        Budget of swap iterations, on top of the (at most :math:`k`) growth
+        iterations, so that the support always reaches :math:`k` elements.
     tol : float or None, default=None
         Stop as soon as the squared residual norm :math:`\|y - Xw\|^2` is
         ``<= tol``.

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._core.base import KSparseRegressor, per_target
-from .._core.scaling import unit_scales
+from .._core.units import IDENTITY
 from .._core.validation import check_option, check_positive_int, check_step_size
 from ..solvers.sea import DEFAULT_MAX_ITER, default_patience, sea
 
@@ -189,44 +189,12 @@ class SEARegressor(KSparseRegressor):
         """Gram columns SEA needs: its start's and those of the indices its halting rule lets in."""
         return n_targets * (default_patience(1) + (self.n_nonzero_coefs or 1))
 
-    # -- units: the solver runs on data scaled by powers of two (exact), results mapped back --
-    def _validate_fit_data(self, X, y):
-        X, Y, y_is_1d = super()._validate_fit_data(X, y)
-        self._x_scale, self._y_scale = unit_scales(X, Y)
-        if self._x_scale != 1:
-            X = X / X.dtype.type(self._x_scale)
-        if np.any(self._y_scale != 1):
-            Y = Y / self._y_scale.astype(X.dtype)
-        return X, Y, y_is_1d
-
-    def _to_unit_coef(self, coef):
-        """Coefficients (or exploration vectors) of the user's units in the solver's units."""
-        return coef * (self._x_scale / self._y_scale)[:, None]
-
-    def _from_unit_coef(self, coef):
-        return coef * (self._y_scale / self._x_scale)[:, None]
-
-    def _set_linear_attributes(self, coef, X_offset, y_offset, y_is_1d):
-        dtype = coef.dtype
-        super()._set_linear_attributes(
-            self._from_unit_coef(coef).astype(dtype), (X_offset * self._x_scale).astype(dtype),
-            (y_offset * self._y_scale).astype(dtype), y_is_1d,
-        )
-
     def _warm_start_coef(self, n_targets, n_features):
         """``exploration_`` as (n_targets, n_features): warm starts continue exploring."""
         if not (self.warm_start and hasattr(self, "exploration_")):
             return None
         exploration = np.asarray(self.exploration_).reshape(-1, self.exploration_.shape[-1])
-        if exploration.shape != (n_targets, n_features):
-            return None
-        return self._to_unit_coef(exploration)
-
-    def _initial_coef(self, X, Y, k, gram, y_is_1d):
-        coef = super()._initial_coef(X, Y, k, gram, y_is_1d)
-        if isinstance(self.init, (np.ndarray, list, tuple)) and self._warm_start_coef(*coef.shape) is None:
-            coef = self._to_unit_coef(coef)  # a user's array is in the user's units
-        return coef
+        return exploration if exploration.shape == (n_targets, n_features) else None
 
     def _continued_step(self):
         """The step of the fit a warm start continues, so that two fits equal one longer fit."""
@@ -234,28 +202,22 @@ class SEARegressor(KSparseRegressor):
             return self.step_size_
         return None
 
-    def _solve(self, X, Y, n_nonzero_coefs, coef_init, gram):
+    def _solve(self, X, Y, n_nonzero_coefs, coef_init, gram, units=IDENTITY):
         # the starting point of SEA is its exploration vector
         params = self._solver_params()
         step = params.pop("step_size")
         if step is None and coef_init is not None:
             step = self._continued_step()
-        tol = None if self.tol is None else self.tol / self._y_scale / self._y_scale
         return sea(
-            X, Y, n_nonzero_coefs, exploration_init=coef_init, max_iter=self.max_iter, tol=tol, gram=gram,
-            step_size=None if step is None else step * self._x_scale * self._x_scale, **params,
+            X, Y, n_nonzero_coefs, exploration_init=coef_init, max_iter=self.max_iter,
+            tol=units.residual_sq_to_internal(self.tol), gram=gram, step_size=units.step_to_internal(step),
+            **params,
         )
 
     def _set_extra_attributes(self, result, y_is_1d):
         extras = result.extras
-        exploration = self._from_unit_coef(extras["exploration"]).astype(extras["exploration"].dtype)
-        # a squared residual or step beyond the float range in the user's units is stored as inf or 0;
-        # the fit itself does not depend on the units
-        with np.errstate(over="ignore", under="ignore"):
-            curves = [(curve * scale * scale).astype(curve.dtype)
-                      for curve, scale in zip(extras["loss_curve"], self._y_scale)]
-            self.step_size_ = extras["step_size"] / self._x_scale / self._x_scale
-        self.exploration_ = exploration[0] if y_is_1d else exploration
-        self.loss_curve_ = curves[0] if y_is_1d else curves
+        self.step_size_ = extras["step_size"]
+        self.exploration_ = extras["exploration"][0] if y_is_1d else extras["exploration"]
+        self.loss_curve_ = extras["loss_curve"][0] if y_is_1d else extras["loss_curve"]
         self.best_iter_ = per_target(extras["best_iter"], y_is_1d)
         self.n_supports_explored_ = per_target(extras["n_supports_explored"], y_is_1d)

@@ -31,13 +31,17 @@ a :math:`k \times n` array computed with matrix operations in
 :math:`O(k^2 n)` per iteration, instead of :math:`k(n-k)` least-squares
 solves costing :math:`O(k^2 m)` each. A feature ``j`` (numerically) in the span
 of :math:`X_{S \setminus i}` adds nothing. A singular :math:`G_{SS}`
-(duplicated or zero columns in :math:`S`) is factored with a tiny ridge
-:math:`100\,\varepsilon k \max_j \|X_j\|^2` so that swapping a redundant column
-out scores as the near-free move it is.
+(duplicated or zero columns in :math:`S`, judged relative to each column's
+own norm) is factored with a tiny ridge :math:`100\,\varepsilon k\,\|X_i\|^2`
+on each diagonal entry so that swapping a redundant column out scores as the
+near-free move it is.
 
 Halting rule: the best swap lowers the squared residual by at most
 :math:`10^3 \varepsilon \|y\|^2` (:math:`\varepsilon` the machine epsilon of the
-dtype), i.e. :math:`S` is a swap-local optimum up to rounding (``converged``).
+dtype), i.e. :math:`S` is a swap-local optimum up to rounding (``converged``);
+in particular when the squared residual itself is below that level (an exact
+fit, e.g. :math:`k` equal to the rank of ``X``), since no swap can gain more
+than the residual.
 """
 
 import numpy as np
@@ -115,7 +119,10 @@ def els(
     values = data.solve_on_supports(supports)
     W = data.scatter(supports, values)
     for it in range(1, max_iter + 1):
-        done = tol_reached(data.residual_sq_on_supports(supports[active], values, active), tol)
+        residual_sq = data.residual_sq_on_supports(supports[active], values, active)
+        # no swap can gain more than the residual: an exact fit (k = rank) is a local optimum,
+        # whatever the rounding noise of its swap scores says
+        done = tol_reached(residual_sq, tol) | (residual_sq <= min_gain[active])
         converged[active[done]] = True
         active, values = active[~done], values[~done]
         if not active.size:
@@ -138,7 +145,7 @@ def els(
     return SolverResult(coef=W, n_iter=n_iter, converged=converged, support=support)
 
 
-def swap_gains(data, idx, values, targets):
+def swap_gains(data, idx, values, targets, features=None):
     r"""Decrease :math:`\Delta_{ij}` of the squared residual for every swap.
 
     Parameters
@@ -149,74 +156,126 @@ def swap_gains(data, idx, values, targets):
     values : ndarray of shape (n, k)
         Least-squares coefficients on them.
     targets : ndarray of int of shape (n,)
+    features : slice or None
+        The entering features ``j`` scored (all by default); scoring a block
+        of features at a time bounds the memory of the tables.
 
     Returns
     -------
-    gain : ndarray of shape (n, k, n_features)
-        ``gain[t, p, j]``: decrease when ``idx[t, p]`` leaves and ``j``
-        enters; ``-inf`` for ``j`` already in the support.
+    gain : ndarray of shape (n, k, n_block)
+        ``gain[t, p, j]``: decrease when ``idx[t, p]`` leaves and feature
+        ``j`` (of the block) enters; ``-inf`` for ``j`` already in the support.
     """
-    n, k = idx.shape
-    G_rows = _gram_rows(data, idx)
-    L = _cholesky_of_blocks(np.take_along_axis(G_rows, np.broadcast_to(idx[:, None, :], (n, k, k)), axis=2), data)
-    # L^{-1} by one batched solve against the factor with k right-hand sides; applying
-    # it to the n columns is then a batched product, far cheaper than n-column solves
-    L_inv = np.linalg.solve(L, np.broadcast_to(np.eye(k, dtype=L.dtype), L.shape))
-    Q = L_inv @ G_rows
-    P = np.swapaxes(L_inv, 1, 2) @ Q
-    h = np.einsum("tli,tli->ti", L_inv, L_inv)[:, :, None]
-    c = data.Xty[targets] - (values[:, None, :] @ G_rows)[:, 0, :]
-    d = data.col_sq - np.einsum("tkn,tkn->tn", Q, Q)
-    w = values[:, :, None]
-    cross = w * P
-    cross += h * c[:, None, :]
-    dist = P * P
-    dist += h * d[:, None, :]  # h_i times the squared distance of X_j to span(S \ i)
-    addable = dist > (_RANK_EPS_FACTOR * k * np.finfo(data.dtype).eps) * h * data.col_sq
-    np.square(cross, out=cross)
-    dist *= h
-    gain = np.divide(cross, dist, out=np.zeros_like(cross), where=addable)
-    gain -= w * w / h
-    np.put_along_axis(gain, np.broadcast_to(idx[:, None, :], (n, k, k)), -np.inf, axis=2)
-    return gain
+    return _SupportFactors(data, idx, values, targets).gains(slice(None) if features is None else features)
+
+
+class _SupportFactors:
+    """What the swap scores need from the supports alone: :math:`L^{-1}`, :math:`h`, :math:`w`."""
+
+    def __init__(self, data, idx, values, targets):
+        n, k = idx.shape
+        self.data, self.idx, self.targets = data, idx, targets
+        L = _cholesky_of_blocks(data.gram_blocks(idx, idx), data)
+        # L^{-1} by one batched solve against the factor with k right-hand sides; applying
+        # it to the n columns is then a batched product, far cheaper than n-column solves
+        self.L_inv = np.linalg.solve(L, np.broadcast_to(np.eye(k, dtype=L.dtype), L.shape))
+        self.h = np.einsum("tli,tli->ti", self.L_inv, self.L_inv)[:, :, None]
+        self.w = values[:, :, None]
+        self.removal = self.w * self.w / self.h
+
+    def gains(self, features):
+        data, idx, h, w = self.data, self.idx, self.h, self.w
+        n, k = idx.shape
+        G_rows = _gram_rows(data, idx, features)
+        Q = self.L_inv @ G_rows
+        P = np.swapaxes(self.L_inv, 1, 2) @ Q
+        c = data.Xty[self.targets][:, features] - (w.transpose(0, 2, 1) @ G_rows)[:, 0, :]
+        col_sq = data.col_sq[features]
+        d = col_sq - np.einsum("tkn,tkn->tn", Q, Q)
+        del G_rows, Q
+        cross = w * P
+        cross += h * c[:, None, :]
+        dist = P * P
+        del P
+        dist += h * d[:, None, :]  # h_i times the squared distance of X_j to span(S \ i)
+        addable = dist > (_RANK_EPS_FACTOR * k * np.finfo(data.dtype).eps) * h * col_sq
+        np.square(cross, out=cross)
+        dist *= h
+        gain = np.divide(cross, dist, out=np.zeros_like(cross), where=addable)
+        gain -= self.removal
+        first = features.start or 0
+        inside = (idx >= first) & (idx < first + gain.shape[2])
+        rows, pos = np.nonzero(inside)
+        gain[rows, :, idx[rows, pos] - first] = -np.inf
+        return gain
 
 
 def best_swaps(data, idx, values, targets):
     """Best swap of each row: its gain, the position in ``idx`` that leaves and the feature that enters.
 
     Ties go to the lowest (position, feature) pair in row-major order. Rows
-    are scored in blocks of at most ``_BLOCK_ELEMENTS`` table entries, which
-    bounds the memory of the ``(n, k, n_features)`` tables.
+    are scored in blocks of at most ``_BLOCK_ELEMENTS`` table entries, and
+    when one row's ``k x n_features`` table is larger, its features in blocks
+    of that size, which bounds the memory of the tables (a handful of them,
+    ``8 * _BLOCK_ELEMENTS`` bytes each in float64).
     """
     n, k = idx.shape
-    block = max(1, _BLOCK_ELEMENTS // (k * data.n_features))
-    gain = np.empty(n, dtype=data.dtype)
-    best = np.empty(n, dtype=np.intp)
-    for start in range(0, n, block):
-        rows = slice(start, start + block)
-        table = swap_gains(data, idx[rows], values[rows], targets[rows]).reshape(len(idx[rows]), -1)
-        best[rows] = np.argmax(table, axis=1)
-        gain[rows] = table[np.arange(len(table)), best[rows]]
-    remove_pos, add_feature = np.divmod(best, data.n_features)
+    n_features = data.n_features
+    rows_per_block = max(1, _BLOCK_ELEMENTS // (k * n_features))
+    features_per_block = min(n_features, max(1, _BLOCK_ELEMENTS // k))
+    gain = np.full(n, -np.inf, dtype=data.dtype)
+    best = np.zeros(n, dtype=np.intp)
+    for start in range(0, n, rows_per_block):
+        rows = slice(start, start + rows_per_block)
+        factors = _SupportFactors(data, idx[rows], values[rows], targets[rows])
+        best_pos = np.zeros(len(idx[rows]), dtype=np.intp)
+        for first in range(0, n_features, features_per_block):
+            features = slice(first, min(first + features_per_block, n_features))
+            table = factors.gains(features)
+            width = table.shape[2]
+            flat = np.argmax(table.reshape(len(table), -1), axis=1)
+            block_gain = table.reshape(len(table), -1)[np.arange(len(table)), flat]
+            pos, j = np.divmod(flat, width)
+            # strict improvement keeps the earlier (lower feature) block on ties; the
+            # position is compared too so that ties follow row-major (position, feature) order
+            better = (block_gain > gain[rows]) | ((block_gain == gain[rows]) & (pos < best_pos))
+            gain[rows][better] = block_gain[better]
+            best[rows][better] = (first + j)[better]
+            best_pos[better] = pos[better]
+        best[rows] += best_pos * n_features
+    remove_pos, add_feature = np.divmod(best, n_features)
     return gain, remove_pos, add_feature
 
 
-def _gram_rows(data, idx):
-    """``G[idx[t], :]`` stacked, shape (n, k, n_features): a gather, or one GEMM through ``X``."""
+def _gram_rows(data, idx, features):
+    """``G[idx[t], features]`` stacked, shape (n, k, n_block): a gather, or one GEMM through ``X``."""
     n, k = idx.shape
     if data.gram is not None:
-        return data.gram[idx]
-    X_S = data.X[:, idx.ravel()]
-    return (X_S.T @ data.X).reshape(n, k, data.n_features)
+        return data.gram[:, features][idx]
+    X_S = data.columns(idx.ravel())
+    if isinstance(data.X, np.ndarray):
+        rows = X_S.T @ data.X[:, features]
+    else:  # a centred sparse design: products with it, never a dense block of it
+        rows = (X_S.T @ data.X)[:, features]
+    return rows.reshape(n, k, rows.shape[1])
 
 
 def _cholesky_of_blocks(G, data):
-    """Batched Cholesky factors of ``G``, with a tiny ridge on the (numerically) singular blocks."""
+    r"""Batched Cholesky factors of ``G``, with a tiny ridge on the (numerically) singular blocks.
+
+    Singularity is judged on the unit-diagonal blocks :math:`D^{-1/2} G D^{-1/2}`
+    (relative to each column's own norm, so a small but informative column is
+    kept); a ridge of ``100 eps k`` is added there, and :math:`L = D^{1/2}
+    \tilde L` is a factor of :math:`G + \text{ridge}\cdot D`. A zero column counts
+    with the largest column norm, so that it is the cheap one to swap out.
+    """
     n, k = G.shape[:2]
     rtol = _RANK_EPS_FACTOR * k * np.finfo(G.dtype).eps
+    diag = np.diagonal(G, axis1=1, axis2=2)
     scale = float(np.max(data.col_sq, initial=0.0)) or 1.0
-    singular = ~_well_conditioned(G, np.full(n, scale), rtol)
+    norm = np.sqrt(np.where(diag > 0, diag, scale))
+    Gs = G / norm[:, :, None] / norm[:, None, :]
+    singular = ~_well_conditioned(Gs, np.ones(n), rtol)
     if singular.any():
-        G = G.copy()
-        G[singular] += rtol * scale * np.eye(k, dtype=G.dtype)
-    return np.linalg.cholesky(G)
+        Gs[singular] += rtol * np.eye(k, dtype=G.dtype)
+    return np.linalg.cholesky(Gs) * norm[:, :, None]

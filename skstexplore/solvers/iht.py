@@ -20,11 +20,14 @@ the new support differs from :math:`\Gamma^t` the step is accepted only if
 otherwise :math:`\mu_t \leftarrow \mu_t / (\kappa (1 - c))` and the step is
 redone. With :math:`c = 0.01` and :math:`\kappa = 2 > 1/(1-c)` every accepted
 step decreases the residual (Blumensath & Davies 2010, Theorem 1). When
-:math:`g^t_{\Gamma^t} = 0` (a least-squares point of the support) the step
-falls back to :math:`1 / \max_j \|X_j\|^2`.
+:math:`g^t_{\Gamma^t} = 0` (a least-squares point of the support), or is
+below the rounding bound of the correlations, the step falls back to :math:`1 / \max_j \|X_j\|^2`.
 
 Halting rule: the support does not change and
-:math:`\|w^{t+1} - w^t\| \le \sqrt{\varepsilon}\, \|w^{t+1}\|`
+:math:`\|w^{t+1} - w^t\| \le \sqrt{\varepsilon}\, \|w^{t+1}\|`, and the
+reference step :math:`1 / (k \max_j \|X_j\|^2)` (a lower bound of the
+normalised step) would not move :math:`w` more either (so that a tiny
+user-given ``step_size`` is not mistaken for convergence)
 (:math:`\varepsilon` the machine epsilon of the dtype, so :math:`1.5 \cdot
 10^{-8}` in float64): IHT only approaches its fixed points, so a relative step
 at the level where rounding takes over marks convergence.
@@ -105,7 +108,11 @@ def iht(
         W[active], support[active], C = W_new, S_new, C_new
         n_iter[active] = it
         change_sq = np.einsum("ij,ij->i", W_new - W_old, W_new - W_old)
-        stalled = np.all(S_new == S_old, axis=1) & (change_sq <= rtol_sq * np.einsum("ij,ij->i", W_new, W_new))
+        w_sq = np.einsum("ij,ij->i", W_new, W_new)
+        # a step too small to move w is not convergence: the reference step must not move it either
+        G_new = np.where(S_new, C_new, 0)
+        ref_move = np.sqrt(np.einsum("ij,ij->i", G_new, G_new)) * (fallback_step / n_nonzero_coefs)
+        stalled = np.all(S_new == S_old, axis=1) & (change_sq <= rtol_sq * w_sq) & (ref_move <= np.sqrt(rtol_sq * w_sq))
         residual_sq = data.y_sq[active] - np.einsum("ij,ij->i", W_new, data.Xty[active] + C)
         done = stalled | tol_reached(residual_sq, tol)
         converged[active[done]] = True
@@ -132,7 +139,7 @@ def _image_sq_on_supports(data, mask, V):
     values = np.take_along_axis(V, idx, axis=1)
     if data.gram is not None:
         return np.einsum("ti,tij,tj->t", values, data.gram_blocks(idx, idx), values)
-    image = np.einsum("mtk,tk->tm", data.X[:, idx], values)
+    image = np.einsum("mtk,tk->tm", data.columns(idx), values)
     return np.einsum("tm,tm->t", image, image)
 
 
@@ -141,7 +148,7 @@ def _normalised_step(data, W, C, support, k, fallback_step, targets):
     G = np.where(support, C, 0)
     numerator = np.einsum("ij,ij->i", G, G)
     denominator = _image_sq_on_supports(data, support, G)
-    regular = denominator > 0
+    regular = (denominator > 0) & (numerator > _rounding_noise_sq(data, C, targets))
     mu = np.full(len(W), fallback_step)
     mu[regular] = numerator[regular] / denominator[regular]
     W_new, S_new, C_new = _threshold_step(data, W, C, mu, k, targets)
@@ -151,6 +158,20 @@ def _normalised_step(data, W, C, support, k, fallback_step, targets):
         W_new[redo], S_new[redo], C_new[redo] = _threshold_step(data, W[redo], C[redo], mu[redo], k, targets[redo])
         redo[redo] = _step_too_long(W[redo], C[redo], W_new[redo], S_new[redo], C_new[redo], support[redo], mu[redo])
     return W_new, S_new, C_new
+
+
+def _rounding_noise_sq(data, C, targets):
+    r"""Squared size of the rounding error of the correlations :math:`c = X^\top y - G w`.
+
+    Each entry is a difference of dot products of length ``n_samples``, exact
+    to :math:`m \varepsilon (|X^\top y| + |G w|)` at worst; a gradient on the
+    support below that bound (at a least-squares point, e.g. after
+    ``init="omp"``) carries no direction, and a step computed from it would
+    depend on how the products were blocked (batching, ``precompute``).
+    """
+    xty = data.Xty[targets]
+    bound = data.X.shape[0] * np.finfo(data.dtype).eps
+    return bound**2 * (np.einsum("ij,ij->i", xty, xty) + np.einsum("ij,ij->i", xty - C, xty - C))
 
 
 def _step_too_long(W, C, W_new, S_new, C_new, support, mu):

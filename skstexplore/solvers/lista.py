@@ -389,29 +389,28 @@ def minimize_lbfgs(fun, x0, *, max_iter, tol, n_pairs=10, first_step=0.1, window
     losses = [f]
     memory = deque(maxlen=n_pairs)
     for iteration in range(1, max_iter + 1):
-        if not np.any(g):
+        g_max = np.abs(g).max(initial=0.0)
+        if g_max == 0:
             return x, losses, True
         if memory:
             d = _two_loop_direction(g, memory)
             slope = g @ d
-            if not slope < 0:
+            # a non-descent or non-finite direction (curvature pairs lost to under/overflow) resets
+            if not (slope < 0 and np.all(np.isfinite(d))):
                 memory.clear()
         if not memory:
-            d = -g * (first_step / np.abs(g).max())
+            # normalise before scaling: first_step / g_max overflows for a subnormal gradient
+            d = -(g / g_max) * first_step
             slope = g @ d
-        step = 1.0
-        while True:
-            x_new = x + step * d
-            f_new, g_new = fun(x_new)
-            if np.isfinite(f_new) and np.all(np.isfinite(g_new)) and f_new <= f + 1e-4 * step * slope:
-                break
-            step *= 0.5
-            if step * np.abs(d).max() <= 1e-14 * max(np.abs(x).max(), 1.0):
-                # No representable step decreases the loss: x is optimal to precision.
-                return x, losses, True
+        accepted = _backtrack(fun, x, f, d, slope)
+        if accepted is None:
+            # no representable step decreases the loss: x is optimal to precision
+            return x, losses, True
+        step, x_new, f_new, g_new = accepted
         s, y = x_new - x, g_new - g
-        if s @ y > 1e-12 * np.sqrt((s @ s) * (y @ y)):
-            memory.append((s, y, 1.0 / (s @ y)))
+        sy = s @ y
+        if np.isfinite(sy) and sy > 1e-12 * np.sqrt((s @ s) * (y @ y)):
+            memory.append((s, y, 1.0 / sy))
         x, f, g = x_new, f_new, g_new
         losses.append(f)
         if callback is not None:
@@ -419,6 +418,49 @@ def minimize_lbfgs(fun, x0, *, max_iter, tol, n_pairs=10, first_step=0.1, window
         if iteration >= window and losses[-1 - window] - f <= tol * (losses[0] - f):
             return x, losses, True
     return x, losses, False
+
+
+# Halvings of the step before the line search gives up (2**-60 ~ 1e-18 of the first trial).
+_MAX_HALVINGS = 60
+
+
+def _backtrack(fun, x, f, d, slope):
+    """Armijo backtracking from the unit step: ``(step, x_new, f_new, g_new)``, or None if none is accepted.
+
+    Bounded: at most ``_MAX_HALVINGS`` halvings, and it stops as soon as the
+    move is below the precision of ``x`` (the comparison is written so that a
+    NaN also stops it).
+    """
+    x_size = max(np.abs(x).max(initial=0.0), 1.0)
+    d_size = np.abs(d).max(initial=0.0)
+    step = 1.0
+    for _ in range(_MAX_HALVINGS):
+        if not step * d_size > 1e-14 * x_size:
+            return None
+        x_new = x + step * d
+        f_new, g_new = fun(x_new)
+        if np.isfinite(f_new) and np.all(np.isfinite(g_new)) and f_new <= f + 1e-4 * step * slope:
+            return step, x_new, f_new, g_new
+        step *= 0.5
+    return None
+
+
+def training_memory_bytes(n_samples, n_features, n_signals, n_layers, parametrization, n_pairs=10):
+    r"""Bytes needed to train a network (float64), for checking before any allocation.
+
+    The trainable parameters number :math:`T` (``step``), :math:`2T`
+    (``alista``), :math:`T(mn + n)` (``coupled``) and :math:`T(n^2 + nm + n)`
+    (``lista``), with :math:`m` = ``n_samples``, :math:`n` = ``n_features``;
+    L-BFGS keeps ``2 n_pairs`` vectors of that size and about ten more
+    (iterate, gradient, direction, trial point, parameter copies). The forward
+    pass stores three (n_signals, n_features) arrays per layer for the backward
+    pass, and the fixed matrices (``X``, ALISTA's :math:`W`) add a few
+    :math:`mn`.
+    """
+    T, m, n = n_layers, n_samples, n_features
+    n_params = {"step": T, "alista": 2 * T, "coupled": T * (m * n + n), "lista": T * (n * n + n * m + n)}
+    vectors = 2 * n_pairs + 10
+    return 8 * (vectors * n_params[parametrization] + 3 * (T + 2) * n_signals * n + 4 * m * n)
 
 
 def train_network(X, Y, params, alpha, parametrization, *, max_iter, tol, layerwise, verbose=0):

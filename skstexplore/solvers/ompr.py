@@ -60,7 +60,8 @@ def ompr(
         :math:`\eta`; None gives :math:`1 / \max_j \|X_j\|^2` (the step 1 of
         the authors for unit-norm columns).
     max_iter : int, default=1000
-        Iteration budget, the growth iterations included.
+        Budget of swap iterations, on top of the (at most :math:`k`) growth
+        iterations that bring the support to :math:`k` elements.
     tol : float or None
         Stop a target as soon as its squared residual norm is ``<= tol``.
     gram : ndarray of shape (n_features, n_features) or None
@@ -87,7 +88,9 @@ def ompr(
     n_iter = np.zeros(n_targets, dtype=int)
     converged = np.zeros(n_targets, dtype=bool)
     active = np.arange(n_targets)
-    for it in range(1, max_iter + 1):
+    # the growth iterations come on top of max_iter, so that support_ always has k entries
+    budget = max_iter + n_nonzero_coefs - support.sum(axis=1)
+    for it in range(1, int(budget.max()) + 1):
         n_iter[active] = it
         new_support, changed = _replace(W[active], C, support[active], guard.step(active), n_nonzero_coefs)
         stay = ~changed
@@ -106,6 +109,7 @@ def ompr(
             residual_sq = data.y_sq[targets] - np.einsum("ij,ij->i", W[targets], data.Xty[targets])
             stay[moving] = tol_reached(residual_sq, tol)
             converged[targets[stay[moving]]] = True
+        stay |= it >= budget[active]
         active, C = active[~stay], C[~stay]
         if callback is not None:
             callback(it, W)

@@ -38,7 +38,7 @@ from scipy.linalg import get_lapack_funcs
 from .._core.base import SolverResult
 from .._core.gram_columns import DEFAULT_COLUMN_BYTES, GramColumns
 from .._core.lipschitz import spectral_norm_sq
-from .._core.lstsq import _RANK_RTOL_FACTOR, LeastSquaresData, solve_gram_systems
+from .._core.lstsq import _RANK_RTOL_FACTOR, LeastSquaresData, column_sq_norms, solve_gram_systems
 from .._core.thresholding import largest_k_mask, mask_to_indices
 from ._sea_store import DEFAULT_STORE_BYTES, SupportHasher, SupportStore
 
@@ -79,7 +79,7 @@ def default_step_size(X, gram=None, warm=True):
     if warm:
         L = spectral_norm_sq(X, gram=gram, rtol=1e-2)
     else:
-        L = float(np.max(np.diag(gram) if gram is not None else np.einsum("ij,ij->j", X, X), initial=0.0))
+        L = float(np.max(np.diag(gram) if gram is not None else column_sq_norms(X), initial=0.0))
     return 1.0 / L if L > 0 else 1.0
 
 

@@ -1,0 +1,211 @@
+r"""Centring and sample weights, for dense and ``scipy.sparse`` designs.
+
+scikit-learn's linear models reduce a weighted problem with intercept to an
+unweighted one without intercept. With sample weights :math:`s_i \ge 0`
+rescaled to sum to ``n_samples`` (as :class:`sklearn.linear_model.Lasso` does),
+weighted means :math:`\bar x = \sum_i s_i x_i / \sum_i s_i` and
+:math:`\bar y`, and :math:`D = \operatorname{diag}(\sqrt{s})`,
+
+.. math::
+
+    \sum_i s_i (y_i - b - x_i^\top w)^2 \text{ minimised over } b
+    = \|D(y - \bar y) - D(X - \mathbf{1}\bar x^\top) w\|_2^2,
+
+with intercept :math:`b = \bar y - \bar x^\top w`. Zero weights are thus
+equivalent to dropped rows. A dense ``X`` is centred and scaled in a copy; a
+sparse ``X`` is never densified: :class:`CenteredSparseDesign` applies
+:math:`D(X - \mathbf{1}\bar x^\top)` through the offsets, as scikit-learn does.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class CenteredSparseDesign:
+    r"""The operator :math:`X_c = D X - (D\mathbf{1}) \bar x^\top` for a sparse ``X``.
+
+    Supports the products the solvers need, ``X_c @ V``, ``X_c.T @ R``,
+    ``W @ X_c`` and ``W @ X_c.T``, plus dense column blocks, the dense Gram
+    matrix and the squared column norms, each without densifying ``X``.
+
+    Parameters
+    ----------
+    X : sparse matrix of shape (n_samples, n_features)
+        Rows already scaled by :math:`\sqrt{s}`.
+    offset : ndarray of shape (n_features,)
+        The (weighted) column means :math:`\bar x`; zeros without intercept.
+    sqrt_weight : ndarray of shape (n_samples,)
+        :math:`\sqrt{s}` (ones without sample weights).
+    """
+
+    # Let ``ndarray @ design`` defer to ``__rmatmul__`` instead of making an object array.
+    __array_ufunc__ = None
+
+    def __init__(self, X, offset, sqrt_weight):
+        self.X = X
+        self.offset = offset
+        self.sqrt_weight = sqrt_weight
+        self.shape = X.shape
+        self.dtype = X.dtype
+        self.ndim = 2
+
+    def dot(self, V):
+        r""":math:`X_c V` for ``V`` of shape (n_features,) or (n_features, q)."""
+        XV = np.asarray(self.X @ V)
+        return XV - np.multiply.outer(self.sqrt_weight, self.offset @ V)
+
+    def rdot(self, R):
+        r""":math:`X_c^\top R` for ``R`` of shape (n_samples,) or (n_samples, q)."""
+        XtR = np.asarray(self.X.T @ R)
+        return XtR - np.multiply.outer(self.offset, self.sqrt_weight @ R)
+
+    def __matmul__(self, V):
+        return self.dot(V)
+
+    def __rmatmul__(self, W):
+        return self.rdot(np.asarray(W).T).T
+
+    @property
+    def T(self):
+        return _Transposed(self)
+
+    def max_abs(self):
+        """An upper bound of the largest magnitude of :math:`X_c` (within a factor 2)."""
+        data_max = float(np.max(np.abs(self.X.data), initial=0.0))
+        return data_max + float(np.max(np.abs(self.offset), initial=0.0) * np.max(self.sqrt_weight, initial=0.0))
+
+    def ldexp(self, exponent):
+        r"""The design times :math:`2^{\text{exponent}}` (exact): a new :class:`CenteredSparseDesign`."""
+        X = self.X.copy()
+        X.data = np.ldexp(X.data, exponent).astype(X.dtype, copy=False)
+        return CenteredSparseDesign(X, np.ldexp(self.offset, exponent).astype(self.offset.dtype, copy=False),
+                                    self.sqrt_weight)
+
+    def columns(self, idx):
+        """Dense centred columns ``idx`` (integer array of any shape, or slice): shape (n_samples, *idx.shape)."""
+        idx = np.arange(self.shape[1])[idx] if isinstance(idx, slice) else np.asarray(idx)
+        block = self.X[:, idx.ravel()].toarray().reshape(self.shape[0], *idx.shape)
+        return block - np.multiply.outer(self.sqrt_weight, self.offset[idx])
+
+    def __getitem__(self, key):
+        """``X_c[:, idx]``, dense, so that column gathers written for arrays work unchanged."""
+        rows, cols = key if isinstance(key, tuple) else (key, slice(None))
+        if not (isinstance(rows, slice) and rows == slice(None)):
+            raise TypeError("a CenteredSparseDesign is indexed by columns only: X[:, idx].")
+        return self.columns(cols)
+
+    def gram(self):
+        r"""Dense :math:`X_c^\top X_c = X^\top D^2 X - (\sum_i s_i) \bar x \bar x^\top`."""
+        G = (self.X.T @ self.X).toarray()
+        G -= (self.sqrt_weight @ self.sqrt_weight) * np.multiply.outer(self.offset, self.offset)
+        return G
+
+    def col_sq_norms(self):
+        r"""Squared column norms :math:`\|X_c e_j\|^2`."""
+        sq = np.asarray(self.X.multiply(self.X).sum(axis=0)).ravel()
+        return sq - (self.sqrt_weight @ self.sqrt_weight) * self.offset**2
+
+
+class _Transposed:
+    """``X_c.T`` of a :class:`CenteredSparseDesign`, for ``X_c.T @ R`` and ``W @ X_c.T``."""
+
+    __array_ufunc__ = None
+
+    def __init__(self, design):
+        self.design = design
+        self.shape = design.shape[::-1]
+
+    def __matmul__(self, R):
+        return self.design.rdot(R)
+
+    def __rmatmul__(self, W):
+        return self.design.dot(np.asarray(W).T).T
+
+    @property
+    def T(self):
+        return self.design
+
+
+@dataclass
+class PreparedData:
+    """Centred, weighted data of one fit; see :func:`prepare_data`.
+
+    Attributes
+    ----------
+    X : ndarray or CenteredSparseDesign of shape (n_samples, n_features)
+        :math:`D(X - \\mathbf{1}\\bar x^\\top)`.
+    Y : ndarray of shape (n_samples, n_targets)
+        :math:`D(Y - \\mathbf{1}\\bar y^\\top)`.
+    X_offset : ndarray of shape (n_features,)
+    y_offset : ndarray of shape (n_targets,)
+    sqrt_weight : ndarray of shape (n_samples,) or None
+        None when no sample weights were given.
+    """
+
+    X: object
+    Y: np.ndarray
+    X_offset: np.ndarray
+    y_offset: np.ndarray
+    sqrt_weight: np.ndarray = None
+
+    @property
+    def is_sparse(self):
+        return isinstance(self.X, CenteredSparseDesign)
+
+
+def normalized_sample_weight(sample_weight, n_samples):
+    """Weights rescaled to sum to ``n_samples`` (scikit-learn's Lasso convention)."""
+    total = sample_weight.sum()
+    if not total > 0:
+        raise ValueError("sample_weight must have a positive sum; got all zeros.")
+    return sample_weight * (n_samples / total)
+
+
+def prepare_data(X, Y, fit_intercept, sample_weight=None):
+    r"""Centre (weighted) and scale rows by :math:`\sqrt{s}`, dense or sparse.
+
+    Parameters
+    ----------
+    X : ndarray or CSR/CSC matrix of shape (n_samples, n_features)
+        Validated, floating point.
+    Y : ndarray of shape (n_samples, n_targets)
+    fit_intercept : bool
+    sample_weight : ndarray of shape (n_samples,) or None
+        Validated, non-negative; rescaled here to sum to ``n_samples``.
+
+    Returns
+    -------
+    PreparedData
+        A dense ``X`` is returned as a centred, scaled copy; a sparse one as a
+        :class:`CenteredSparseDesign` that never densifies it.
+    """
+    n_samples, n_features = X.shape
+    weight = None if sample_weight is None else normalized_sample_weight(sample_weight, n_samples).astype(X.dtype)
+    X_offset, y_offset = _offsets(X, Y, fit_intercept, weight)
+    sqrt_weight = None if weight is None else np.sqrt(weight)
+    Yc = Y - y_offset
+    if sqrt_weight is not None:
+        Yc *= sqrt_weight[:, None]
+    if sp.issparse(X):
+        scale = np.ones(n_samples, dtype=X.dtype) if sqrt_weight is None else sqrt_weight
+        Xs = X if sqrt_weight is None else sp.diags(sqrt_weight) @ X
+        design = CenteredSparseDesign(Xs.asformat(X.format), X_offset, scale)
+        return PreparedData(design, Yc, X_offset, y_offset, sqrt_weight)
+    Xc = X - X_offset
+    if sqrt_weight is not None:
+        Xc *= sqrt_weight[:, None]
+    return PreparedData(Xc, Yc, X_offset, y_offset, sqrt_weight)
+
+
+def _offsets(X, Y, fit_intercept, weight):
+    """(Weighted) column means of ``X`` and ``Y``; zeros without intercept."""
+    if not fit_intercept:
+        return np.zeros(X.shape[1], dtype=X.dtype), np.zeros(Y.shape[1], dtype=X.dtype)
+    if weight is None:
+        X_offset = np.asarray(X.mean(axis=0)).ravel()
+        return X_offset.astype(X.dtype, copy=False), Y.mean(axis=0)
+    total = weight.sum()
+    X_offset = np.asarray(X.T @ weight).ravel() / total
+    return X_offset.astype(X.dtype, copy=False), (weight @ Y) / total

@@ -1,0 +1,213 @@
+r"""One Lasso problem prepared once, solved for any ``alpha``: shared by
+:class:`~skstexplore.OracleISTALasso`, :func:`~skstexplore.lasso_path` and
+:class:`~skstexplore.OracleISTALassoCV`.
+
+Preparation: sample weights and centring (:func:`~skstexplore._core.preprocess.prepare_data`,
+dense or sparse ``X``), exact power-of-two rescaling of ``X`` and ``y`` (so
+that no product overflows or underflows, whatever the units: the solution
+is mapped back exactly), columns that centring reduced to rounding noise set
+to zero, and a :class:`~skstexplore.solvers.working_set.DesignCache` shared by
+every solve on the same data.
+"""
+
+import warnings
+from contextlib import nullcontext
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, lsqr
+from threadpoolctl import ThreadpoolController
+
+from .._core.lasso import lasso_dual_gap
+from .._core.preprocess import CenteredSparseDesign, prepare_data
+from ..solvers.ista import fista, ista, oista
+from ..solvers.working_set import DesignCache, working_set_lasso
+
+SOLVERS = {"oista": oista, "ista": ista, "fista": fista}
+
+# BLAS threads are limited to one unless a fit multiplies many targets at
+# once (n_targets * n_samples * n_features above this): the working-set and
+# single-target products are small or matrix-vector, and threads only add
+# synchronisation (measured with benchmarks/bench_lasso.py --threads 2 --busy:
+# 500 x 5000, alpha = 0.01 alpha_max took 21.8 s with 2 threads against
+# 1.5 s with one, while another process held a core).
+_SMALL_PRODUCT = 50_000_000
+
+
+def _power_of_two_scale(peak):
+    """A power of two close to ``peak`` (1 for 0 or non-finite): dividing by it is exact."""
+    peak = float(peak)
+    if not np.isfinite(peak) or peak == 0.0:
+        return 1.0
+    return float(2.0 ** np.round(np.log2(peak)))
+
+
+def _abs_max(values, axis=None):
+    """``max |values|`` without a temporary array."""
+    if values.size == 0:
+        return np.zeros(values.shape[1]) if axis == 0 else 0.0
+    return np.maximum(values.max(axis=axis), -values.min(axis=axis))
+
+
+class LassoProblem:
+    """Weighted, centred, rescaled data of one fit, and its design cache.
+
+    Parameters
+    ----------
+    X : ndarray or CSR/CSC matrix of shape (n_samples, n_features)
+        Validated, floating point.
+    Y : ndarray of shape (n_samples, n_targets)
+    fit_intercept : bool
+    sample_weight : ndarray of shape (n_samples,) or None
+        Validated.
+    precompute : "auto" or bool
+    """
+
+    def __init__(self, X, Y, fit_intercept, sample_weight=None, precompute="auto"):
+        column_peaks = _abs_max(X.data if sp.issparse(X) else X, axis=None if sp.issparse(X) else 0)
+        self.x_scale = _power_of_two_scale(np.max(column_peaks, initial=0.0))
+        self.y_scale = _power_of_two_scale(_abs_max(Y))
+        data = prepare_data(X, Y, fit_intercept, sample_weight)
+        self.X_offset, self.y_offset = data.X_offset, data.y_offset
+        self.is_sparse = data.is_sparse
+        x_factor, y_factor = X.dtype.type(1.0 / self.x_scale), X.dtype.type(1.0 / self.y_scale)
+        if self.is_sparse:
+            design = data.X
+            self.X = design if x_factor == 1 else CenteredSparseDesign(
+                design.X * x_factor, design.offset * x_factor, design.sqrt_weight)
+            col_sq = self.X.col_sq_norms()
+        else:
+            self.X = data.X  # a centred copy: rescaled in place
+            self.X *= x_factor
+            col_sq = np.einsum("ij,ij->j", self.X, self.X)
+            if fit_intercept:
+                col_sq = _zero_rounding_noise_columns(self.X, col_sq, column_peaks * x_factor)
+        self.col_norms = np.sqrt(np.maximum(col_sq, 0)).astype(np.float64)
+        self.Y = data.Y
+        self.Y *= y_factor
+        self.n_samples, self.n_features = X.shape
+        self.y_sq = np.einsum("ij,ij->j", self.Y, self.Y).astype(np.float64)
+        self.precompute = precompute
+        self._design = None
+
+    def design(self, working_set, n_targets):
+        """The :class:`DesignCache`, with a full Gram matrix when it pays."""
+        wants_gram = _gram_pays(self.n_samples, self.n_features, n_targets, self.X.dtype.itemsize,
+                                working_set, self.is_sparse) if self.precompute == "auto" else self.precompute
+        if self._design is None or (wants_gram and self._design.gram is None):
+            gram = None
+            if wants_gram:
+                gram = self.X.gram() if self.is_sparse else self.X.T @ self.X
+            self._design = DesignCache(self.X, gram, col_norms=self.col_norms)
+        return self._design
+
+    def alpha_max(self, positive=False):
+        r""":math:`\|X^\top y\|_\infty / n` of each target (largest positive entry for
+        ``positive``), in the user's units: the smallest ``alpha`` with a zero solution."""
+        XtY = self.X.T @ self.Y
+        corr = np.maximum(XtY.max(axis=0), 0) if positive else np.abs(XtY).max(axis=0)
+        return corr.astype(np.float64) / self.n_samples * (self.x_scale * self.y_scale)
+
+    def gap_tolerance(self, tol):
+        """scikit-learn's criterion, ``tol * ||y||^2 / n`` per target (centred, weighted)."""
+        return tol * self.y_sq / self.n_samples
+
+    def solve(self, alpha, *, solver="oista", working_set=True, max_iter=1000, tol=1e-4, positive=False,
+              coef_init=None, targets=None):
+        """The solver's result for the targets ``targets`` (all if None), in the user's units.
+
+        ``alpha`` and ``coef_init`` (n_targets, n_features) are in the user's
+        units, and so are the returned ``coef`` and ``extras["dual_gap"]``.
+        """
+        targets = np.arange(self.Y.shape[1]) if targets is None else targets
+        Y, gap_tol = self.Y[:, targets], self.gap_tolerance(tol)[targets]
+        scaled_alpha = alpha / (self.x_scale * self.y_scale)
+        ratio = self.x_scale / self.y_scale
+        init = None if coef_init is None else (coef_init * ratio).astype(self.X.dtype)
+        design = self.design(working_set, self.Y.shape[1])
+        with _blas_limits(self.n_samples, self.n_features, Y.shape[1]):
+            if working_set:
+                result = working_set_lasso(SOLVERS[solver], self.X, Y, scaled_alpha, design=design, coef_init=init,
+                                           max_iter=max_iter, tol=gap_tol, positive=positive)
+            else:
+                result = SOLVERS[solver](self.X, Y, scaled_alpha, coef_init=init, gram=design.gram, max_iter=max_iter,
+                                         tol=gap_tol, positive=positive)
+        result.coef = (result.coef / self.X.dtype.type(ratio)).astype(self.X.dtype, copy=False)
+        result.extras["dual_gap"] = result.extras["dual_gap"] * self.y_scale**2
+        return result
+
+    def least_squares(self):
+        """The ``alpha = 0`` fit: least squares (minimum norm when ``X`` is rank deficient)."""
+        if self.is_sparse:
+            W = np.array([lsqr(_as_operator(self.X), y, atol=1e-14, btol=1e-14)[0] for y in self.Y.T])
+        else:
+            W = np.linalg.lstsq(self.X, self.Y, rcond=None)[0].T
+        W = W.astype(self.X.dtype, copy=False)
+        gap = lasso_dual_gap(self.X, self.Y, W, 0.0)
+        return W / self.X.dtype.type(self.x_scale / self.y_scale), gap * self.y_scale**2
+
+    def intercept(self, coef):
+        """Intercepts of coefficients ``coef`` (n_targets, n_features) in the user's units."""
+        return self.y_offset - coef @ self.X_offset
+
+
+def _zero_rounding_noise_columns(Xc, col_sq, column_peaks):
+    r"""Set to zero the centred columns that are rounding noise (constant columns).
+
+    Centring a constant column leaves errors of order :math:`\epsilon
+    \max_i |x_{ij}|` per entry; a centred column below :math:`4\sqrt{n}\,\epsilon
+    \max_i |x_{ij}|` in norm carries no information (the decision is relative
+    to the column's own scale, so it does not depend on units). Returns the
+    updated squared column norms.
+    """
+    noise = 4 * np.sqrt(Xc.shape[0]) * np.finfo(Xc.dtype).eps * column_peaks
+    constant = np.sqrt(col_sq) <= noise
+    if constant.any():
+        Xc[:, constant] = 0
+        col_sq = np.where(constant, 0, col_sq)
+    return col_sq
+
+
+def _gram_pays(n_samples, n_features, n_targets, itemsize, working_set, is_sparse):
+    r"""Whether to precompute the full Gram matrix :math:`X^\top X`.
+
+    It must fit in 1 GiB. The plain solvers need it for a sparse ``X`` and
+    use it for a dense one when a product with it is cheaper than two with
+    ``X`` (``n_features <= 2 n_samples``). With working sets only Gram blocks
+    of the working set are used, computed on demand; the full matrix
+    (:math:`n p^2`) pays only when many targets share it (their working sets
+    cover most features): ``10 n_targets >= n_features``.
+    """
+    fits = n_features * n_features * itemsize <= 2**30
+    if working_set:
+        return fits and n_features <= 2 * n_samples and 10 * n_targets >= n_features
+    return fits and (is_sparse or n_features <= 2 * n_samples)
+
+
+_controller = []
+
+
+def _blas_limits(n_samples, n_features, n_targets):
+    """One BLAS thread unless the products are large BLAS-3 ones (see ``_SMALL_PRODUCT``).
+
+    The thread-pool controller is created once: its discovery of the loaded
+    libraries costs ~10 ms, more than a small fit.
+    """
+    if n_targets * n_samples * n_features > _SMALL_PRODUCT:
+        return nullcontext()
+    if not _controller:
+        _controller.append(ThreadpoolController())
+    return _controller[0].limit(limits=1, user_api="blas")
+
+
+def _as_operator(design):
+    return LinearOperator(design.shape, matvec=design.dot, rmatvec=design.rdot, dtype=design.dtype)
+
+
+def warn_alpha_zero(estimator_name):
+    warnings.warn(
+        f"{estimator_name} with alpha=0 is ordinary least squares: the least-squares fit is returned "
+        "(minimum-norm when X is rank deficient); sklearn.linear_model.LinearRegression is the "
+        "estimator meant for it.",
+        UserWarning,
+    )

@@ -1,0 +1,270 @@
+"""The Lasso along a path of alphas (``lasso_path``) and its cross-validation (``OracleISTALassoCV``)."""
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.model_selection import check_cv
+from sklearn.utils import check_array
+from sklearn.utils.extmath import safe_sparse_dot
+
+from .._core.base import SparseLinearRegressor, per_target, warn_if_not_converged
+from .._core.validation import check_float, check_option, check_positive_int, check_precompute, check_sample_weight
+from ._lasso_problem import SOLVERS, LassoProblem
+from .oista import LassoSolverMixin
+
+
+def lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, solver="oista", working_set=True, max_iter=1000,
+               tol=1e-4, positive=False, precompute="auto", coef_init=None, return_n_iter=False):
+    r"""The Lasso for a decreasing sequence of alphas, each fit warm-started from the previous one.
+
+    Minimises, for each ``alpha``, scikit-learn's Lasso objective
+
+    .. math:: \frac{1}{2 n_{\text{samples}}}\|y - Xw\|_2^2 + \alpha\|w\|_1
+
+    with the conventions of :func:`sklearn.linear_model.lasso_path` (no
+    intercept: centre ``X`` and ``y`` beforehand if needed; same return values
+    and shapes). Everything that depends on ``X`` alone (column norms, the
+    Gram entries and dense columns of the features that enter some working
+    set) is computed once for the whole path. A 2-D ``y`` gets one independent
+    Lasso per target (not sklearn's multi-task Lasso), solved together.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Dense, CSR or CSC (never densified).
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid.
+    n_alphas : int, default=100
+        Length of the default grid, geometric from
+        :math:`\alpha_{\max} = \max_t \|X^\top y_t\|_\infty / n` down.
+    alphas : array-like, default=None
+        The alphas, used in decreasing order; overrides the default grid.
+    solver : {"oista", "ista", "fista"}, default="oista"
+    working_set : bool, default=True
+        See :class:`~skstexplore.OracleISTALasso`.
+    max_iter : int, default=1000
+        Iterations per alpha and target.
+    tol : float, default=1e-4
+        Each fit stops when its duality gap is ``<= tol * ||y||^2 / n_samples``.
+    positive : bool, default=False
+    precompute : "auto" or bool, default="auto"
+    coef_init : ndarray of shape (n_features,) or (n_targets, n_features), default=None
+        Starting point of the first fit.
+    return_n_iter : bool, default=False
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas) or (n_targets, n_features, n_alphas)
+    dual_gaps : ndarray of shape (n_alphas,) or (n_targets, n_alphas)
+        In the objective's scaling (as ``Lasso.dual_gap_``).
+    n_iters : ndarray of shape (n_alphas,) or (n_targets, n_alphas)
+        Only when ``return_n_iter``.
+
+    See Also
+    --------
+    sklearn.linear_model.lasso_path : coordinate descent on the same path.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstexplore import lasso_path
+    >>> X = np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 1.0], [0.0, 1.0, 3.0]])
+    >>> y = np.array([1.0, 2.0, 3.0])
+    >>> alphas, coefs, gaps = lasso_path(X, y, n_alphas=3, tol=1e-10)
+    >>> alphas.round(3), coefs.shape
+    (array([2.333, 0.074, 0.002]), (3, 3))
+    >>> np.count_nonzero(coefs, axis=0)
+    array([0, 2, 3])
+    """
+    check_option(solver, "solver", set(SOLVERS))
+    tol = check_float(tol, "tol", min_val=0.0)
+    check_positive_int(max_iter, "max_iter")
+    precompute = check_precompute(precompute)
+    X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
+    y = check_array(y, ensure_2d=False, dtype=X.dtype)
+    y_is_1d = y.ndim == 1
+    problem = LassoProblem(X, y.reshape(X.shape[0], -1), False, None, precompute)
+    alphas = _alpha_grid(problem, eps, n_alphas, alphas, positive)
+    n_targets = problem.Y.shape[1]
+    coefs = np.empty((n_targets, problem.n_features, alphas.size), dtype=X.dtype)
+    gaps = np.empty((n_targets, alphas.size))
+    n_iters = np.empty((n_targets, alphas.size), dtype=int)
+    W = None if coef_init is None else np.broadcast_to(np.asarray(coef_init, dtype=X.dtype),
+                                                       (n_targets, problem.n_features))
+    for i, alpha in enumerate(alphas):
+        result = problem.solve(alpha, solver=solver, working_set=working_set, max_iter=max_iter, tol=tol,
+                               positive=positive, coef_init=W)
+        W = result.coef
+        coefs[..., i], gaps[:, i], n_iters[:, i] = W, result.extras["dual_gap"], result.n_iter
+    if y_is_1d:
+        coefs, gaps, n_iters = coefs[0], gaps[0], n_iters[0]
+    return (alphas, coefs, gaps, n_iters) if return_n_iter else (alphas, coefs, gaps)
+
+
+def _alpha_grid(problem, eps, n_alphas, alphas, positive):
+    """The alphas in decreasing order: given, or geometric from the largest alpha_max of the targets."""
+    if alphas is not None:
+        alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+        if alphas.size == 0 or not np.all(np.isfinite(alphas)) or alphas[-1] <= 0:
+            raise ValueError(f"alphas must be finite and > 0; got alphas={alphas!r}.")
+        return alphas
+    check_positive_int(n_alphas, "n_alphas")
+    eps = check_float(eps, "eps", min_val=0.0, include_min=False)
+    top = problem.alpha_max(positive).max()
+    resolution = np.finfo(np.float64).resolution
+    if top <= resolution:
+        return np.full(n_alphas, resolution)
+    return np.geomspace(top, top * eps, num=n_alphas)
+
+
+class OracleISTALassoCV(LassoSolverMixin, SparseLinearRegressor):
+    r"""Lasso with ``alpha`` chosen by cross-validation along a warm-started path.
+
+    The counterpart of :class:`sklearn.linear_model.LassoCV` with the solvers
+    of :class:`~skstexplore.OracleISTALasso` (same objective,
+
+    .. math:: \frac{1}{2 n_{\text{samples}}}\|y - Xw\|_2^2 + \alpha\|w\|_1,
+
+    same conventions): the grid of alphas is computed on the whole data, each
+    fold runs :func:`~skstexplore.lasso_path`'s warm-started path on its
+    training part (what depends on the fold's ``X`` computed once per fold),
+    the mean squared error on the held-out part (weighted by
+    ``sample_weight``) is averaged over folds, and the model is refitted on all
+    data at the best alpha. A 2-D ``y`` gets one alpha per target
+    (``alpha_`` is then an array; sklearn's ``LassoCV`` refuses 2-D ``y``).
+
+    Parameters
+    ----------
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the grid.
+    n_alphas : int, default=100
+    alphas : array-like, default=None
+        The grid, instead of the default one.
+    cv : int, cross-validation generator or iterable, default=None
+        As in :class:`sklearn.linear_model.LassoCV` (None: 5-fold ``KFold``).
+    solver : {"oista", "ista", "fista"}, default="oista"
+    n_jobs : int, default=None
+        Folds computed in parallel (threads, as sklearn's ``LassoCV``).
+    max_iter : int, default=1000
+    tol : float, default=1e-4
+    fit_intercept : bool, default=True
+    precompute : "auto" or bool, default="auto"
+    positive : bool, default=False
+    working_set : bool, default=True
+
+    Attributes
+    ----------
+    alpha_ : float or ndarray of shape (n_targets,)
+    alphas_ : ndarray of shape (n_alphas,)
+    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_alphas, n_folds, n_targets)
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept_ : float or ndarray of shape (n_targets,)
+    dual_gap_ : float or ndarray of shape (n_targets,)
+    n_iter_ : int or ndarray of shape (n_targets,)
+        Iterations of the final fit.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Defined when ``X`` has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.linear_model.LassoCV
+    skstexplore.lasso_path
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstexplore import OracleISTALassoCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 20))
+    >>> y = X[:, :3] @ np.array([2.0, -1.0, 1.5]) + 0.1 * rng.standard_normal(60)
+    >>> model = OracleISTALassoCV(n_alphas=20).fit(X, y)
+    >>> np.flatnonzero(np.abs(model.coef_) > 0.5)
+    array([0, 1, 2])
+    >>> model.mse_path_.shape
+    (20, 5)
+    """
+
+    def __init__(self, *, eps=1e-3, n_alphas=100, alphas=None, cv=None, solver="oista", n_jobs=None, max_iter=1000,
+                 tol=1e-4, fit_intercept=True, precompute="auto", positive=False, working_set=True):
+        self.eps = eps
+        self.n_alphas = n_alphas
+        self.alphas = alphas
+        self.cv = cv
+        self.solver = solver
+        self.n_jobs = n_jobs
+        self.max_iter = max_iter
+        self.tol = tol
+        self.fit_intercept = fit_intercept
+        self.precompute = precompute
+        self.positive = positive
+        self.working_set = working_set
+
+    def fit(self, X, y, sample_weight=None):
+        """Choose alpha by cross-validation, then fit on all data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :class:`~skstexplore.OracleISTALasso`; the held-out errors
+            are weighted by it too.
+
+        Returns
+        -------
+        self : object
+        """
+        tol, precompute = self._check_solver_params()
+        X, Y, y_is_1d = self._validate_fit_data(X, y, accept_sparse=True)
+        sample_weight = check_sample_weight(sample_weight, X)
+        problem = LassoProblem(X, Y, self.fit_intercept, sample_weight, precompute)
+        alphas = _alpha_grid(problem, self.eps, self.n_alphas, self.alphas, self.positive)
+        folds = list(check_cv(self.cv).split(X, Y[:, 0] if y_is_1d else Y))
+        settings = dict(solver=self.solver, working_set=self.working_set, max_iter=self.max_iter, tol=tol,
+                        positive=self.positive)
+        mse = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(_fold_mse)(X, Y, sample_weight, train, test, alphas, self.fit_intercept, precompute, settings)
+            for train, test in folds)
+        mse_path = np.stack(mse, axis=1)  # (n_alphas, n_folds, n_targets)
+        best = np.argmin(mse_path.mean(axis=1), axis=0)
+        coef, gap, n_iter, converged = _refit(problem, alphas, best, settings)
+        self.alphas_ = alphas
+        self.alpha_ = per_target(alphas[best], y_is_1d)
+        self.mse_path_ = mse_path[..., 0] if y_is_1d else mse_path
+        self._set_linear_attributes(coef, problem.X_offset, problem.y_offset, y_is_1d)
+        self.dual_gap_ = per_target(gap, y_is_1d)
+        self.n_iter_ = per_target(n_iter, y_is_1d)
+        warn_if_not_converged(self, converged)
+        return self
+
+
+def _fold_mse(X, Y, sample_weight, train, test, alphas, fit_intercept, precompute, settings):
+    """Held-out mean squared errors along the warm-started path of one fold, shape (n_alphas, n_targets)."""
+    weight_train = None if sample_weight is None else sample_weight[train]
+    if weight_train is not None and not weight_train.sum() > 0:
+        raise ValueError("A training fold has only zero sample weights.")
+    problem = LassoProblem(X[train], Y[train], fit_intercept, weight_train, precompute)
+    X_test, Y_test = X[test], Y[test]
+    weight_test = None if sample_weight is None else sample_weight[test]
+    mse = np.empty((alphas.size, Y.shape[1]))
+    W = None
+    for i, alpha in enumerate(alphas):
+        W = problem.solve(alpha, coef_init=W, **settings).coef
+        residual = safe_sparse_dot(X_test, W.T) + problem.intercept(W) - Y_test
+        mse[i] = np.average(residual**2, axis=0, weights=weight_test)
+    return mse
+
+
+def _refit(problem, alphas, best, settings):
+    """Fit on all data, each target at its own best alpha (targets sharing one are solved together)."""
+    n_targets = best.size
+    coef = np.zeros((n_targets, problem.n_features), dtype=problem.X.dtype)
+    gap, n_iter, converged = np.zeros(n_targets), np.zeros(n_targets, dtype=int), np.zeros(n_targets, dtype=bool)
+    for i in np.unique(best):
+        targets = np.flatnonzero(best == i)
+        result = problem.solve(alphas[i], targets=targets, **settings)
+        coef[targets], gap[targets] = result.coef, result.extras["dual_gap"]
+        n_iter[targets], converged[targets] = result.n_iter, result.converged
+    return coef, gap, n_iter, converged

@@ -1,0 +1,94 @@
+"""Centring with sample weights, dense and sparse (skstexplore._core.preprocess)."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+from sklearn.linear_model._base import _preprocess_data
+
+from skstexplore._core.preprocess import prepare_data
+from skstexplore._core.validation import check_sample_weight
+
+
+def _data(dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(15, 8, density=0.4, format="csr", random_state=seed, dtype=np.float64)
+    X = X.astype(dtype)
+    Y = rng.standard_normal((15, 3)).astype(dtype)
+    weight = rng.uniform(0, 2, 15).astype(dtype)
+    weight[[2, 7]] = 0.0
+    return X, Y, weight
+
+
+def _dense_operator(prepared, n_features):
+    """The centred weighted design as a dense array, through its products."""
+    X = prepared.X
+    return X.dot(np.eye(n_features, dtype=X.dtype)) if prepared.is_sparse else X
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("use_weight", [True, False])
+def test_sparse_design_equals_dense(dtype, fit_intercept, use_weight):
+    X, Y, weight = _data(dtype)
+    weight = weight if use_weight else None
+    dense = prepare_data(X.toarray(), Y, fit_intercept, weight)
+    sparse = prepare_data(X.tocsc(), Y, fit_intercept, weight)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    Xd = dense.X
+    Xs = sparse.X
+    assert sparse.is_sparse and not dense.is_sparse
+    assert_allclose(_dense_operator(sparse, 8), Xd, rtol=rtol, atol=rtol)
+    assert_allclose(sparse.Y, dense.Y, rtol=rtol, atol=rtol)
+    V = np.arange(16, dtype=dtype).reshape(8, 2)
+    R = np.arange(30, dtype=dtype).reshape(15, 2)
+    assert_allclose(Xs @ V, Xd @ V, rtol=rtol, atol=10 * rtol)
+    assert_allclose(Xs.T @ R, Xd.T @ R, rtol=rtol, atol=100 * rtol)
+    assert_allclose(V.T @ Xs.T, V.T @ Xd.T, rtol=rtol, atol=10 * rtol)
+    assert_allclose(R.T @ Xs, R.T @ Xd, rtol=rtol, atol=100 * rtol)
+    assert_allclose(Xs.gram(), Xd.T @ Xd, rtol=rtol, atol=10 * rtol)
+    assert_allclose(Xs.col_sq_norms(), np.sum(Xd**2, axis=0), rtol=rtol, atol=10 * rtol)
+    assert_allclose(Xs.columns([1, 5]), Xd[:, [1, 5]], rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_offsets_match_sklearn(fit_intercept):
+    X, Y, weight = _data(np.float64, seed=3)
+    prepared = prepare_data(X.toarray(), Y, fit_intercept, weight)
+    _, _, X_offset, y_offset, *_ = _preprocess_data(
+        X.toarray(), Y, fit_intercept=fit_intercept, copy=True, sample_weight=weight
+    )
+    assert_allclose(prepared.X_offset, X_offset, rtol=1e-12)
+    assert_allclose(prepared.y_offset, y_offset, rtol=1e-12)
+
+
+def test_zero_weights_equal_dropped_rows_and_integer_weights_repeated_rows():
+    X, Y, weight = _data(np.float64, seed=5)
+    X = X.toarray()
+    weight = np.round(weight * 2)
+    weighted = prepare_data(X, Y, True, weight)
+    rows = np.repeat(np.arange(15), weight.astype(int))
+    repeated = prepare_data(X[rows], Y[rows], True, None)
+    # Same normal equations: the weighted problem has the rows of the repeated one.
+    scale = 15 / weight.sum()
+    assert_allclose(weighted.X.T @ weighted.X, scale * repeated.X.T @ repeated.X, atol=1e-10)
+    assert_allclose(weighted.X.T @ weighted.Y, scale * repeated.X.T @ repeated.Y, atol=1e-10)
+    assert_allclose(weighted.X_offset, repeated.X_offset, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "sample_weight, message",
+    [
+        (-np.ones(4), "Negative values in data passed to `?sample_weight"),
+        (np.zeros(4), "(sample_weight must have a positive sum|at least one non-zero)"),
+        (np.array([1.0, np.nan, 1.0, 1.0]), "Input sample_weight contains NaN"),
+        (np.ones(3), r"sample_weight.shape == \(3,\), expected \(4,\)"),
+    ],
+)
+def test_bad_sample_weight_message(sample_weight, message):
+    with pytest.raises(ValueError, match=message):
+        check_sample_weight(sample_weight, np.ones((4, 2)))
+
+
+def test_scalar_sample_weight_is_broadcast():
+    assert_allclose(check_sample_weight(2.0, np.ones((4, 2))), np.full(4, 2.0))
