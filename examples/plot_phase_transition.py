@@ -8,7 +8,7 @@ solved (support recovered exactly) in more than 95 % of the runs; higher is
 better. Series that coincide on the grid are drawn once and named together
 ("OMP = HTP_OMP"). The success rates are printed and saved as JSON.
 
-With the defaults (n = 50, a 4 x 7 grid, 20 runs per cell, so "> 95 %" means
+With the defaults (n = 50, a 4 x 4 grid, 20 runs per cell, so "> 95 %" means
 all 20 runs solved; the 12 algorithms of the paper) it runs in about a minute
 on 2 cores. The full diagram of the user guide (n = 100, a 10 x 10 grid,
 200 runs per cell, all algorithms) is::
@@ -44,7 +44,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n-features", type=int, default=50)
     parser.add_argument("--deltas", type=float, nargs="+", default=[0.25, 0.5, 0.75, 1.0])
-    parser.add_argument("--rhos", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35])
+    parser.add_argument("--rhos", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.4])
     parser.add_argument("--paper", action="store_true",
                         help="n = 100 on the 10 x 10 grid delta 0.1..1, rho 0.035..0.35")
     parser.add_argument("--n-runs", type=int, default=20, help="problems per cell")

@@ -5,7 +5,7 @@ import numpy as np
 from .._core.base import KSparseRegressor, per_target
 from .._core.units import IDENTITY
 from .._core.validation import check_option, check_positive_int, check_step_size
-from ..solvers.sea import DEFAULT_MAX_ITER, sea
+from ..solvers.sea import DEFAULT_MAX_ITER, default_patience, sea
 
 
 class SEARegressor(KSparseRegressor):
@@ -184,6 +184,10 @@ class SEARegressor(KSparseRegressor):
         elif n_iter_no_change is not None:
             check_positive_int(n_iter_no_change, "n_iter_no_change")
         return {"step_size": check_step_size(self.step_size), "n_iter_no_change": n_iter_no_change}
+
+    def _n_products_hint(self, n_targets):
+        """Gram columns SEA needs: its start's and those of the indices its halting rule lets in."""
+        return n_targets * (default_patience(1) + (self.n_nonzero_coefs or 1))
 
     def _warm_start_coef(self, n_targets, n_features):
         """``exploration_`` as (n_targets, n_features): warm starts continue exploring."""

@@ -16,18 +16,20 @@ and returns the iterate :math:`w^{t_{best}}` with the smallest residual,
 
 Cost. Everything an iteration needs depends only on the support :math:`S^t`:
 the coefficients :math:`w^t`, the residual and the gradient
-:math:`G_{:,S} w_S - X^\top y` (:math:`O(n k)` through the Gram matrix
-:math:`G = X^\top X`). SEA revisits the same supports over and over, so they
-are cached per support and an iteration on a known support costs one update
-of :math:`\Xi`. The new support itself is found without sorting: the support
-is unchanged while :math:`\min_{S} |\Xi| > \max_{S^c} |\Xi|`, and otherwise the
-new top-k lies among the current support and the few outside entries that
-reached :math:`\min_S |\Xi|`. A new support is factored afresh (one
-LAPACK Cholesky of :math:`G_{SS}`, microseconds for the k of compressed
-sensing): while SEA explores, consecutive supports differ by many indices
-(measured: 15 to 35 of k = 120 at m = 400, n = 800), so updating the previous
-factor index by index does not pay; once it has settled, supports recur and
-come from the cache.
+:math:`G_{:,S} w_S - X^\top y` (:math:`O(n k)` from the columns of the Gram
+matrix :math:`G = X^\top X`, precomputed or computed on demand for the
+indices that enter supports). SEA revisits the same supports over and over,
+so their results are kept in one bounded store for all targets. While a
+support is unchanged :math:`\Xi` moves by the same step every iteration, so
+it is brought up to date only when the support is checked, and the check is
+skipped while :math:`\min_{S} |\Xi| - \max_{S^c} |\Xi|` provably cannot
+close. A new support is factored afresh (one LAPACK Cholesky of
+:math:`G_{SS}`): while SEA explores, consecutive supports differ by many
+indices (measured: 15 to 35 of k = 120 at m = 400, n = 800), so updating the
+previous factor index by index does not pay.
+
+Halting: by default a target stops once the last :func:`default_patience`
+support changes brought no new best residual (see the user guide).
 """
 
 import numpy as np
