@@ -19,6 +19,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+# Largest gather of Gram rows (entries) in correlation_on_supports.
+_GATHER_ELEMENTS = 2**22
 # Pivot (relative to unit-diagonal blocks, times k) below which a restricted Gram block is singular.
 _RANK_RTOL_FACTOR = 100.0
 
@@ -125,7 +127,13 @@ class LeastSquaresData:
         """
         xty = self.Xty if targets is None else self.Xty[targets]
         if self.gram is not None:
-            return xty - (values[:, None, :] @ self.gram[idx])[:, 0, :]
+            # gathered Gram rows in blocks of targets: (n, k, n_features) at once would not fit
+            C = np.empty(xty.shape, dtype=np.result_type(xty, values))
+            block = max(1, _GATHER_ELEMENTS // max(idx.shape[1] * self.n_features, 1))
+            for start in range(0, len(idx), block):
+                rows = slice(start, start + block)
+                C[rows] = xty[rows] - (values[rows, None, :] @ self.gram[idx[rows]])[:, 0, :]
+            return C
         fitted = np.einsum("mtk,tk->tm", self.X[:, idx], values)
         return xty - fitted @ self.X
 
