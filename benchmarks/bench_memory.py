@@ -48,28 +48,29 @@ PARAMS = {
 
 
 def budget(name, n_samples, n_features, n_targets, itemsize=8):
-    """Bytes the estimator's docstring allows for ``fit`` (see each "Memory" paragraph)."""
-    data = 4 * n_samples * (n_features + n_targets) * itemsize  # validated, centred, scaled copies
-    per_target = n_targets * n_features * itemsize
-    gram = n_features**2 * itemsize if n_features**2 * itemsize <= 2**30 and n_features <= 4 * n_samples else 0
-    if name in ("IHTRegressor", "HTPRegressor", "OMPRRegressor"):
+    """Bytes the estimator's docstring allows for ``fit`` (its "Memory" paragraph), in float64."""
+    m, n, T = n_samples, n_features, n_targets
+    k = max(int(0.1 * n), 1)
+    data = 4 * m * (n + T) * itemsize
+    per_target = T * n * itemsize
+    gram = n * n * itemsize if n * n * itemsize <= 2**30 else 0
+    if name == "IHTRegressor":
         return data + gram + 12 * per_target
+    if name in ("HTPRegressor", "OMPRRegressor"):
+        # k x k blocks (the block, its factor and a solve's copy) and (n_samples, k) columns per target
+        return data + gram + 12 * per_target + 3 * T * k * k * itemsize + T * m * k * itemsize
     if name == "ELSRegressor":
-        return data + gram + 12 * per_target + 8 * 2**22 * itemsize + 4 * n_targets * 0
+        rows = min(T, max(1, 2**22 // (k * n)))
+        return data + gram + 12 * per_target + 8 * 2**22 * itemsize + 4 * rows * k * k * itemsize
     if name == "SEARegressor":
         return data + gram + 16 * per_target + 256 * MIB
     if name == "OracleISTALasso":
         return data + gram + 12 * per_target
     if name == "LearnedISTA":
-        n_layers = PARAMS[name]["n_layers"]
-        return data + (3 * n_layers + 8) * per_target
+        from skstexplore.solvers.lista import training_memory_bytes
+
+        return data + training_memory_bytes(m, n, T, PARAMS[name]["n_layers"], "step")
     raise KeyError(name)
-
-
-def _els_support_blocks(n_features, n_targets, k, itemsize=8):
-    """ELS's per-target factors (L, L^-1, G_SS) of the targets scored together."""
-    rows = max(1, 2**22 // (k * n_features))
-    return 4 * min(rows, n_targets) * k * k * itemsize
 
 
 def problem(setting, seed=0):
@@ -128,9 +129,6 @@ def main():
         for name in args.only:
             peak, rss, elapsed, outcome = measure(name, setting, limit)
             allowed = budget(name, n_samples, n_features, n_targets)
-            if name == "ELSRegressor":
-                k = max(int(0.1 * n_features), 1)
-                allowed += _els_support_blocks(n_features, n_targets, k)
             if peak is None:
                 print(f"{setting:8s} {name:16s} {'-':>9s} {'-':>11s} {allowed / MIB:10.0f} {'no':>6s} {'-':>7s}  {outcome}")
                 continue

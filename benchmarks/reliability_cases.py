@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-TIME_LIMIT_S = 60
+TIME_LIMIT_S = 180
 MEMORY_LIMIT_BYTES = 3 * 2**30
 
 

@@ -104,7 +104,10 @@ def _coef_from_estimator(init, X, Y, n_targets, n_features, y_is_1d):
         raise TypeError(
             f"init must be a regressor instance, not the class {init.__name__}; pass {init.__name__}()."
         )
-    estimator = clone(init).fit(X, Y[:, 0] if y_is_1d else Y)
+    try:
+        estimator = clone(init).fit(X, Y[:, 0] if y_is_1d else Y)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        raise ValueError(f"init: the regressor {type(init).__name__} failed on the data: {exc}") from exc
     coef = getattr(estimator, "coef_", None)
     if coef is None:
         raise TypeError(

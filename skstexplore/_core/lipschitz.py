@@ -37,10 +37,31 @@ def spectral_norm_sq(X=None, *, gram=None, rtol=1e-10):
     >>> float(spectral_norm_sq(np.diag([3.0, 1.0])))
     9.0
     """
+    # computed in unit scale (an exact power-of-two rescaling) when X^T X could overflow or
+    # underflow; the result may still be inf when ||X||^2 itself exceeds the float range
     if gram is not None:
-        return _largest_eigenvalue(gram, rtol)
+        e = _exponent(gram)
+        return float(np.ldexp(_largest_eigenvalue(np.ldexp(gram, -e), rtol), e))
     if not isinstance(X, np.ndarray):
         return _operator_norm_sq(X, rtol)
+    e = _exponent(X)
+    if e:
+        with np.errstate(over="ignore"):
+            return float(np.ldexp(_spectral_norm_sq_unit(np.ldexp(X, -e).astype(X.dtype, copy=False), rtol), 2 * e))
+    return _spectral_norm_sq_unit(X, rtol)
+
+
+def _exponent(A):
+    """Power of two bringing ``A`` to unit scale, or 0 when its squares cannot over/underflow."""
+    magnitude = float(np.max(np.abs(A), initial=0.0))
+    if not (np.isfinite(magnitude) and magnitude > 0):
+        return 0
+    e = int(np.frexp(magnitude)[1])
+    safe = np.finfo(A.dtype).maxexp // 4  # 2**32 in float32, 2**256 in float64
+    return e if abs(e) > safe else 0
+
+
+def _spectral_norm_sq_unit(X, rtol):
     n_samples, n_features = X.shape
     if min(n_samples, n_features) <= _DENSE_MAX_DIM:
         small = X.T @ X if n_features <= n_samples else X @ X.T

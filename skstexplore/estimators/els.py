@@ -62,6 +62,16 @@ class ELSRegressor(KSparseRegressor):
     -----
     ELS has no gradient step, hence no ``step_size`` parameter.
 
+    Memory: as the other k-sparse estimators (about four arrays of the size
+    of ``X`` and ``y``, the Gram matrix when used, a dozen ``(n_targets,
+    n_features)`` arrays), plus the swap scores, computed in blocks of at
+    most :math:`2^{22}` entries (a handful of such tables, about 200 MiB in
+    float64, over features when one target's :math:`k \times n` table is
+    larger) and the :math:`k \times k` Cholesky factors of the targets scored
+    together. Nothing grows with ``max_iter``; at 200 x 20000 with the
+    default :math:`k = 2000` the peak stays below 500 MiB
+    (``benchmarks/bench_memory.py``).
+
     See Also
     --------
     OMPRRegressor : swaps chosen by a gradient score instead of the exact gain.

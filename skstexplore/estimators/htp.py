@@ -71,6 +71,17 @@ class HTPRegressor(KSparseRegressor):
     IHTRegressor : the same thresholding step without the re-fit.
     OMPRRegressor : one index swapped per iteration.
 
+    Notes
+    -----
+    Memory: ``fit`` holds about four arrays of the size of ``X`` and ``y``
+    (validated, centred, brought to unit scale), the Gram matrix
+    :math:`X^\top X` when it is used (``precompute``; ``"auto"`` uses it only
+    within 1 GiB), and about a dozen ``(n_targets, n_features)`` arrays, plus the :math:`k \times k` restricted Gram blocks and the
+    ``(n_samples, k)`` columns of the targets being re-fitted.
+    Nothing grows with ``max_iter``. At 200 x 20000 with the default
+    :math:`k = 2000`, or 5000 targets on 1000 features, that is a few hundred
+    MiB (``benchmarks/bench_memory.py``).
+
     References
     ----------
     .. [1] S. Foucart, "Hard thresholding pursuit: an algorithm for compressive

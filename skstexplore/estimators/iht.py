@@ -70,6 +70,16 @@ class IHTRegressor(KSparseRegressor):
     HTPRegressor : the same step followed by a least-squares re-fit on the support.
     ELSRegressor : best single swap per iteration, exact residual decrease.
 
+    Notes
+    -----
+    Memory: ``fit`` holds about four arrays of the size of ``X`` and ``y``
+    (validated, centred, brought to unit scale), the Gram matrix
+    :math:`X^\top X` when it is used (``precompute``; ``"auto"`` uses it only
+    within 1 GiB), and about a dozen ``(n_targets, n_features)`` arrays.
+    Nothing grows with ``max_iter``. At 200 x 20000 with the default
+    :math:`k = 2000`, or 5000 targets on 1000 features, that is a few hundred
+    MiB (``benchmarks/bench_memory.py``).
+
     References
     ----------
     .. [1] T. Blumensath and M. E. Davies, "Iterative hard thresholding for

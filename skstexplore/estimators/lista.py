@@ -119,6 +119,19 @@ class LearnedISTA(UnrolledNetworkMixin, SparseLinearRegressor):
     OracleISTALasso : ISTA, FISTA and Oracle ISTA solvers of the same objective.
     sklearn.linear_model.Lasso : Coordinate descent for the same objective.
 
+    Notes
+    -----
+    Memory: the trainable parameters number :math:`T` (``"step"``),
+    :math:`2T` (``"alista"``), :math:`T(mn + n)` (``"coupled"``) and
+    :math:`T(n^2 + nm + n)` (``"lista"``), for :math:`T` = ``n_layers``,
+    :math:`m` samples and :math:`n` features; L-BFGS keeps about 30 vectors of
+    that size, and the backward pass :math:`3(T + 2)` arrays of shape
+    ``(n_signals, n_features)``. ``fit`` computes this need
+    (:func:`skstexplore.solvers.lista.training_memory_bytes`) before
+    allocating anything and raises ``MemoryError`` with the figure when it
+    exceeds the machine's memory (e.g. ``"lista"`` with 20000 features needs
+    about 900 GiB for 10 layers). Nothing grows with ``max_iter``.
+
     References
     ----------
     .. [1] P. Ablin, T. Moreau, M. Massias, A. Gramfort, "Learning step sizes

@@ -148,6 +148,12 @@ class OracleISTALasso(LassoSolverMixin, SparseLinearRegressor):
     sklearn.linear_model.Lasso : coordinate descent on the same objective.
     skstexplore.solvers.ista.oista : the solver, on plain arrays.
 
+    Notes
+    -----
+    Memory: ``fit`` holds about four arrays of the size of ``X`` and ``y``,
+    the Gram matrix when used (``"auto"``: within 1 GiB) and about a dozen
+    ``(n_targets, n_features)`` arrays; nothing grows with ``max_iter``.
+
     References
     ----------
     .. [1] P. Ablin, T. Moreau, M. Massias, A. Gramfort. "Learning step sizes

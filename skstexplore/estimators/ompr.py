@@ -69,6 +69,17 @@ class OMPRRegressor(KSparseRegressor):
     sklearn.linear_model.OrthogonalMatchingPursuit : OMPR's growth phase.
     ELSRegressor : swaps chosen by their exact residual decrease.
 
+    Notes
+    -----
+    Memory: ``fit`` holds about four arrays of the size of ``X`` and ``y``
+    (validated, centred, brought to unit scale), the Gram matrix
+    :math:`X^\top X` when it is used (``precompute``; ``"auto"`` uses it only
+    within 1 GiB), and about a dozen ``(n_targets, n_features)`` arrays, plus, for the targets being re-fitted, one batch of restricted
+    Gram blocks (at most :math:`k \times k`) per distinct support size.
+    Nothing grows with ``max_iter``. At 200 x 20000 with the default
+    :math:`k = 2000`, or 5000 targets on 1000 features, that is a few hundred
+    MiB (``benchmarks/bench_memory.py``).
+
     References
     ----------
     .. [1] P. Jain, A. Tewari and I. S. Dhillon, "Orthogonal matching pursuit

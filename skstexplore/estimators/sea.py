@@ -137,6 +137,14 @@ class SEARegressor(KSparseRegressor):
     HTPRegressor : Hard Thresholding Pursuit, the same steps without memory.
     sklearn.linear_model.OrthogonalMatchingPursuit : greedy k-sparse solver.
 
+    Notes
+    -----
+    Memory: ``fit`` holds about four arrays of the size of ``X`` and ``y``,
+    the Gram matrix when used (``"auto"``: within 1 GiB), about sixteen
+    ``(n_targets, n_features)`` arrays, the per-support caches (at most 256
+    MiB in all) and the loss curve, which grows with the iterations run (not
+    preallocated for ``max_iter``).
+
     References
     ----------
     .. [1] M. Mohamed, F. Malgouyres, V. Emiya, C. Chaux, "Straight-Through

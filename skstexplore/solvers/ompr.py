@@ -92,6 +92,8 @@ def ompr(
     budget = max_iter + n_nonzero_coefs - support.sum(axis=1)
     for it in range(1, int(budget.max()) + 1):
         n_iter[active] = it
+        # correlations at rounding level carry no direction (e.g. at an exact fit): zero them
+        C = np.where(np.abs(C) > correlation_noise(data, C, active)[:, None], C, 0)
         new_support, changed = _replace(W[active], C, support[active], guard.step(active), n_nonzero_coefs)
         stay = ~changed
         converged[active[stay]] = True
@@ -118,6 +120,13 @@ def ompr(
     return SolverResult(
         coef=W, n_iter=n_iter, converged=converged, support=support, extras={"step_size": guard.eta}
     )
+
+
+def correlation_noise(data, C, targets):
+    r"""Rounding bound :math:`m \varepsilon (\|X^\top y\| + \|G w\|)` of each row of correlations."""
+    xty = data.Xty[targets]
+    bound = data.X.shape[0] * np.finfo(data.dtype).eps
+    return bound * (np.sqrt(np.einsum("ij,ij->i", xty, xty)) + np.sqrt(np.einsum("ij,ij->i", xty - C, xty - C)))
 
 
 def _replace(W, C, support, eta, k):
