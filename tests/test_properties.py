@@ -106,6 +106,8 @@ def fit(estimator, X, y, ignore=()):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.simplefilter("ignore", ConvergenceWarning)
+        # the documented alpha=0 warning is meant for the user (as sklearn's Lasso gives it), not internal
+        warnings.filterwarnings("ignore", message=".*alpha=0 is ordinary least squares", category=UserWarning)
         for message in ignore:
             warnings.filterwarnings("ignore", message=message, category=RuntimeWarning)
         with time_limit(FIT_TIME_LIMIT_S):

@@ -52,7 +52,7 @@ class LeastSquaresData:
         self.X = X
         self.Y = Y
         self.gram = gram
-        self.Xty = np.ascontiguousarray((X.T @ Y).T)
+        self.Xty = _xty(X, Y)
         self.y_sq = np.einsum("ij,ij->j", Y, Y)
         self.col_sq = np.diag(gram).copy() if gram is not None else column_sq_norms(X)
 
@@ -184,6 +184,20 @@ class LeastSquaresData:
         W = np.zeros((idx.shape[0], self.n_features), dtype=self.dtype)
         np.put_along_axis(W, idx, values, axis=1)
         return W
+
+
+def _xty(X, Y):
+    """``(X.T @ Y).T``, accumulated in float64 for float32 data and rounded once.
+
+    A batch of targets is one matrix product and a single target a
+    matrix-vector one: BLAS sums them in different orders, and in float32 the
+    difference (a few ulps, amplified by the conditioning of the restricted
+    systems) would make a target's fit depend on the batch it came in.
+    Rounding a float64 sum once gives the same float32 value either way.
+    """
+    if X.dtype != np.float32 or not isinstance(X, np.ndarray):
+        return np.ascontiguousarray((X.T @ Y).T)
+    return np.ascontiguousarray((X.T.astype(np.float64) @ Y.astype(np.float64)).T.astype(np.float32))
 
 
 def column_sq_norms(X):

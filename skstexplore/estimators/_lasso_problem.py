@@ -123,7 +123,7 @@ class LassoProblem:
         Y, gap_tol = self.Y[:, targets], self.gap_tolerance(tol)[targets]
         scaled_alpha = alpha / (self.x_scale * self.y_scale)
         ratio = self.x_scale / self.y_scale
-        init = None if coef_init is None else (coef_init * ratio).astype(self.X.dtype)
+        init = None if coef_init is None else _rescaled(coef_init, ratio, self.X.dtype, "the starting coefficients")
         design = self.design(working_set, self.Y.shape[1])
         with _blas_limits(self.n_samples, self.n_features, Y.shape[1]):
             if working_set:
@@ -132,7 +132,7 @@ class LassoProblem:
             else:
                 result = SOLVERS[solver](self.X, Y, scaled_alpha, coef_init=init, gram=design.gram, max_iter=max_iter,
                                          tol=gap_tol, positive=positive)
-        result.coef = (result.coef / self.X.dtype.type(ratio)).astype(self.X.dtype, copy=False)
+        result.coef = _rescaled(result.coef, 1.0 / ratio, self.X.dtype, "the fitted coefficients")
         result.extras["dual_gap"] = result.extras["dual_gap"] * self.y_scale**2
         return result
 
@@ -144,7 +144,7 @@ class LassoProblem:
             W = np.linalg.lstsq(self.X, self.Y, rcond=None)[0].T
         W = W.astype(self.X.dtype, copy=False)
         gap = lasso_dual_gap(self.X, self.Y, W, 0.0)
-        return W / self.X.dtype.type(self.x_scale / self.y_scale), gap * self.y_scale**2
+        return _rescaled(W, self.y_scale / self.x_scale, self.X.dtype, "the fitted coefficients"), gap * self.y_scale**2
 
     def intercept(self, coef):
         """Intercepts of coefficients ``coef`` (n_targets, n_features) in the user's units."""
@@ -198,6 +198,20 @@ def _blas_limits(n_samples, n_features, n_targets):
     if not _controller:
         _controller.append(ThreadpoolController())
     return _controller[0].limit(limits=1, user_api="blas")
+
+
+def _rescaled(coef, factor, dtype, what):
+    """``coef * factor`` in ``dtype``, computed in float64 (``factor`` may leave float32's range).
+
+    A result beyond ``dtype`` is a ``ValueError`` naming the overflow, never a silent ``inf``;
+    one below it rounds to zero or a subnormal, as the exact value would.
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        out = (np.asarray(coef, dtype=np.float64) * factor).astype(dtype, copy=False)
+    if np.all(np.isfinite(coef)) and not np.all(np.isfinite(out)):
+        raise ValueError(f"{what} overflow {np.dtype(dtype)} in the units of X and y: pass X and y as float64 "
+                         "or rescale them.")
+    return out
 
 
 def _as_operator(design):

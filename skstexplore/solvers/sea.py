@@ -12,7 +12,10 @@ straight-through estimator of the gradient: a dense *exploration vector*
     \Xi^{t+1} = \Xi^t - \eta\, X^\top (X w^t - y),
 
 and returns the iterate :math:`w^{t_{best}}` with the smallest residual,
-:math:`t_{best} = \operatorname{argmin}_t \|y - X w^t\|_2^2`.
+:math:`t_{best} = \operatorname{argmin}_t \|y - X w^t\|_2^2` (a later iterate
+replaces the best one only when its squared residual is lower by more than the
+rounding floor :math:`16 k \epsilon \|y\|^2`: ties, such as two exact fits, go
+to the earlier iterate whatever the path and the units).
 
 Cost. Everything an iteration needs depends only on the support :math:`S^t`:
 the coefficients :math:`w^t`, the residual and the gradient
@@ -200,6 +203,10 @@ class _Explorer:
         self.t_base = np.zeros(T, dtype=np.intp)  # iteration at which ``Xi`` is stored (see _advance)
         # best iterate, and the last iteration that lowered it enough to count as progress
         self.best_loss = np.full(T, np.inf, dtype=data.dtype)
+        # squared residuals closer than their rounding error (the Gram and the column paths round
+        # differently) are a tie, kept by the earlier iterate: which of two exact fits is returned
+        # must not depend on the path or the units
+        self.loss_floor = (16 * k * np.finfo(data.dtype).eps * data.y_sq).astype(data.dtype)
         self.progress_loss = np.full(T, np.inf, dtype=data.dtype)
         self.best_idx = self.idx.copy()
         self.best_vals = self.vals.copy()
@@ -353,7 +360,7 @@ class _Explorer:
 
     def _record_best(self, targets, it, halting):
         loss = self.loss[targets]
-        improved = loss < self.best_loss[targets]
+        improved = loss < self.best_loss[targets] - self.loss_floor[targets]
         if improved.any():
             t = targets[improved]
             self.best_loss[t] = loss[improved]

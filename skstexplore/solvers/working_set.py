@@ -387,10 +387,29 @@ def exact_restricted_solve(gram, Xty, W, penalty, positive=False, max_size=None)
         ok = np.all(np.isfinite(z) & (sign * z >= 0), axis=1)
         if positive:
             ok &= np.all(z >= 0, axis=1)
-        values = np.where(ok[:, None], z, np.take_along_axis(W[rows], idx, axis=1))
+        G_S, Xty_S, w = gram[idx[:, :, None], idx[:, None, :]], np.take_along_axis(Xty[rows], idx, axis=1), \
+            np.take_along_axis(W[rows], idx, axis=1)
+        # a singular G_SS with a right-hand side outside its range has no solution: the minimum-norm
+        # "solution" is then no minimiser, and accepting it would undo the inner solver's progress
+        ok &= _no_worse(G_S, Xty_S, z, w, penalty)
+        values = np.where(ok[:, None], z, w)
         Z[rows[:, None], idx] = values
         accepted[rows] = ok
     return Z, accepted
+
+
+def _no_worse(G, Xty, z, w, penalty):
+    r"""Whether :math:`q(z) \le q(w)` (up to rounding), :math:`q(v) = \tfrac12 v^\top G v - v^\top X^\top y
+    + n\alpha\|v\|_1`: :math:`n F(v)` up to a constant, per row."""
+
+    def terms(v):
+        v = v.astype(np.float64)
+        return 0.5 * np.einsum("ti,tij,tj->t", v, G, v), np.einsum("ti,ti->t", v, Xty), penalty * np.abs(v).sum(axis=1)
+
+    (qz, lz, pz), (qw, lw, pw) = terms(z), terms(w)
+    slack = 8 * z.shape[1] * np.finfo(G.dtype).eps * (np.abs(qz) + np.abs(lz) + pz + np.abs(qw) + np.abs(lw) + pw)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (qz - lz + pz) <= (qw - lw + pw) + slack
 
 
 def _solve_psd_systems(G, b):
