@@ -162,7 +162,7 @@ def sparsity_path(estimator, X, y, n_nonzero_coefs, *, sample_weight=None):
     r"""Fits of a k-sparse estimator for each k of an increasing grid, warm-started.
 
     The fit at each k starts from the previous k's solution grown by OMP
-    steps to k atoms (see :mod:`skstexplore.sparsity`); the first k starts
+    steps to k atoms (see :ref:`the user guide <model_selection>`); the first k starts
     from the estimator's own ``init``. Everything that depends on ``X`` alone
     (validation, centring, the Gram matrix) is computed once. A regressor
     from outside the package with an ``n_nonzero_coefs`` parameter is fitted

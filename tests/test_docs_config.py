@@ -59,6 +59,7 @@ def _inventory(name):
         ("sklearn", "sklearn.utils.metadata_routing.MetadataRequest", "py:class",
          "modules/generated/sklearn.utils.metadata_routing.MetadataRequest.html"
          "#sklearn.utils.metadata_routing.MetadataRequest"),
+        ("sklearn", "df_output_transform", "std:label", "modules/df_output_transform.html#df-output-transform"),
         ("numpy", "numpy.ndarray", "py:class", "reference/generated/numpy.ndarray.html#numpy.ndarray"),
         ("numpy", "numpy.random.default_rng", "py:function",
          "reference/random/generator.html#numpy.random.default_rng"),

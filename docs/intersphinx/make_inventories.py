@@ -24,10 +24,16 @@ import zlib
 HERE = pathlib.Path(__file__).parent
 
 SKLEARN_UTILS = ("validation", "metadata_routing", "parallel", "estimator_checks", "discovery", "extmath")
-# sections of the scikit-learn user guide referenced by the docstrings our estimators inherit
+# sections of the scikit-learn user guide and gallery referenced by the docstrings our estimators inherit
 SKLEARN_LABELS = (
     ("r2_score", "std:label", "modules/model_evaluation.html#r2-score", "R² score, the coefficient of determination"),
     ("metadata_routing", "std:label", "metadata_routing.html#metadata-routing", "Metadata Routing"),
+    # set_output (SparseEncoder is a transformer)
+    ("df_output_transform", "std:label", "modules/df_output_transform.html#df-output-transform",
+     "Pandas/Polars Output for Transformers with set_output API"),
+    ("sphx_glr_auto_examples_miscellaneous_plot_set_output.py", "std:label",
+     "auto_examples/miscellaneous/plot_set_output.html#sphx-glr-auto-examples-miscellaneous-plot-set-output-py",
+     "Introducing the set_output API"),
 )
 
 

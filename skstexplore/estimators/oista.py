@@ -80,7 +80,7 @@ class OracleISTALasso(LassoSolverMixin, SparseLinearRegressor):
     cannot be in the solution are screened out (gap-safe rules), and once the
     support and signs have settled an exact solve of the restricted system
     finishes the fit, accepted only when the duality gap on all features
-    confirms it (see :mod:`skstexplore.solvers.working_set`); it is the fast
+    confirms it (see :func:`~skstexplore.solvers.working_set.working_set_lasso`); it is the fast
     setting. ``working_set=False`` runs the plain algorithm on all features
     (the iteration counts of the papers).
 

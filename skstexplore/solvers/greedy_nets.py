@@ -19,7 +19,7 @@ design,
 
 with the hand-derived gradients of :func:`~skstexplore.solvers.soft_omp.soft_omp_backward`
 and :func:`~skstexplore.solvers.soft_iht.soft_iht_backward`, by the L-BFGS of
-:func:`skstexplore._core.optimize.minimize_lbfgs` (full batch, deterministic,
+``minimize_lbfgs`` (full batch, deterministic,
 never accepting a non-finite or larger loss). The scores depend on
 :math:`|\omega_j|` only and are invariant to the scale of :math:`\omega`, so
 the loss is too: the trained weights are reported as :math:`|\omega| /
@@ -36,7 +36,7 @@ NETWORKS = ("omp", "iht")
 
 
 def network_forward(kind, data, weights, config, *, return_trace=False):
-    """Codes of the signals of ``data`` (a :class:`~skstexplore._core.lstsq.LeastSquaresData`).
+    """Codes of the signals of ``data`` (a ``LeastSquaresData``).
 
     Parameters
     ----------
@@ -117,13 +117,13 @@ def train_greedy_network(kind, data, weights, config, coef_true=None, *, max_ite
         As in :func:`network_forward`.
     coef_true : ndarray of shape (n_signals, n_features) or None
     max_iter, tol : int, float
-        Budget and halting rule of :func:`~skstexplore._core.optimize.minimize_lbfgs`.
+        Budget and halting rule of ``minimize_lbfgs``.
     verbose : int
 
     Returns
     -------
     weights : ndarray of shape (n_features,)
-        Normalised (:func:`normalise_weights`).
+        Normalised: ``|weights| / max |weights|``.
     loss_curve : ndarray
         Loss at the start, then after every iteration.
     n_iter : int

@@ -137,7 +137,7 @@ def sea(
         (rounding does not keep SEA going); None: run to ``max_iter``.
     gram : ndarray of shape (n_features, n_features) or None
         ``X.T @ X``; when None, the columns of it that supports need are
-        computed on demand and cached (:class:`~skstexplore._core.gram_columns.GramColumns`).
+        computed on demand and cached (``GramColumns``).
     record_supports : bool
         Also return every support visited, in order (``extras["supports"]``,
         shape (n_targets, n_iter.max(), k), rows past ``n_iter`` unused).

@@ -69,12 +69,12 @@ def soft_iht_forward(data, step_size, n_layers, n_nonzero_coefs, temperature, we
 
 
 def soft_iht_backward(data, trace, grad_coef, step_size, n_nonzero_coefs, temperature, weights=None):
-    r"""Gradient of a loss of :func:`soft_iht_forward`'s output with respect to ``weights``.
+    r"""Gradient of a loss of :func:`~skstexplore.solvers.soft_iht.soft_iht_forward`'s output with respect to ``weights``.
 
     Back through layer :math:`t`, :math:`w^{t+1} = m \odot u` with
     :math:`m = \mathbf{1}^\top Q`: :math:`\bar m = \bar w^{t+1} \odot u`
     (every row of :math:`Q` gets :math:`\bar m`), then the mask's VJP
-    (:func:`~skstexplore._core.softsort.soft_topk_mask_vjp`) and the
+    (``soft_topk_mask_vjp``) and the
     normalised scores give :math:`\bar\omega` and a second term of
     :math:`\bar u = m \odot \bar w^{t+1} + \dots`, and :math:`u = (I - \eta G)
     w^t + \eta v` gives :math:`\bar w^t = \bar u - \eta G \bar u`.
@@ -83,7 +83,7 @@ def soft_iht_backward(data, trace, grad_coef, step_size, n_nonzero_coefs, temper
     ----------
     data : LeastSquaresData
     trace : list
-        From :func:`soft_iht_forward` with ``return_trace=True``.
+        From :func:`~skstexplore.solvers.soft_iht.soft_iht_forward` with ``return_trace=True``.
     grad_coef : ndarray of shape (n_targets, n_features)
     step_size, n_nonzero_coefs, temperature, weights
         As in the forward pass.

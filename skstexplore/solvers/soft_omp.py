@@ -37,7 +37,7 @@ from ._soft_greedy import selection_scores, selection_scores_vjp
 
 
 def soft_omp_forward(data, n_nonzero_coefs, temperature, weights=None, *, return_trace=False):
-    """Soft-OMP for every target of ``data`` (a :class:`~skstexplore._core.lstsq.LeastSquaresData`).
+    """Soft-OMP for every target of ``data`` (a ``LeastSquaresData``).
 
     Returns
     -------
@@ -82,7 +82,7 @@ def soft_omp_backward(data, trace, grad_coef, temperature, weights=None):
       (from :math:`w = P^\top z`, :math:`z = M^{-1} P v` and :math:`M = P G P^\top`;
       :math:`u_t = v - B_t^\top z_t`);
     * the gradient of row :math:`p_t` is then complete: it goes back through
-      SoftSort (:func:`~skstexplore._core.softsort.softsort_vjp`) and the
+      SoftSort (``softsort_vjp``) and the
       normalised scores to :math:`\omega` and to the correlation
       :math:`u_{t-1} = v - G w_{t-1}`, giving :math:`\bar w_{t-1} = -G \bar u_{t-1}`.
 
@@ -90,7 +90,7 @@ def soft_omp_backward(data, trace, grad_coef, temperature, weights=None):
     ----------
     data : LeastSquaresData
     trace : dict
-        From :func:`soft_omp_forward` with ``return_trace=True``.
+        From :func:`~skstexplore.solvers.soft_omp.soft_omp_forward` with ``return_trace=True``.
     grad_coef : ndarray of shape (n_targets, n_features)
         Gradient of the loss with respect to the output coefficients.
     temperature : float
