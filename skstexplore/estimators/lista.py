@@ -127,7 +127,7 @@ class LearnedISTA(UnrolledNetworkMixin, SparseLinearRegressor):
     :math:`m` samples and :math:`n` features; L-BFGS keeps about 30 vectors of
     that size, and the backward pass :math:`3(T + 2)` arrays of shape
     ``(n_signals, n_features)``. ``fit`` computes this need
-    (:func:`skstexplore.solvers.lista.training_memory_bytes`) before
+    (``skstexplore.solvers.lista.training_memory_bytes``) before
     allocating anything and raises ``MemoryError`` with the figure when it
     exceeds the machine's memory (e.g. ``"lista"`` with 20000 features needs
     about 900 GiB for 10 layers). Nothing grows with ``max_iter``.

@@ -91,22 +91,6 @@ class SEARegressor(KSparseRegressor):
         ``"auto"`` decides from the sizes. Without it, the columns of
         :math:`X^\top X` that supports need are computed on demand and cached.
 
-    Notes
-    -----
-    Memory, beyond ``X`` and ``y`` (and their centred copies): about five
-    arrays of shape (n_targets, n_features) for the state of the exploration
-    (:math:`\Xi`, the current gradient step, the support masks,
-    :math:`X^\top y`); the Gram matrix (n_features^2 values) when
-    ``precompute`` uses it, otherwise at most 256 MiB of its columns; at most
-    256 MiB of per-support results (coefficients, gradient, residual) shared
-    by all targets, whatever their number; and, growing with the iterations
-    actually run (never allocated up front for ``max_iter``), the loss curves
-    (n_targets x ``n_iter_`` values) and the set of distinct supports visited
-    (about 70 bytes each). Data of extreme magnitude (beyond
-    :math:`2^{\pm 256}` in float64, :math:`2^{\pm 32}` in float32) is
-    rescaled by a power of two (a copy), so that results do not depend on
-    the units of ``X`` and ``y``.
-
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
@@ -139,11 +123,18 @@ class SEARegressor(KSparseRegressor):
 
     Notes
     -----
-    Memory: ``fit`` holds about four arrays of the size of ``X`` and ``y``,
-    the Gram matrix when used (``"auto"``: within 1 GiB), about sixteen
-    ``(n_targets, n_features)`` arrays, the per-support caches (at most 256
-    MiB in all) and the loss curve, which grows with the iterations run (not
-    preallocated for ``max_iter``).
+    Memory, beyond ``X`` and ``y`` (and their centred copies): about five
+    arrays of shape (n_targets, n_features) for the state of the exploration
+    (:math:`\Xi`, the current gradient step, the support masks,
+    :math:`X^\top y`); the Gram matrix (n_features^2 values) when
+    ``precompute`` uses it, otherwise at most 256 MiB of its columns; at most
+    256 MiB of per-support results (coefficients, gradient, residual) shared
+    by all targets, whatever their number; and, growing with the iterations
+    actually run (never allocated up front for ``max_iter``), the loss curves
+    (n_targets x ``n_iter_`` values) and the set of distinct supports visited
+    (about 70 bytes each). ``X`` and ``y`` are brought to unit scale by exact
+    powers of two before the solver runs, so that results do not depend on
+    their units.
 
     References
     ----------
