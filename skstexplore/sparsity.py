@@ -2,9 +2,10 @@ r"""Paths over the sparsity level k, warm-started from one k to the next.
 
 For an increasing grid :math:`k_1 < k_2 < \dots`, the fit at :math:`k_{i+1}`
 starts from the solution at :math:`k_i` grown to :math:`k_{i+1}` atoms by
-OMP steps: with :math:`S` the previous support and :math:`w = LS(S)`, the
-feature of largest :math:`|X_j^\top (y - Xw)|` outside :math:`S` enters and
-:math:`w` is re-fitted, until :math:`|S| = k_{i+1}`. The estimator's own
+OMP steps: with :math:`S` the previous support and :math:`w` the previous
+solution, the feature of largest :math:`|X_j^\top (y - Xw)|` outside
+:math:`S` enters and :math:`w` is re-fitted by least squares on the grown
+support, until :math:`|S| = k_{i+1}`. The estimator's own
 algorithm then improves that k-sparse least-squares start (SEA explores from
 it, IHT and HTP iterate from it, ELS swaps from it...), so a path never starts
 from scratch, and what depends on ``X`` alone (validation, centring, sample
@@ -61,8 +62,13 @@ def check_sparse_estimator(estimator):
     return estimator
 
 
-def grow_supports(data, support, k):
-    r"""Least-squares coefficients on ``support`` grown to ``k`` atoms by OMP steps.
+def grow_supports(data, support, k, coef=None):
+    r"""Coefficients on ``support`` grown to ``k`` atoms by OMP steps.
+
+    With :math:`w` = ``coef`` (the previous solution, zero outside
+    ``support``) or, when None, :math:`w = LS(S)`, the feature of largest
+    :math:`|X_j^\top (y - X w)|` outside :math:`S` enters and :math:`w` is
+    re-fitted by least squares on the grown support, until :math:`|S| = k`.
 
     Parameters
     ----------
@@ -70,21 +76,26 @@ def grow_supports(data, support, k):
     support : ndarray of bool of shape (n_targets, n_features)
         At most ``k`` entries per row.
     k : int
+    coef : ndarray of shape (n_targets, n_features) or None
+        Coefficients supported on ``support`` to grow from; None: least
+        squares on ``support``.
 
     Returns
     -------
     coef : ndarray of shape (n_targets, n_features)
-        :math:`LS(S)` on the grown supports :math:`S` (k entries per row).
+        :math:`LS(S)` on the grown supports :math:`S` (k entries per row;
+        ``coef`` itself, or :math:`LS` on ``support``, where it already has k).
     """
     mask = support.copy()
+    W, C = data.solve_on_masks(mask) if coef is None else (coef, data.correlation(coef))
     while True:
-        W, C = data.solve_on_masks(mask)
         short = mask.sum(axis=1) < k
         if not short.any():
             return W
         rows = np.flatnonzero(short)
         best = np.argmax(np.where(mask[rows], -1, np.abs(C[rows])), axis=1)
         mask[rows, best] = True
+        W, C = data.solve_on_masks(mask)
 
 
 class PathFits:
@@ -139,11 +150,13 @@ def _warm_path(estimator, X, y, grid, sample_weight, keep):
     """Package estimators: validate and centre once, each k started from the previous one grown."""
     problem = estimator._prepare_problem(X, y, sample_weight)
     data = LeastSquaresData(problem.X, problem.Y, problem.gram)
-    support = None
+    support = previous = None
     for k in grid:
-        coef_init = None if support is None else grow_supports(data, support, k)
+        coef_init = None if support is None else grow_supports(data, support, k, previous)
         estimator._fit_problem(problem, int(k), coef_init)
         coef, intercept, support = _as_rows(estimator)
+        # the next start grows this solution (in the problem's internal units, an exact rescaling)
+        previous = problem.units.coef_to_internal(coef.astype(problem.X.dtype, copy=False))
         yield coef, intercept, support, (copy.deepcopy(estimator) if k in keep else None)
 
 

@@ -10,12 +10,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso, OrthogonalMatchingPursuit, OrthogonalMatchingPursuitCV, orthogonal_mp
 from sklearn.model_selection import KFold
 
-from skstexplore import HTPRegressor, SEARegressor, SparsityCV, sparsity_path
+from skstexplore import ELSRegressor, HTPRegressor, SEARegressor, SparsityCV, sparsity_path
 from skstexplore._core.base import KSparseRegressor
 from skstexplore._core.discovery import all_estimators
 from skstexplore._core.lstsq import LeastSquaresData
 from skstexplore.datasets import make_sparse_recovery
-from skstexplore.sparsity import grow_supports
+from skstexplore.sparsity import fit_path, grow_supports
 
 # the hard k-sparse solvers (the soft-greedy ones, with dense codes and no init, have their own tests)
 KSPARSE = [cls for _, cls in all_estimators() if issubclass(cls, KSparseRegressor) and "init" in cls().get_params()]
@@ -49,7 +49,7 @@ def test_growing_an_empty_support_is_omp(n_targets):
 @pytest.mark.parametrize("n_targets", [1, 2])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_each_point_of_the_path_is_the_fit_from_the_grown_previous_solution(cls, n_targets, fit_intercept):
-    """The path = fits at each k started from LS on the previous support grown by OMP steps."""
+    """The path = fits at each k started from the previous solution grown by OMP steps."""
     X, y, _ = noisy_problem(1, n_targets=n_targets)
     estimator = cls(n_nonzero_coefs=1, init="omp", fit_intercept=fit_intercept, max_iter=50)
     grid = [1, 2, 4, 5]
@@ -61,10 +61,29 @@ def test_each_point_of_the_path_is_the_fit_from_the_grown_previous_solution(cls,
     Yc = (y - y.mean(0) if fit_intercept else y).reshape(len(y), -1)
     data = LeastSquaresData(Xc, Yc)
     for i, k in enumerate(grid[1:], start=1):
-        start = grow_supports(data, previous.support_.reshape(n_targets, -1), k)
+        start = grow_supports(data, previous.support_.reshape(n_targets, -1), k, previous.coef_.reshape(n_targets, -1))
         previous = quiet(cls(n_nonzero_coefs=k, init=start, fit_intercept=fit_intercept, max_iter=50).fit, X, y)
         assert_allclose(coefs[i], previous.coef_, atol=1e-10)
         assert np.all((coefs[i] != 0).sum(axis=-1) <= k)
+
+
+@pytest.mark.parametrize("cls", [SEARegressor, ELSRegressor])
+@pytest.mark.parametrize("n_targets", [1, 3])
+def test_each_fit_of_the_path_is_a_least_squares_fit_never_worse_than_its_warm_start(cls, n_targets):
+    """SEA returns its best iterate (the first is the start's), ELS only swaps to lower residuals."""
+    X, y, _ = noisy_problem(6, n_targets=n_targets, noise=0.3)
+    grid = [1, 2, 4, 7, 8]
+    fits = fit_path(cls(init="omp", max_iter=60), X, y, grid)
+    data = LeastSquaresData(X - X.mean(0), (y - y.mean(0)).reshape(len(y), -1))
+    for i, k in enumerate(grid):
+        support, coef = fits.supports[i], fits.coefs[i]
+        assert_array_equal(support.sum(axis=1), k)
+        assert not np.any(coef[~support])
+        # least squares on its support: the correlation vanishes there
+        assert_allclose(data.correlation(coef)[support], 0, atol=1e-10 * np.abs(data.Xty).max())
+        if i:
+            start = grow_supports(data, fits.supports[i - 1], k, fits.coefs[i - 1])
+            assert np.all(data.residual_sq(coef) <= data.residual_sq(start) * (1 + 1e-12))
 
 
 def test_path_of_sklearn_omp_is_fitted_cold_and_equals_its_own_path():
