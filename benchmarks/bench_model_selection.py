@@ -12,7 +12,8 @@ timings interleaved, medians of ``--repeats``:
 2. ``path``: the warm-started ``sparsity_path`` over k = 1..25 against
    independent cold fits for each k (``estimator.set_params(n_nonzero_coefs=k)
    .fit``), same data as 1, for each k-sparse estimator: time ratio (higher is
-   better for the path).
+   better for the path), and in how many of the (k, target) fits the path's
+   squared residual is lower / higher than the cold fit's (lower is better).
 3. ``truek``: ``--runs`` noisy problems (m=100, n=200, true k=10, SNR 10
    meaning ||X w|| / ||e|| = 10, nonzeros uniform in [-2, -1] U [1, 2] so
    that all of them stand above the noise): the fraction of runs in which
@@ -106,35 +107,58 @@ def bench_path(repeats, snr, n_targets, names):
     X, Y, _ = noisy_problem(64, 256, 8, n_targets, snr, seed=0)
     grid = np.arange(1, 26)
     print(f"2. warm-started sparsity_path over k = 1..25 vs cold fits per k ({n_targets} targets, 64 x 256, "
-          f"SNR {snr})")
+          f"SNR {snr}); residuals compared per (k, target)")
     for name in names:
         estimator = ESTIMATORS[name]
+        coefs = {}
+
+        def path():
+            coefs["path"] = sparsity_path(estimator, X, Y, grid)
 
         def cold():
-            for k in grid:
-                clone(estimator).set_params(n_nonzero_coefs=int(k)).fit(X, Y)
+            coefs["cold"] = np.stack(
+                [clone(estimator).set_params(n_nonzero_coefs=int(k)).fit(X, Y).coef_ for k in grid]
+            )
 
-        times = interleaved_medians({"path": lambda: sparsity_path(estimator, X, Y, grid), "cold": cold}, repeats)
+        times = interleaved_medians({"path": path, "cold": cold}, repeats)
+        lower, higher = compare_residuals(X, Y, coefs["path"], coefs["cold"])
         print(
             f"  {name:15s} path {times['path']:7.2f} s   cold {times['cold']:7.2f} s   "
-            f"cold / path = {times['cold'] / times['path']:5.2f}x"
+            f"cold / path = {times['cold'] / times['path']:5.2f}x   path residual lower / higher than cold's "
+            f"in {lower} / {higher} of {len(grid) * Y.shape[1]}"
         )
+
+
+def compare_residuals(X, Y, path_coefs, cold_coefs):
+    """How many (k, target) fits of the path have a squared residual below / above the cold fit's (rel. 1e-9)."""
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+
+    def residual_sq(coefs):
+        return ((Yc.T - coefs.reshape(len(coefs), Y.shape[1], -1) @ Xc.T) ** 2).sum(axis=-1)
+
+    path, cold = residual_sq(path_coefs), residual_sq(cold_coefs)
+    return int(np.sum(path < cold * (1 - 1e-9))), int(np.sum(path > cold * (1 + 1e-9)))
 
 
 def bench_true_k(runs, snr, coef_distribution, first_run):
     print(f"3. true k chosen over {runs} noisy problems (m=100, n=200, k=10, SNR {snr}, "
           f"{coef_distribution} nonzeros), 5-fold CV")
-    hits = {"SparsityCV(SEA_OMP)": 0, "OMP-CV": 0}
+    hits = {"SparsityCV(SEA_OMP)": [], "OMP-CV": []}
     for run in range(first_run, first_run + runs):
         X, Y, _ = noisy_problem(100, 200, 10, 1, snr, seed=run, coef_distribution=coef_distribution)
         y = Y[:, 0]
         ours = SparsityCV().fit(X, y).n_nonzero_coefs_
         theirs = OrthogonalMatchingPursuitCV().fit(X, y).n_nonzero_coefs_
-        hits["SparsityCV(SEA_OMP)"] += ours == 10
-        hits["OMP-CV"] += theirs == 10
+        hits["SparsityCV(SEA_OMP)"].append(ours == 10)
+        hits["OMP-CV"].append(theirs == 10)
         print(f"  run {run:2d}: SparsityCV k={ours:2d}  OMP-CV k={theirs:2d}", flush=True)
-    for name, n in hits.items():
-        print(f"  {name:22s} true k in {n}/{runs} runs = {n / runs:.2f}")
+    for name, hit in hits.items():
+        rate = np.mean(hit)
+        print(f"  {name:22s} true k in {sum(hit)}/{runs} runs = {rate:.2f} "
+              f"(standard error {np.sqrt(rate * (1 - rate) / runs):.2f})")
+    ours, theirs = (np.array(hit) for hit in hits.values())
+    print(f"  paired: only SparsityCV right in {np.sum(ours & ~theirs)} runs, only OMP-CV right in "
+          f"{np.sum(theirs & ~ours)}")
 
 
 def main():
