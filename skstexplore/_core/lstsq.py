@@ -135,9 +135,10 @@ class LeastSquaresData:
         xty = self.Xty if targets is None else self.Xty[targets]
         if self.gram is not None:
             # in chunks of targets: the gathered rows of G would otherwise take n_targets * k * n floats
-            return xty - GramColumns(self.X, self.gram).times(idx, values)
-        fitted = np.einsum("mtk,tk->tm", self.columns(idx), values)
-        return xty - fitted @ self.X
+            C = GramColumns(self.X, self.gram).times(idx, values)
+        else:
+            C = np.einsum("mtk,tk->tm", self.columns(idx), values) @ self.X
+        return np.subtract(xty, C, out=C)
 
     def solve_on_masks(self, mask, targets=None):
         r"""Least squares on boolean supports of possibly different sizes.
