@@ -62,8 +62,8 @@ def budget(name, n_samples, n_features, n_targets, itemsize=8, k=None):
         # k x k blocks (the block, its factor and a solve's copy) and (n_samples, k) columns per target
         return data + gram + 12 * per_target + 3 * T * k * k * itemsize + T * m * k * itemsize
     if name == "ELSRegressor":
-        rows = min(T, max(1, 2**22 // (k * n)))
-        return data + gram + 12 * per_target + 8 * 2**22 * itemsize + 4 * rows * k * k * itemsize
+        rows = min(T, max(1, BLOCK_BYTES // (k * n * itemsize)))
+        return data + gram + 4 * per_target + 8 * BLOCK_BYTES + 4 * rows * k * k * itemsize
     if name == "SEARegressor":
         return data + gram + 16 * per_target + 256 * MIB
     if name == "OracleISTALasso":

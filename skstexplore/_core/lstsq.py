@@ -20,9 +20,13 @@ from collections import OrderedDict
 import numpy as np
 
 from .gram_columns import GramColumns
+from .memory import row_blocks
 
 # Pivot (relative to unit-diagonal blocks, times k) below which a restricted Gram block is singular.
 _RANK_RTOL_FACTOR = 100.0
+
+# k x k temporaries of one restricted solve (the block, its scaled copy, factor, LAPACK's copies).
+_SOLVE_TEMPORARIES = 6
 
 
 class LeastSquaresData:
@@ -117,8 +121,13 @@ class LeastSquaresData:
             Coefficients on each support; the minimum-norm solution where the
             restricted Gram block is singular.
         """
-        rhs = self.Xty if targets is None else self.Xty[targets]
-        return solve_gram_systems(self.gram_blocks(idx, idx), np.take_along_axis(rhs, idx, axis=1))
+        rhs = np.take_along_axis(self.Xty if targets is None else self.Xty[targets], idx, axis=1)
+        values = np.empty(rhs.shape, dtype=rhs.dtype)
+        k = idx.shape[1]
+        # in blocks of rows: the stacked blocks, their scaled copies and factors take a few k x k each
+        for rows in row_blocks(len(idx), _SOLVE_TEMPORARIES * k * k * rhs.itemsize):
+            values[rows] = solve_gram_systems(self.gram_blocks(idx[rows], idx[rows]), rhs[rows])
+        return values
 
     def correlation_on_supports(self, idx, values, targets=None):
         r"""Correlation :math:`X^\top (y - X_S w_S)` of sparse coefficients.
