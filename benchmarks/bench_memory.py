@@ -39,7 +39,7 @@ SETTINGS = {"wide": (200, 20000, 1), "targets": (200, 1000, 5000)}
 PARAMS = {
     "IHTRegressor": {"max_iter": 5},
     "HTPRegressor": {"max_iter": 5},
-    "OMPRRegressor": {"max_iter": 5, "init": "omp"},  # its OMP-like growth to k = 2000 alone is O(k^4)
+    "OMPRRegressor": {"max_iter": 5},
     "ELSRegressor": {"max_iter": 1},
     "SEARegressor": {"max_iter": 20},
     "OracleISTALasso": {"alpha": 0.1, "max_iter": 20},
@@ -58,7 +58,10 @@ def budget(name, n_samples, n_features, n_targets, itemsize=8, k=None):
     gram = n * n * itemsize if n * n * itemsize <= 2**30 else 0
     if name == "IHTRegressor":
         return data + gram + 4 * per_target + 2 * BLOCK_BYTES
-    if name in ("HTPRegressor", "OMPRRegressor"):
+    if name == "OMPRRegressor":
+        # one target's restricted solve and growth basis even when larger than a block
+        return data + gram + 4 * per_target + 2 * BLOCK_BYTES + (6 * k * k + m * min(k, m)) * itemsize
+    if name == "HTPRegressor":
         # k x k blocks (the block, its factor and a solve's copy) and (n_samples, k) columns per target
         return data + gram + 12 * per_target + 3 * T * k * k * itemsize + T * m * k * itemsize
     if name == "ELSRegressor":

@@ -173,12 +173,16 @@ class LeastSquaresData:
         W = np.zeros(mask.shape, dtype=self.dtype)
         C = np.empty(mask.shape, dtype=self.dtype)
         sizes = mask.sum(axis=1)
+        row_bytes = 3 * self.n_features * np.dtype(self.dtype).itemsize
         for size in np.unique(sizes):
-            rows = np.flatnonzero(sizes == size)
-            idx = np.nonzero(mask[rows])[1].reshape(len(rows), size)
-            values = self.solve_on_supports(idx, targets[rows])
-            W[rows] = self.scatter(idx, values)
-            C[rows] = self.correlation_on_supports(idx, values, targets[rows])
+            group = np.flatnonzero(sizes == size)
+            # in blocks of rows: their dense coefficients and correlations are made before being stored
+            for block in row_blocks(len(group), row_bytes):
+                rows = group[block]
+                idx = np.nonzero(mask[rows])[1].reshape(len(rows), size)
+                values = self.solve_on_supports(idx, targets[rows])
+                W[rows] = self.scatter(idx, values)
+                C[rows] = self.correlation_on_supports(idx, values, targets[rows])
         return W, C
 
     def residual_sq_on_supports(self, idx, values, targets=None):

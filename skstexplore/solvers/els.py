@@ -220,7 +220,7 @@ def best_swaps(data, idx, values, targets):
 
     Ties go to the lowest (position, feature) pair in row-major order. Rows
     are scored in blocks whose ``(rows, k, n_features)`` tables take at most
-    :data:`~skstexplore._core.memory.BLOCK_BYTES` (16 MiB) each, and when one
+    ``memory.BLOCK_BYTES`` (16 MiB) each, and when one
     row's ``k x n_features`` table is larger, its features in blocks of that
     size, which bounds the memory of the tables (about six of them are live).
     """
