@@ -236,11 +236,22 @@ def solve_gram_systems(G, b):
     ``100 * eps * k`` (duplicated columns, ``k > n_samples``) get the
     minimum-norm solution of the scaled system from an eigendecomposition
     with the same cut-off, so rank deficiency is handled the same way on
-    every platform.
+    every platform. The systems are solved in blocks whose temporaries (scaled
+    copies, factors) take at most 16 MiB, so that they never add several
+    stacks of the size of ``G``.
     """
     n, k = b.shape
     if k == 0:
         return b.copy()
+    z = np.empty_like(b)
+    for rows in row_blocks(n, _SOLVE_TEMPORARIES * k * k * G.itemsize):
+        z[rows] = _solve_unit_diagonal(G[rows], b[rows])
+    return z
+
+
+def _solve_unit_diagonal(G, b):
+    """:func:`solve_gram_systems` for one block of systems."""
+    n, k = b.shape
     diag = np.diagonal(G, axis1=1, axis2=2)
     inv_norm = np.zeros(diag.shape, dtype=G.dtype)
     np.divide(1.0, np.sqrt(diag), out=inv_norm, where=diag > 0)
