@@ -16,6 +16,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from benchmarks.bench_memory import budget
 from skstexplore import ELSRegressor, IHTRegressor, OMPRRegressor
 from skstexplore._core import memory
+from skstexplore._core.lstsq import solve_gram_systems
 from skstexplore._core.memory import row_blocks
 
 ESTIMATORS = [IHTRegressor, ELSRegressor, OMPRRegressor]
@@ -73,3 +74,15 @@ def test_peak_memory_is_within_the_documented_budget(cls, precompute, monkeypatc
         tracemalloc.stop()
     # the budget is meaningful: a handful of (n_targets, n_features) arrays, not a dozen
     assert peak <= allowed < 8 * n_targets * n_features * 8, (peak, allowed)
+
+
+def test_restricted_solves_in_blocks_are_the_same_solves(monkeypatch):
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((6, 8, 5))
+    A[2, :, 4] = A[2, :, 0]  # a singular block (minimum-norm path)
+    A[4, :, 1] = 0  # a zero column
+    G, b = np.swapaxes(A, 1, 2) @ A, rng.standard_normal((6, 5))
+    whole = solve_gram_systems(G, b)
+    monkeypatch.setattr(memory, "BLOCK_BYTES", 1)
+    assert_array_equal(solve_gram_systems(G, b), whole)
+    assert whole[4, 1] == 0
