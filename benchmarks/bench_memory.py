@@ -39,7 +39,7 @@ SETTINGS = {"wide": (200, 20000, 1), "targets": (200, 1000, 5000)}
 PARAMS = {
     "IHTRegressor": {"max_iter": 5},
     "HTPRegressor": {"max_iter": 5},
-    "OMPRRegressor": {"max_iter": 5, "init": "omp"},  # its OMP-like growth to k = 2000 alone is O(k^4)
+    "OMPRRegressor": {"max_iter": 5},
     "ELSRegressor": {"max_iter": 1},
     "SEARegressor": {"max_iter": 20},
     "OracleISTALasso": {"alpha": 0.1, "max_iter": 20},
@@ -47,21 +47,26 @@ PARAMS = {
 }
 
 
-def budget(name, n_samples, n_features, n_targets, itemsize=8):
-    """Bytes the estimator's docstring allows for ``fit`` (its "Memory" paragraph), in float64."""
+def budget(name, n_samples, n_features, n_targets, itemsize=8, k=None):
+    """Bytes the estimator's docstring allows for ``fit`` (its "Memory" paragraph); default ``k``."""
+    from skstexplore._core.memory import BLOCK_BYTES
+
     m, n, T = n_samples, n_features, n_targets
-    k = max(int(0.1 * n), 1)
+    k = max(int(0.1 * n), 1) if k is None else k
     data = 4 * m * (n + T) * itemsize
     per_target = T * n * itemsize
     gram = n * n * itemsize if n * n * itemsize <= 2**30 else 0
     if name == "IHTRegressor":
-        return data + gram + 12 * per_target
-    if name in ("HTPRegressor", "OMPRRegressor"):
+        return data + gram + 4 * per_target + 2 * BLOCK_BYTES
+    if name == "OMPRRegressor":
+        # one target's restricted solve and growth basis even when larger than a block
+        return data + gram + 4 * per_target + 2 * BLOCK_BYTES + (6 * k * k + m * min(k, m)) * itemsize
+    if name == "HTPRegressor":
         # k x k blocks (the block, its factor and a solve's copy) and (n_samples, k) columns per target
         return data + gram + 12 * per_target + 3 * T * k * k * itemsize + T * m * k * itemsize
     if name == "ELSRegressor":
-        rows = min(T, max(1, 2**22 // (k * n)))
-        return data + gram + 12 * per_target + 8 * 2**22 * itemsize + 4 * rows * k * k * itemsize
+        rows = min(T, max(1, BLOCK_BYTES // (k * n * itemsize)))
+        return data + gram + 4 * per_target + 8 * BLOCK_BYTES + 4 * rows * k * k * itemsize
     if name == "SEARegressor":
         return data + gram + 16 * per_target + 256 * MIB
     if name == "OracleISTALasso":
@@ -117,16 +122,18 @@ def measure(name, setting, limit):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="*", default=list(PARAMS))
+    parser.add_argument("--only", nargs="*", default=list(PARAMS),
+                        help="estimators (a prefix suffices: IHT, ELS...)")
     parser.add_argument("--setting", nargs="*", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--limit-gb", type=float, default=3.0)
     args = parser.parse_args()
     limit = int(args.limit_gb * 2**30)
+    names = [name for name in PARAMS if any(name.startswith(prefix) for prefix in args.only)]
     print(f"{'setting':8s} {'estimator':16s} {'peak MiB':>9s} {'maxrss+ MiB':>11s} {'budget MiB':>10s} "
           f"{'within':>6s} {'time s':>7s}  outcome")
     for setting in args.setting:
         n_samples, n_features, n_targets = SETTINGS[setting]
-        for name in args.only:
+        for name in names:
             peak, rss, elapsed, outcome = measure(name, setting, limit)
             allowed = budget(name, n_samples, n_features, n_targets)
             if peak is None:

@@ -9,7 +9,7 @@ from sklearn.linear_model import orthogonal_mp
 from skstexplore import ELSRegressor
 from skstexplore._core.lstsq import LeastSquaresData
 from skstexplore.datasets import make_gaussian_deconvolution, make_sparse_recovery
-from skstexplore.solvers import els as els_module
+from skstexplore._core import memory
 from skstexplore.solvers.els import els, swap_gains
 
 
@@ -96,12 +96,12 @@ def test_tol_stops_before_scoring():
 def test_scoring_in_blocks_changes_nothing(monkeypatch):
     X, Y, _ = make_gaussian_deconvolution(40, 4, n_targets=5, noise=0.01, random_state=2)
     whole = els(X, Y, 4)
-    monkeypatch.setattr(els_module, "_BLOCK_ELEMENTS", 2 * 4 * 40)  # two targets per block
+    monkeypatch.setattr(memory, "BLOCK_BYTES", 8 * 2 * 4 * 40)  # two targets per block
     blocks = els(X, Y, 4)
     assert_array_equal(blocks.coef, whole.coef)
     assert_array_equal(blocks.n_iter, whole.n_iter)
     # fewer entries than one target's table: its features in blocks of 7 (the last one shorter)
-    monkeypatch.setattr(els_module, "_BLOCK_ELEMENTS", 4 * 7)
+    monkeypatch.setattr(memory, "BLOCK_BYTES", 8 * 4 * 7)
     for use_gram in (False, True):
         features = els(X, Y, 4, gram=X.T @ X if use_gram else None)
         assert_array_equal(features.coef != 0, whole.coef != 0)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from ksparse_reference import ls_on_support, tiny_problem
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import orthogonal_mp
@@ -74,3 +74,57 @@ def test_solve_on_masks_handles_mixed_support_sizes(use_gram):
         w, _ = ls_on_support(X, Y[:, t], np.flatnonzero(mask[t]))
         assert_allclose(W[t], w, atol=1e-12)
         assert_allclose(C[t], X.T @ (Y[:, t] - X @ w), atol=1e-12)
+
+
+def _refit_from_scratch_growth(X, y, k):
+    """OMPR's growth as it was written first: re-solve the least squares on every support (O(k^4))."""
+    support = []
+    for _ in range(k):
+        w, _ = ls_on_support(X, y, support)
+        scores = np.abs(X.T @ (y - X @ w))
+        scores[support] = -1
+        support = sorted(support + [int(np.argmax(scores))])
+    return ls_on_support(X, y, support)[0]
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("use_gram", [False, True])
+def test_incremental_growth_equals_refitting_every_support(seed, use_gram):
+    X, Y, _ = make_sparse_recovery(40, 80, 6, n_targets=3, noise=0.05, random_state=seed)
+    k = 12
+    grown = ompr(X, Y, k, max_iter=0, gram=X.T @ X if use_gram else None)
+    for t in range(3):
+        assert_allclose(grown.coef[t], _refit_from_scratch_growth(X, Y[:, t], k), atol=1e-10)
+    assert (grown.support.sum(axis=1) == k).all()
+    assert (grown.n_iter == k).all()
+
+
+@pytest.mark.parametrize("use_gram", [False, True])
+def test_growth_beyond_the_rank_completes_the_support_without_changing_the_fit(use_gram):
+    # k = 40 > rank = 15: once the residual is explained no feature changes the fit; sklearn's OMP
+    # stops there ("ended prematurely"), OMPR completes support_ with the lowest-index features left
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((15, 60)), rng.standard_normal((15, 2))
+    X[:, 7] = X[:, 3]  # a duplicated column too
+    result = ompr(X, Y, 40, max_iter=0, gram=X.T @ X if use_gram else None)
+    with pytest.warns(RuntimeWarning, match="ended prematurely"):
+        omp = orthogonal_mp(X, Y, n_nonzero_coefs=40).T
+    for t in range(2):
+        fitted = np.flatnonzero(result.coef[t])
+        assert len(fitted) == 15  # the rank; sklearn adds atoms until its Cholesky update fails
+        assert_allclose(X @ result.coef[t], X @ omp[t], atol=1e-10)
+        assert_allclose(X @ result.coef[t], Y[:, t], atol=1e-10)  # full row rank: exact fit
+        completed = np.flatnonzero(result.support[t] & (result.coef[t] == 0))
+        assert_array_equal(completed, np.setdiff1d(np.arange(60), fitted)[:25])
+    assert (result.n_iter == 40).all()  # one iteration per feature, as in OMP
+    swapped = ompr(X, Y, 40, max_iter=3, gram=X.T @ X if use_gram else None)
+    assert swapped.converged.all() and (swapped.n_iter == 41).all()  # no swap can improve an exact fit
+    assert_array_equal(swapped.support, result.support)
+
+
+def test_growth_of_a_wide_problem_at_the_default_k_is_fast_and_complete():
+    # 50 x 2000 with k = 200 > n_samples re-solved every support from scratch before (O(k^4))
+    X, y, _ = make_sparse_recovery(50, 2000, 5, noise=0.01, random_state=0)
+    est = OMPRRegressor(max_iter=5).fit(X, y)
+    assert est.support_.sum() == 200 and np.count_nonzero(est.coef_) <= 49
+    assert_allclose(est.predict(X), y, atol=1e-8)

@@ -20,9 +20,13 @@ from collections import OrderedDict
 import numpy as np
 
 from .gram_columns import GramColumns
+from .memory import row_blocks
 
 # Pivot (relative to unit-diagonal blocks, times k) below which a restricted Gram block is singular.
 _RANK_RTOL_FACTOR = 100.0
+
+# k x k temporaries of one restricted solve (the block, its scaled copy, factor, LAPACK's copies).
+_SOLVE_TEMPORARIES = 6
 
 
 class LeastSquaresData:
@@ -117,8 +121,13 @@ class LeastSquaresData:
             Coefficients on each support; the minimum-norm solution where the
             restricted Gram block is singular.
         """
-        rhs = self.Xty if targets is None else self.Xty[targets]
-        return solve_gram_systems(self.gram_blocks(idx, idx), np.take_along_axis(rhs, idx, axis=1))
+        rhs = np.take_along_axis(self.Xty if targets is None else self.Xty[targets], idx, axis=1)
+        values = np.empty(rhs.shape, dtype=rhs.dtype)
+        k = idx.shape[1]
+        # in blocks of rows: the stacked blocks, their scaled copies and factors take a few k x k each
+        for rows in row_blocks(len(idx), _SOLVE_TEMPORARIES * k * k * rhs.itemsize):
+            values[rows] = solve_gram_systems(self.gram_blocks(idx[rows], idx[rows]), rhs[rows])
+        return values
 
     def correlation_on_supports(self, idx, values, targets=None):
         r"""Correlation :math:`X^\top (y - X_S w_S)` of sparse coefficients.
@@ -135,9 +144,10 @@ class LeastSquaresData:
         xty = self.Xty if targets is None else self.Xty[targets]
         if self.gram is not None:
             # in chunks of targets: the gathered rows of G would otherwise take n_targets * k * n floats
-            return xty - GramColumns(self.X, self.gram).times(idx, values)
-        fitted = np.einsum("mtk,tk->tm", self.columns(idx), values)
-        return xty - fitted @ self.X
+            C = GramColumns(self.X, self.gram).times(idx, values)
+        else:
+            C = np.einsum("mtk,tk->tm", self.columns(idx), values) @ self.X
+        return np.subtract(xty, C, out=C)
 
     def solve_on_masks(self, mask, targets=None):
         r"""Least squares on boolean supports of possibly different sizes.
@@ -163,12 +173,16 @@ class LeastSquaresData:
         W = np.zeros(mask.shape, dtype=self.dtype)
         C = np.empty(mask.shape, dtype=self.dtype)
         sizes = mask.sum(axis=1)
+        row_bytes = 3 * self.n_features * np.dtype(self.dtype).itemsize
         for size in np.unique(sizes):
-            rows = np.flatnonzero(sizes == size)
-            idx = np.nonzero(mask[rows])[1].reshape(len(rows), size)
-            values = self.solve_on_supports(idx, targets[rows])
-            W[rows] = self.scatter(idx, values)
-            C[rows] = self.correlation_on_supports(idx, values, targets[rows])
+            group = np.flatnonzero(sizes == size)
+            # in blocks of rows: their dense coefficients and correlations are made before being stored
+            for block in row_blocks(len(group), row_bytes):
+                rows = group[block]
+                idx = np.nonzero(mask[rows])[1].reshape(len(rows), size)
+                values = self.solve_on_supports(idx, targets[rows])
+                W[rows] = self.scatter(idx, values)
+                C[rows] = self.correlation_on_supports(idx, values, targets[rows])
         return W, C
 
     def residual_sq_on_supports(self, idx, values, targets=None):
@@ -222,11 +236,22 @@ def solve_gram_systems(G, b):
     ``100 * eps * k`` (duplicated columns, ``k > n_samples``) get the
     minimum-norm solution of the scaled system from an eigendecomposition
     with the same cut-off, so rank deficiency is handled the same way on
-    every platform.
+    every platform. The systems are solved in blocks whose temporaries (scaled
+    copies, factors) take at most 16 MiB, so that they never add several
+    stacks of the size of ``G``.
     """
     n, k = b.shape
     if k == 0:
         return b.copy()
+    z = np.empty_like(b)
+    for rows in row_blocks(n, _SOLVE_TEMPORARIES * k * k * G.itemsize):
+        z[rows] = _solve_unit_diagonal(G[rows], b[rows])
+    return z
+
+
+def _solve_unit_diagonal(G, b):
+    """:func:`solve_gram_systems` for one block of systems."""
+    n, k = b.shape
     diag = np.diagonal(G, axis1=1, axis2=2)
     inv_norm = np.zeros(diag.shape, dtype=G.dtype)
     np.divide(1.0, np.sqrt(diag), out=inv_norm, where=diag > 0)

@@ -41,3 +41,25 @@ def check_memory(needed_bytes, what, advice):
             f"{what} needs about {needed_bytes / 2**30:.3g} GiB, more than the "
             f"{available / 2**30:.3g} GiB available; {advice}"
         )
+
+
+# Temporaries a solver may allocate at once for a block of targets (per-target k x k blocks, tables...).
+BLOCK_BYTES = 16 * 2**20
+
+
+def row_blocks(n_rows, bytes_per_row, max_bytes=None):
+    """Consecutive slices of ``range(n_rows)`` whose temporaries take at most ``max_bytes`` (one row at least).
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows (targets) to process.
+    bytes_per_row : int
+        Size of one row's temporaries.
+    max_bytes : int or None
+        None for the module's ``BLOCK_BYTES``.
+    """
+    if max_bytes is None:
+        max_bytes = BLOCK_BYTES
+    size = max(1, int(max_bytes // max(1, bytes_per_row)))
+    return [slice(start, min(start + size, n_rows)) for start in range(0, n_rows, size)]

@@ -62,14 +62,18 @@ class ELSRegressor(KSparseRegressor):
     -----
     ELS has no gradient step, hence no ``step_size`` parameter.
 
-    Memory: as the other k-sparse estimators (about four arrays of the size
-    of ``X`` and ``y``, the Gram matrix when used, a dozen ``(n_targets,
-    n_features)`` arrays), plus the swap scores, computed in blocks of at
-    most :math:`2^{22}` entries (a handful of such tables, about 200 MiB in
-    float64, over features when one target's :math:`k \times n` table is
-    larger) and the :math:`k \times k` Cholesky factors of the targets scored
-    together. Nothing grows with ``max_iter``; at 200 x 20000 with the
-    default :math:`k = 2000` the peak stays below 500 MiB
+    Memory: ``fit`` holds about four arrays of the size of ``X`` and ``y``
+    (validated, centred, brought to unit scale), the Gram matrix
+    :math:`X^\top X` when it is used (``precompute``; ``"auto"`` uses it only
+    within 1 GiB), four ``(n_targets, n_features)`` arrays (coefficients,
+    :math:`X^\top Y`, the start's correlations, the returned ``coef_``), the
+    swap-score tables of the targets scored together, of at most 16 MiB each
+    (targets, or one target's features, in blocks sized to that; at most
+    eight tables live), and the :math:`k \times k` Cholesky factors of those
+    targets. Restricted least-squares solves are made in blocks of targets
+    of a few :math:`k \times k` blocks each within 16 MiB. Nothing grows
+    with ``max_iter``. At 200 x 20000 with the default :math:`k = 2000` the
+    peak is about 130 MiB, at 5000 targets on 1000 features about 160 MiB
     (``benchmarks/bench_memory.py``).
 
     See Also

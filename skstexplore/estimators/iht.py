@@ -75,10 +75,13 @@ class IHTRegressor(KSparseRegressor):
     Memory: ``fit`` holds about four arrays of the size of ``X`` and ``y``
     (validated, centred, brought to unit scale), the Gram matrix
     :math:`X^\top X` when it is used (``precompute``; ``"auto"`` uses it only
-    within 1 GiB), and about a dozen ``(n_targets, n_features)`` arrays.
-    Nothing grows with ``max_iter``. At 200 x 20000 with the default
-    :math:`k = 2000`, or 5000 targets on 1000 features, that is a few hundred
-    MiB (``benchmarks/bench_memory.py``).
+    within 1 GiB), four ``(n_targets, n_features)`` arrays (coefficients,
+    correlations, :math:`X^\top Y`, the returned ``coef_``) and the
+    temporaries of the targets stepped together, at most 2 x 16 MiB (targets
+    are stepped in blocks sized to that budget). Nothing grows with
+    ``max_iter``. At 200 x 20000 with the default :math:`k = 2000` that is
+    about 60 MiB, at 5000 targets on 1000 features about 170 MiB
+    (``benchmarks/bench_memory.py``).
 
     References
     ----------

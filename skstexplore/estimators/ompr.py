@@ -74,11 +74,16 @@ class OMPRRegressor(KSparseRegressor):
     Memory: ``fit`` holds about four arrays of the size of ``X`` and ``y``
     (validated, centred, brought to unit scale), the Gram matrix
     :math:`X^\top X` when it is used (``precompute``; ``"auto"`` uses it only
-    within 1 GiB), and about a dozen ``(n_targets, n_features)`` arrays, plus, for the targets being re-fitted, one batch of restricted
-    Gram blocks (at most :math:`k \times k`) per distinct support size.
-    Nothing grows with ``max_iter``. At 200 x 20000 with the default
-    :math:`k = 2000`, or 5000 targets on 1000 features, that is a few hundred
-    MiB (``benchmarks/bench_memory.py``).
+    within 1 GiB), four ``(n_targets, n_features)`` arrays (coefficients,
+    correlations, :math:`X^\top Y`, the returned ``coef_``) and the
+    temporaries of the targets processed together (targets in blocks of at
+    most 16 MiB of temporaries, two such blocks live): the orthonormal
+    basis of each growing support (:math:`n_{\text{samples}} \times
+    \min(k, n_{\text{samples}})`) and the restricted :math:`k \times k`
+    systems of the re-fits (a few per target), at least one target's even
+    when larger. Nothing grows with ``max_iter``. At 200 x 20000 with the
+    default :math:`k = 2000` the peak is about 60 MiB, at 5000 targets on
+    1000 features about 200 MiB (``benchmarks/bench_memory.py``).
 
     References
     ----------

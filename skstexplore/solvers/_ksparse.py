@@ -3,7 +3,11 @@
 import numpy as np
 
 from .._core.lipschitz import spectral_norm_sq
+from .._core.memory import row_blocks
 from .._core.thresholding import largest_k_mask
+
+# (n_targets, n_features) temporaries of ranking one target's start (sizes the blocks of targets).
+_RANKING_TEMPORARIES = 8
 
 
 def default_step(data):
@@ -31,8 +35,16 @@ def initial_support(W, scores, k):
 
     Among the nonzeros of ``W`` the largest magnitudes win (so a ``W`` with more
     than ``k`` nonzeros is hard-thresholded); free slots are filled with the
-    largest ``|scores|`` among the other features.
+    largest ``|scores|`` among the other features. Rows are ranked in blocks
+    (the ranking's temporaries stay within a fixed budget).
     """
+    mask = np.empty(W.shape, dtype=bool)
+    for rows in row_blocks(len(W), _RANKING_TEMPORARIES * W.shape[1] * W.itemsize):
+        mask[rows] = _initial_support_rows(W[rows], scores[rows], k)
+    return mask
+
+
+def _initial_support_rows(W, scores, k):
     W_abs, S_abs = np.abs(W), np.abs(scores)
     w_max = np.maximum(W_abs.max(axis=1, keepdims=True), np.finfo(W.dtype).tiny)
     s_max = np.maximum(S_abs.max(axis=1, keepdims=True), np.finfo(W.dtype).tiny)

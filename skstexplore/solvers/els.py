@@ -47,6 +47,7 @@ than the residual.
 import numpy as np
 
 from .._core.base import SolverResult
+from .._core import memory
 from .._core.lstsq import LeastSquaresData, _well_conditioned
 from .._core.thresholding import mask_to_indices
 from ._ksparse import initial_support, start_coef, start_correlation, tol_reached
@@ -55,8 +56,6 @@ from ._ksparse import initial_support, start_coef, start_correlation, tol_reache
 _SWAP_EPS_FACTOR = 1e3
 # Pivot cut-off (relative, times k) below which G_SS is treated as singular.
 _RANK_EPS_FACTOR = 100.0
-# Largest swap table (n_targets x k x n_features entries) scored at once.
-_BLOCK_ELEMENTS = 2**22
 
 
 def els(
@@ -109,9 +108,7 @@ def els(
     """
     data = LeastSquaresData(X, Y, gram)
     n_targets, n_features = data.n_targets, data.n_features
-    W0 = start_coef(coef_init, data)
-    norms = np.sqrt(np.maximum(data.col_sq, np.finfo(data.dtype).tiny))
-    supports = mask_to_indices(initial_support(W0, start_correlation(coef_init, W0, data) / norms, n_nonzero_coefs))
+    supports = _initial_supports(coef_init, data, n_nonzero_coefs)
     min_gain = _SWAP_EPS_FACTOR * np.finfo(data.dtype).eps * data.y_sq
     n_iter = np.zeros(n_targets, dtype=int)
     converged = np.zeros(n_targets, dtype=bool)
@@ -143,6 +140,14 @@ def els(
     support = np.zeros((n_targets, n_features), dtype=bool)
     np.put_along_axis(support, supports, True, axis=1)
     return SolverResult(coef=W, n_iter=n_iter, converged=converged, support=support)
+
+
+def _initial_supports(coef_init, data, k):
+    """Starting supports (n_targets, k): the largest nonzeros of ``coef_init``, then OMP's selection rule."""
+    W0 = start_coef(coef_init, data)
+    scores = start_correlation(coef_init, W0, data)
+    scores /= np.sqrt(np.maximum(data.col_sq, np.finfo(data.dtype).tiny))
+    return mask_to_indices(initial_support(W0, scores, k))
 
 
 def swap_gains(data, idx, values, targets, features=None):
@@ -214,15 +219,16 @@ def best_swaps(data, idx, values, targets):
     """Best swap of each row: its gain, the position in ``idx`` that leaves and the feature that enters.
 
     Ties go to the lowest (position, feature) pair in row-major order. Rows
-    are scored in blocks of at most ``_BLOCK_ELEMENTS`` table entries, and
-    when one row's ``k x n_features`` table is larger, its features in blocks
-    of that size, which bounds the memory of the tables (a handful of them,
-    ``8 * _BLOCK_ELEMENTS`` bytes each in float64).
+    are scored in blocks whose ``(rows, k, n_features)`` tables take at most
+    ``memory.BLOCK_BYTES`` (16 MiB) each, and when one
+    row's ``k x n_features`` table is larger, its features in blocks of that
+    size, which bounds the memory of the tables (about six of them are live).
     """
     n, k = idx.shape
     n_features = data.n_features
-    rows_per_block = max(1, _BLOCK_ELEMENTS // (k * n_features))
-    features_per_block = min(n_features, max(1, _BLOCK_ELEMENTS // k))
+    elements = max(1, memory.BLOCK_BYTES // np.dtype(data.dtype).itemsize)
+    rows_per_block = max(1, elements // (k * n_features))
+    features_per_block = min(n_features, max(1, elements // k))
     gain = np.full(n, -np.inf, dtype=data.dtype)
     best = np.zeros(n, dtype=np.intp)
     for start in range(0, n, rows_per_block):
@@ -242,6 +248,7 @@ def best_swaps(data, idx, values, targets):
             gain[rows][better] = block_gain[better]
             best[rows][better] = (first + j)[better]
             best_pos[better] = pos[better]
+            del table  # before the next block's table is made
         best[rows] += best_pos * n_features
     remove_pos, add_feature = np.divmod(best, n_features)
     return gain, remove_pos, add_feature

@@ -37,12 +37,16 @@ import numpy as np
 
 from .._core.base import SolverResult
 from .._core.lstsq import LeastSquaresData
+from .._core.memory import row_blocks
 from .._core.thresholding import largest_k_mask, mask_to_indices
 from ._ksparse import default_step, initial_support, start_coef, start_correlation, tol_reached
 
 # Normalised IHT's constants: shrink factor kappa > 1 / (1 - c).
 _C_SHRINK = 0.01
 _KAPPA = 2.0
+
+# (n_targets, n_features) temporaries of one step, per target (sizes the blocks of targets stepped together).
+_STEP_TEMPORARIES = 12
 
 
 def iht(
@@ -90,7 +94,6 @@ def iht(
     """
     data = LeastSquaresData(X, Y, gram)
     n_targets = data.n_targets
-    rtol_sq = np.finfo(data.dtype).eps
     fallback_step = default_step(data)
     W = start_coef(coef_init, data)
     C = start_correlation(coef_init, W, data)
@@ -98,25 +101,15 @@ def iht(
     n_iter = np.zeros(n_targets, dtype=int)
     converged = np.zeros(n_targets, dtype=bool)
     active = np.arange(n_targets)
+    # targets are stepped in blocks, so that the step's temporaries stay within a fixed budget
+    row_bytes = _STEP_TEMPORARIES * data.n_features * W.itemsize
     for it in range(1, max_iter + 1):
-        W_old, S_old = W[active], support[active]
-        if step_size is None:
-            W_new, S_new, C_new = _normalised_step(data, W_old, C, S_old, n_nonzero_coefs, fallback_step, active)
-        else:
-            mu = np.full(active.size, step_size)
-            W_new, S_new, C_new = _threshold_step(data, W_old, C, mu, n_nonzero_coefs, active)
-        W[active], support[active], C = W_new, S_new, C_new
+        done = np.zeros(active.size, dtype=bool)
+        for block in row_blocks(active.size, row_bytes):
+            done[block] = _iterate(data, W, C, support, active[block], n_nonzero_coefs, step_size, fallback_step, tol)
         n_iter[active] = it
-        change_sq = np.einsum("ij,ij->i", W_new - W_old, W_new - W_old)
-        w_sq = np.einsum("ij,ij->i", W_new, W_new)
-        # a step too small to move w is not convergence: the reference step must not move it either
-        G_new = np.where(S_new, C_new, 0)
-        ref_move = np.sqrt(np.einsum("ij,ij->i", G_new, G_new)) * (fallback_step / n_nonzero_coefs)
-        stalled = np.all(S_new == S_old, axis=1) & (change_sq <= rtol_sq * w_sq) & (ref_move <= np.sqrt(rtol_sq * w_sq))
-        residual_sq = data.y_sq[active] - np.einsum("ij,ij->i", W_new, data.Xty[active] + C)
-        done = stalled | tol_reached(residual_sq, tol)
         converged[active[done]] = True
-        active, C = active[~done], C[~done]
+        active = active[~done]
         if callback is not None:
             callback(it, W)
         if not active.size:
@@ -124,30 +117,62 @@ def iht(
     return SolverResult(coef=W, n_iter=n_iter, converged=converged, support=support)
 
 
+def _iterate(data, W, C, support, targets, k, step_size, fallback_step, tol):
+    """One IHT iteration of the rows ``targets`` of ``W``, ``C``, ``support`` (updated in place).
+
+    Returns which of them halt (stalled, or ``tol`` reached).
+    """
+    W_old, C_old, S_old = W[targets], C[targets], support[targets]
+    if step_size is None:
+        W_new, S_new, C_new = _normalised_step(data, W_old, C_old, S_old, k, fallback_step, targets)
+    else:
+        W_new, S_new, C_new = _threshold_step(data, W_old, C_old, np.full(len(targets), step_size), k, targets)
+    W[targets], support[targets], C[targets] = W_new, S_new, C_new
+    rtol_sq = np.finfo(data.dtype).eps
+    W_old -= W_new
+    change_sq = np.einsum("ij,ij->i", W_old, W_old)
+    w_sq = np.einsum("ij,ij->i", W_new, W_new)
+    # a step too small to move w is not convergence: the reference step must not move it either
+    g_new = np.take_along_axis(C_new, mask_to_indices(S_new), axis=1)
+    ref_move = np.sqrt(np.einsum("ij,ij->i", g_new, g_new)) * (fallback_step / k)
+    stalled = np.all(S_new == S_old, axis=1) & (change_sq <= rtol_sq * w_sq) & (ref_move <= np.sqrt(rtol_sq * w_sq))
+    C_new += data.Xty[targets]
+    residual_sq = data.y_sq[targets] - np.einsum("ij,ij->i", W_new, C_new)
+    return stalled | tol_reached(residual_sq, tol)
+
+
 def _threshold_step(data, W, C, mu, k, targets):
     """``H_k(W + mu C)`` row by row, with its support mask and its correlation."""
-    Z = W + mu[:, None].astype(W.dtype) * C
+    Z = mu[:, None].astype(W.dtype) * C
+    Z += W
     mask = largest_k_mask(Z, k)
     idx = mask_to_indices(mask)
     values = np.take_along_axis(Z, idx, axis=1)
     return data.scatter(idx, values), mask, data.correlation_on_supports(idx, values, targets)
 
 
-def _image_sq_on_supports(data, mask, V):
-    r""":math:`\|X v\|^2` for rows ``v`` of ``V`` supported on the ``k`` entries of ``mask``."""
-    idx = mask_to_indices(mask)
-    values = np.take_along_axis(V, idx, axis=1)
-    if data.gram is not None:
-        return np.einsum("ti,tij,tj->t", values, data.gram_blocks(idx, idx), values)
-    image = np.einsum("mtk,tk->tm", data.columns(idx), values)
-    return np.einsum("tm,tm->t", image, image)
+def _image_sq_on_supports(data, idx, values):
+    r""":math:`\|X_S v\|^2` for each row: ``values[t]`` on the columns ``idx[t]``."""
+    out = np.empty(len(idx), dtype=values.dtype)
+    k = idx.shape[1]
+    # in blocks of targets: the stacked G_SS blocks (or X_S columns) of all targets at once would be
+    # n_targets * k * k (or n_samples * k) floats
+    row_bytes = k * (k if data.gram is not None else data.X.shape[0]) * values.itemsize
+    for rows in row_blocks(len(idx), row_bytes):
+        if data.gram is not None:
+            out[rows] = np.einsum("ti,tij,tj->t", values[rows], data.gram_blocks(idx[rows], idx[rows]), values[rows])
+        else:
+            image = np.einsum("mtk,tk->tm", data.columns(idx[rows]), values[rows])
+            out[rows] = np.einsum("tm,tm->t", image, image)
+    return out
 
 
 def _normalised_step(data, W, C, support, k, fallback_step, targets):
     """One normalised-IHT step for each row, shrinking the step where the support moves too far."""
-    G = np.where(support, C, 0)
-    numerator = np.einsum("ij,ij->i", G, G)
-    denominator = _image_sq_on_supports(data, support, G)
+    idx = mask_to_indices(support)
+    g = np.take_along_axis(C, idx, axis=1)
+    numerator = np.einsum("ij,ij->i", g, g)
+    denominator = _image_sq_on_supports(data, idx, g)
     regular = (denominator > 0) & (numerator > _rounding_noise_sq(data, C, targets))
     mu = np.full(len(W), fallback_step)
     mu[regular] = numerator[regular] / denominator[regular]
