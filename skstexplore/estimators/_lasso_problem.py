@@ -61,9 +61,13 @@ class LassoProblem:
     sample_weight : ndarray of shape (n_samples,) or None
         Validated.
     precompute : "auto" or bool
+    path : bool
+        Solved for many alphas (a path, a cross-validation fold): with
+        ``"auto"``, the full Gram matrix is then computed once when
+        ``n_features <= n_samples``, as scikit-learn's ``lasso_path`` does.
     """
 
-    def __init__(self, X, Y, fit_intercept, sample_weight=None, precompute="auto"):
+    def __init__(self, X, Y, fit_intercept, sample_weight=None, precompute="auto", path=False):
         column_peaks = _abs_max(X.data if sp.issparse(X) else X, axis=None if sp.issparse(X) else 0)
         self.x_scale = _power_of_two_scale(np.max(column_peaks, initial=0.0))
         self.y_scale = _power_of_two_scale(_abs_max(Y))
@@ -88,12 +92,13 @@ class LassoProblem:
         self.n_samples, self.n_features = X.shape
         self.y_sq = np.einsum("ij,ij->j", self.Y, self.Y).astype(np.float64)
         self.precompute = precompute
+        self.path = path
         self._design = None
 
     def design(self, working_set, n_targets):
         """The :class:`DesignCache`, with a full Gram matrix when it pays."""
         wants_gram = _gram_pays(self.n_samples, self.n_features, n_targets, self.X.dtype.itemsize,
-                                working_set, self.is_sparse) if self.precompute == "auto" else self.precompute
+                                working_set, self.is_sparse, self.path) if self.precompute == "auto" else self.precompute
         if self._design is None or (wants_gram and self._design.gram is None):
             gram = None
             if wants_gram:
@@ -168,19 +173,22 @@ def _zero_rounding_noise_columns(Xc, col_sq, column_peaks):
     return col_sq
 
 
-def _gram_pays(n_samples, n_features, n_targets, itemsize, working_set, is_sparse):
+def _gram_pays(n_samples, n_features, n_targets, itemsize, working_set, is_sparse, path=False):
     r"""Whether to precompute the full Gram matrix :math:`X^\top X`.
 
     It must fit in 1 GiB. The plain solvers need it for a sparse ``X`` and
     use it for a dense one when a product with it is cheaper than two with
     ``X`` (``n_features <= 2 n_samples``). With working sets only Gram blocks
     of the working set are used, computed on demand; the full matrix
-    (:math:`n p^2`) pays only when many targets share it (their working sets
-    cover most features): ``10 n_targets >= n_features``.
+    (:math:`n p^2`, and the active-set method then runs on all features)
+    pays when many targets share it (their working sets cover most
+    features): ``10 n_targets >= n_features``, or along a path, whose small
+    alphas bring most features in, when ``n_features <= n_samples``.
     """
     fits = n_features * n_features * itemsize <= 2**30
     if working_set:
-        return fits and n_features <= 2 * n_samples and 10 * n_targets >= n_features
+        shared = n_features <= 2 * n_samples and 10 * n_targets >= n_features
+        return fits and (shared or (path and n_features <= n_samples))
     return fits and (is_sparse or n_features <= 2 * n_samples)
 
 

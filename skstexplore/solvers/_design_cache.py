@@ -55,6 +55,8 @@ class DesignCache:
 
     def columns(self, idx):
         """Dense columns ``idx``, shape (n_samples, len(idx))."""
+        if self.gram is not None:  # nothing to cache: the Gram entries are known
+            return self.X.columns(idx) if self.is_sparse else self.X[:, idx]
         self._enter(idx)
         return self._rows[self._take(self._position[idx])].T
 
@@ -80,6 +82,8 @@ class DesignCache:
 
     def in_cache_order(self, idx):
         """``idx`` reordered as stored (a set that is a prefix of the cache is then sliced, not gathered)."""
+        if self.gram is not None:
+            return idx
         self._enter(idx)
         return idx[np.argsort(self._position[idx], kind="stable")]
 

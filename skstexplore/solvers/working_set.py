@@ -140,7 +140,10 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
         if not active.size:
             break
         counts["n_outer"][active] += 1
-        U, ws_size[active] = _working_set(design, W[active], XtR, gap, alpha, n_samples, ws_size[active], positive)
+        if design.gram is None:
+            U, ws_size[active] = _working_set(design, W[active], XtR, gap, alpha, n_samples, ws_size[active], positive)
+        else:  # the full Gram matrix is known: the active-set method needs no working set
+            U = None
         _solve_on_working_set(inner, design, Y[:, active], W, active, U, alpha, gap, max_iter, counts, positive)
     extras = {"dual_gap": gaps}
     extras.update({name: counts[name] for name in ("n_oracle_steps", "n_outer", "n_exact")})
@@ -148,8 +151,10 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
 
 
 def _fitted(design, W):
-    r""":math:`X W^\top` through the columns of the joint support only."""
+    r""":math:`X W^\top` through the columns of the joint support only (all of ``X`` when it has few columns)."""
     support = np.flatnonzero((W != 0).any(axis=0))
+    if design.gram is not None and not design.is_sparse and 4 * support.size >= W.shape[1]:
+        return design.X @ W.T  # cheaper than gathering the columns
     return design.columns(support) @ W[:, support].T
 
 
@@ -183,8 +188,11 @@ def _solve_on_working_set(inner, design, Y, W, active, U, alpha, gap, max_iter, 
     The active-set method first; the targets it cannot finish get the proximal
     ``inner`` solver (:func:`_proximal_fallback`).
     """
-    U = design.in_cache_order(U)
-    X_U, G_U = design.columns(U), design.gram_block(U)
+    if U is None:
+        U, X_U, G_U = np.arange(design.X.shape[1]), design.X, design.gram
+    else:
+        U = design.in_cache_order(U)
+        X_U, G_U = design.columns(U), design.gram_block(U)
     rows = np.ix_(active, U)
     budget = max_iter - counts["n_iter"][active]
     W_U, converged, n_steps = active_set_lasso(G_U, (X_U.T @ Y).T, X_U.shape[0] * alpha, W[rows], positive=positive,
