@@ -41,6 +41,7 @@ All arithmetic is in float64.
 import numpy as np
 from scipy.linalg import qr_delete
 from scipy.linalg.lapack import dtrtrs
+from scipy.sparse import csr_matrix
 
 from ._restricted import solve_psd_systems
 
@@ -114,7 +115,7 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
     slack = _rounding_slack(G, C, penalty, rtol)
     while live.size:
         W_live = W[live]
-        grad = W_live @ G - C[live]
+        grad = _gradient(W_live, G, C[live])
         support = W_live != 0
         violation = -grad if positive else np.abs(grad)
         violation = np.where(support, -np.inf, violation - threshold)
@@ -134,6 +135,13 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
         state.n_steps[live] += 1
         state.update(live, t, consistent, k)
     return W, state.converged, state.n_steps
+
+
+def _gradient(W, G, C):
+    r""":math:`W G - C` (rows :math:`G w - c`), through the nonzeros of ``W`` when they are few."""
+    if W.shape[0] > 1 and 4 * np.count_nonzero(W) < W.size:
+        return csr_matrix(W) @ G - C
+    return W @ G - C
 
 
 class _State:
@@ -159,15 +167,18 @@ class _State:
 def _guess(W, grad, support, violation, k, positive):
     """Support guess (the support plus the ``k`` worst violators of each row) and its signs."""
     member = support.copy()
-    k_max = int(k.max())
-    if k_max:
-        k_max = min(k_max, W.shape[1])
-        top = np.argpartition(-violation, k_max - 1, axis=1)[:, :k_max]
-        top_violation = np.take_along_axis(violation, top, axis=1)
-        rank = np.argsort(-top_violation, axis=1, kind="stable")
-        top = np.take_along_axis(top, rank, axis=1)
-        keep = (np.arange(k_max) < k[:, None]) & (np.take_along_axis(top_violation, rank, axis=1) > 0)
-        rows = np.broadcast_to(np.arange(W.shape[0])[:, None], top.shape)
+    adding = np.flatnonzero(k > 0)
+    if adding.size:
+        k_max = min(int(k.max()), W.shape[1])
+        part = violation[adding]
+        if k_max == 1:
+            top = np.argmax(part, axis=1)[:, None]
+        else:
+            top = np.argpartition(-part, k_max - 1, axis=1)[:, :k_max]
+            top = np.take_along_axis(top, np.argsort(-np.take_along_axis(part, top, axis=1), axis=1, kind="stable"),
+                                     axis=1)
+        keep = (np.arange(top.shape[1]) < k[adding, None]) & (np.take_along_axis(part, top, axis=1) > 0)
+        rows = np.broadcast_to(adding[:, None], top.shape)
         member[rows[keep], top[keep]] = True
     theta = np.where(support, np.sign(W), 1.0 if positive else -np.sign(grad))
     return member, np.where(member, theta, 0.0)
@@ -182,16 +193,13 @@ def _step(G, C, W, grad, member, theta, penalty, positive):
     n_rows, m = W.shape
     size = member.sum(axis=1)
     K = max(int(size.max()), 1)
-    idx = np.argsort(~member, axis=1, kind="stable")[:, :K]
+    rows, cols = np.nonzero(member)  # row by row, columns increasing
+    idx = np.zeros((n_rows, K), dtype=int)
+    idx[rows, np.arange(rows.size) - (np.cumsum(size) - size)[rows]] = cols
     valid = np.arange(K) < size[:, None]
-    idx = np.where(valid, idx, 0)
-    block = G[idx[:, :, None], idx[:, None, :]]
-    pad = ~(valid[:, :, None] & valid[:, None, :])
-    block[pad] = 0.0
-    block[:, np.arange(K), np.arange(K)] += ~valid  # identity on the padding
     sign = np.where(valid, np.take_along_axis(theta, idx, axis=1), 0.0)
     rhs = np.where(valid, np.take_along_axis(C, idx, axis=1) - penalty * sign, 0.0)
-    z = solve_psd_systems(block, rhs)
+    z = _solve_padded(G, idx, valid, size, rhs)
     w = np.where(valid, np.take_along_axis(W, idx, axis=1), 0.0)
     d = z - w
     consistent = np.all((sign * z >= 0) | ~valid, axis=1)
@@ -208,6 +216,25 @@ def _step(G, C, W, grad, member, theta, penalty, positive):
     rows = np.broadcast_to(np.arange(n_rows)[:, None], idx.shape)
     W_new[rows[valid], idx[valid]] = new[valid]
     return t, W_new, consistent
+
+
+def _solve_padded(G, idx, valid, size, rhs):
+    """Solve every row's system :math:`G_{AA} z = b`, in groups of similar support sizes.
+
+    Each group is padded (identity rows) to its largest support only: one
+    batched factorisation costs the cube of the padded size.
+    """
+    z = np.zeros_like(rhs)
+    group = np.ceil(2 * np.log2(np.maximum(size, 1))).astype(int)  # sizes within a factor sqrt(2)
+    for g in np.unique(group):
+        rows = np.flatnonzero(group == g)
+        K = max(int(size[rows].max()), 1)
+        sub_idx, sub_valid = idx[rows, :K], valid[rows, :K]
+        block = G[sub_idx[:, :, None], sub_idx[:, None, :]]
+        block[~(sub_valid[:, :, None] & sub_valid[:, None, :])] = 0.0
+        block[:, np.arange(K), np.arange(K)] += ~sub_valid  # identity on the padding
+        z[rows, :K] = solve_psd_systems(block, rhs[rows, :K])
+    return z
 
 
 def _line_search(grad, sign, w, d, penalty, positive):
