@@ -40,7 +40,7 @@ All arithmetic is in float64.
 
 import numpy as np
 from scipy.linalg import qr_delete
-from scipy.linalg.lapack import dtrtrs
+from scipy.linalg.lapack import dpotrs, dtrtrs
 from scipy.sparse import csr_matrix
 
 from ._restricted import solve_psd_systems
@@ -118,14 +118,16 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
         grad = _gradient(W_live, G, C[live])
         support = W_live != 0
         violation = -grad if positive else np.abs(grad)
-        violation = np.where(support, -np.inf, violation - threshold)
-        residual = np.where(support, grad + penalty * np.sign(W_live), 0.0)
+        violation[support] = -np.inf
+        violation -= threshold
+        residual = np.abs(grad + penalty * np.sign(W_live), where=support, out=np.zeros_like(grad))
         bound = slack[0] + slack[1] * np.maximum(1.0, np.abs(W_live).sum(axis=1))
-        optimal = ~np.any(violation > 0, axis=1) & np.all(np.abs(residual) <= bound[:, None], axis=1)
+        optimal = (violation.max(axis=1) <= 0) & (residual.max(axis=1) <= bound)
         state.converged[live[optimal]] = True
         going = ~optimal & (state.n_steps[live] < max_steps) & ~state.stalled[live]
-        live, W_live, grad, support, violation = live[going], W_live[going], grad[going], support[going], \
-            violation[going]
+        if not going.all():
+            live, W_live, grad, support, violation = live[going], W_live[going], grad[going], support[going], \
+                violation[going]
         if not live.size:
             break
         k = np.where(state.polished[live], state.k_add[live], 0)
@@ -160,8 +162,9 @@ class _State:
         # a failed addition of one feature from an optimal support is rounding: the target is done
         self.stalled[rows[~moved & (k == 1)]] = True
         self.polished[rows] = np.where(moved, full, self.polished[rows] | (k == 0))
-        grown = np.where(full, 2 * np.maximum(k, 1), np.maximum(k // 2, 1))
-        self.k_add[rows] = np.where(moved | (k > 1), grown, self.k_add[rows])
+        grown = np.where(full, 2 * k, np.maximum(k // 2, 1))
+        # a re-solve on the support (k = 0) keeps the pace of additions
+        self.k_add[rows] = np.where((k > 0) & (moved | (k > 1)), grown, self.k_add[rows])
 
 
 def _guess(W, grad, support, violation, k, positive):
@@ -291,7 +294,7 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor):
     hundreds of features, this is most of the cost. Where an addition makes
     the block singular, that step is the batched one (minimum norm).
     """
-    k_add, n_steps = 1, 0
+    k_add, n_steps = factor.k_add, 0
     threshold = penalty * (1.0 + rtol)
     slack = _rounding_slack(G, c, penalty, rtol)
     while True:
@@ -301,6 +304,7 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor):
         violation[support] = -np.inf
         violation -= threshold
         if not np.any(violation > 0) and _support_optimal(grad[support], w[support], penalty, slack, w):
+            factor.k_add = k_add
             return w, True, n_steps
         if n_steps >= max_steps:
             return w, False, n_steps
@@ -324,8 +328,8 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor):
         if not moved and k == 1:
             return w, False, n_steps  # the best single addition cannot decrease q: rounding
         polished = full if moved else (polished or k == 0)
-        if moved or k > 1:
-            k_add = 2 * max(k, 1) if full else max(k // 2, 1)
+        if k and (moved or k > 1):  # a re-solve on the support (k = 0) keeps the pace of additions
+            k_add = 2 * k if full else max(k // 2, 1)
 
 
 def _rounding_slack(G, c, penalty, rtol):
@@ -413,6 +417,7 @@ class SupportFactor:
 
     def __init__(self):
         self.features, self.R = np.empty(0, dtype=int), np.empty((0, 0))
+        self.k_add = 1
 
     def attach(self, G, labels, w):
         """Use the block ``G`` of features ``labels``; refactorise unless the kept factor is ``w``'s support's."""
@@ -463,7 +468,14 @@ class SupportFactor:
         self._label()
 
     def solve(self, rhs):
-        return _triangular(self.R, _triangular(self.R, rhs, trans=1), trans=0)
+        r""":math:`G_{AA}^{-1} b` by the two triangular solves of one LAPACK call (``potrs``)."""
+        if not rhs.size:
+            return rhs
+        # R is C-ordered: R.T is the same memory in Fortran order (LAPACK's), lower triangular
+        x, info = dpotrs(self.R.T, rhs.reshape(rhs.shape[0], -1), lower=1)
+        if info != 0:
+            raise np.linalg.LinAlgError("singular Cholesky factor")
+        return x.reshape(rhs.shape)
 
 
 def _triangular(R, b, trans):

@@ -118,6 +118,7 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     n_samples, n_features = X.shape
     n_targets = Y.shape[1]
     design = DesignCache(X) if design is None else design
+    design.support_factor.k_add = 1  # a new alpha: additions start one at a time
     W = np.zeros((n_targets, n_features), dtype=Y.dtype) if coef_init is None else np.array(coef_init, dtype=Y.dtype)
     tols = np.broadcast_to(np.asarray(tol, dtype=np.float64), (n_targets,))
     counts = {name: np.zeros(n_targets, dtype=int) for name in ("n_iter", "n_oracle_steps", "n_outer", "n_exact")}
@@ -177,7 +178,12 @@ def _working_set(design, W, XtR, gap, alpha, n_samples, previous_size, positive)
     size = np.maximum(np.maximum(2 * support.sum(axis=1), _MIN_WORKING_SET), previous_size)
     size = np.minimum(size, n_candidates)
     k = max(int(size.max()), 1)
-    order = np.argsort(score, axis=1, kind="stable")[:, :k]
+    if k < score.shape[1]:  # the k best of each row, then in order (a partition, not a full sort)
+        order = np.argpartition(score, k - 1, axis=1)[:, :k]
+        order = np.take_along_axis(order, np.argsort(np.take_along_axis(score, order, axis=1), axis=1,
+                                                     kind="stable"), axis=1)
+    else:
+        order = np.argsort(score, axis=1, kind="stable")
     chosen = np.arange(k) < size[:, None]
     return np.unique(order[chosen]), size
 
