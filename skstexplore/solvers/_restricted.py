@@ -73,26 +73,33 @@ def _no_worse(G, Xty, z, w, penalty):
         return (qz - lz + pz) <= (qw - lw + pw) + slack
 
 
-def solve_psd_systems(G, b):
+def solve_psd_systems(G, b, return_singular=False):
     r"""Solve the stacked positive semi-definite systems :math:`G_t z_t = b_t` in at most two batched calls.
 
     One batched Cholesky factorisation when every block is positive definite
     with pivots above :math:`100\,k\,\epsilon \max_i G_{ii}`; otherwise one
     batched eigendecomposition and the minimum-norm solution with that cut-off
     (duplicated or zero columns), for the whole group (no per-target loop).
+    With ``return_singular``, also which blocks were singular (their solution
+    is a minimum-norm least-squares one).
     """
     k = b.shape[1]
     scale = np.maximum(np.max(np.diagonal(G, axis1=1, axis2=2), axis=1), np.finfo(G.dtype).tiny)
     cutoff = 100 * k * np.finfo(G.dtype).eps * scale
+    regular = np.zeros(G.shape[0], dtype=bool)
     try:
         factor = np.linalg.cholesky(G)
         pivots = np.min(np.diagonal(factor, axis1=1, axis2=2), axis=1) ** 2
         if np.all(pivots > cutoff):
             if G.shape[0] == 1:  # one system: reuse the factor (two triangular solves)
-                return cho_solve((factor[0], True), b[0], check_finite=False)[None]
-            return np.linalg.solve(G, b[..., None])[..., 0]
+                z = cho_solve((factor[0], True), b[0], check_finite=False)[None]
+            else:
+                z = np.linalg.solve(G, b[..., None])[..., 0]
+            return (z, regular) if return_singular else z
     except np.linalg.LinAlgError:
         pass
     eigval, eigvec = np.linalg.eigh(G)
-    inverse = np.where(eigval > cutoff[:, None], 1.0 / np.where(eigval > 0, eigval, 1), 0)
-    return np.einsum("tij,tj->ti", eigvec, inverse * np.einsum("tji,tj->ti", eigvec, b))
+    kept = eigval > cutoff[:, None]
+    inverse = np.where(kept, 1.0 / np.where(eigval > 0, eigval, 1), 0)
+    z = np.einsum("tij,tj->ti", eigvec, inverse * np.einsum("tji,tj->ti", eigvec, b))
+    return (z, ~kept.all(axis=1)) if return_singular else z

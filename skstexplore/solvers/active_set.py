@@ -132,11 +132,24 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
             break
         k = np.where(state.polished[live], state.k_add[live], 0)
         member, theta = _guess(W_live, grad, support, violation, k, positive)
-        t, W_new, consistent = _step(G, C[live], W_live, grad, member, theta, penalty, positive)
-        W[live] = W_new
+        t, W_new, consistent, singular = _step(G, C[live], W_live, grad, member, theta, penalty, positive)
+        W[live] = np.where(singular[:, None], W_live, W_new)
         state.n_steps[live] += 1
         state.update(live, t, consistent, k)
+        state.stalled[live[singular]] = True  # left to the one-target method (below)
+    # the batched steps cannot cross a rank-deficient support (minimum-norm solves): the targets they left
+    # get the one-target method, whose exchange steps can
+    for row in np.flatnonzero(state.stalled & (state.n_steps < max_steps)):
+        W[row], state.converged[row], n_steps = _one_target(
+            G, C[row], penalty, W[row], positive, max_steps - state.n_steps[row], rtol, False, _fresh_factor(G, W[row]))
+        state.n_steps[row] += n_steps
     return W, state.converged, state.n_steps
+
+
+def _fresh_factor(G, w):
+    factor = SupportFactor()
+    factor.attach(G, np.arange(G.shape[0]), w)
+    return factor
 
 
 def _gradient(W, G, C):
@@ -202,7 +215,7 @@ def _step(G, C, W, grad, member, theta, penalty, positive):
     valid = np.arange(K) < size[:, None]
     sign = np.where(valid, np.take_along_axis(theta, idx, axis=1), 0.0)
     rhs = np.where(valid, np.take_along_axis(C, idx, axis=1) - penalty * sign, 0.0)
-    z = _solve_padded(G, idx, valid, size, rhs)
+    z, singular = _solve_padded(G, idx, valid, size, rhs)
     w = np.where(valid, np.take_along_axis(W, idx, axis=1), 0.0)
     d = z - w
     consistent = np.all((sign * z >= 0) | ~valid, axis=1)
@@ -218,7 +231,7 @@ def _step(G, C, W, grad, member, theta, penalty, positive):
     W_new = W.copy()
     rows = np.broadcast_to(np.arange(n_rows)[:, None], idx.shape)
     W_new[rows[valid], idx[valid]] = new[valid]
-    return t, W_new, consistent
+    return t, W_new, consistent, singular
 
 
 def _solve_padded(G, idx, valid, size, rhs):
@@ -227,7 +240,7 @@ def _solve_padded(G, idx, valid, size, rhs):
     Each group is padded (identity rows) to its largest support only: one
     batched factorisation costs the cube of the padded size.
     """
-    z = np.zeros_like(rhs)
+    z, singular = np.zeros_like(rhs), np.zeros(rhs.shape[0], dtype=bool)
     group = np.ceil(2 * np.log2(np.maximum(size, 1))).astype(int)  # sizes within a factor sqrt(2)
     for g in np.unique(group):
         rows = np.flatnonzero(group == g)
@@ -236,8 +249,8 @@ def _solve_padded(G, idx, valid, size, rhs):
         block = G[sub_idx[:, :, None], sub_idx[:, None, :]]
         block[~(sub_valid[:, :, None] & sub_valid[:, None, :])] = 0.0
         block[:, np.arange(K), np.arange(K)] += ~sub_valid  # identity on the padding
-        z[rows, :K] = solve_psd_systems(block, rhs[rows, :K])
-    return z
+        z[rows, :K], singular[rows] = solve_psd_systems(block, rhs[rows, :K], return_singular=True)
+    return z, singular
 
 
 def _line_search(grad, sign, w, d, penalty, positive):
@@ -315,7 +328,7 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor):
             factor.reset(support)
         if factor.order is None:  # a singular support (a start from elsewhere): one minimum-norm step
             member, theta = _guess(w[None], grad[None], (w != 0)[None], violation[None], np.array([k]), positive)
-            t, w_new, consistent = _step(G, c[None], w[None], grad[None], member, theta, penalty, positive)
+            t, w_new, consistent, _ = _step(G, c[None], w[None], grad[None], member, theta, penalty, positive)
             t, consistent, w[:] = t[0], consistent[0], w_new[0]
             factor.reset(np.flatnonzero(w))
         elif factor.add(new):
