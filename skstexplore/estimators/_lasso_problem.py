@@ -142,7 +142,7 @@ class LassoProblem:
 
 
 def _zero_centring_noise(Xc, X, peaks):
-    """:func:`~skstexplore._core.units.zero_centring_noise` on the only columns it can zero.
+    r""":func:`~skstexplore._core.units.zero_centring_noise` on the only columns it can zero.
 
     A column it zeroes has entries below :math:`(n + 2)\epsilon` times its
     peak, so a norm below :math:`\sqrt{n}` times that: the other columns are
