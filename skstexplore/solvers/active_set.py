@@ -321,7 +321,9 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor):
             return w, True, n_steps
         if n_steps >= max_steps:
             return w, False, n_steps
-        k = k_add if polished else 0
+        # the first step adds too (a warm start, e.g. the previous alpha's solution, is near its optimum);
+        # where that fails the next one re-solves on the support
+        k = k_add if (polished or n_steps == 0) else 0
         new = _top_violators(violation, k)
         n_steps += 1
         if factor.order is None:
@@ -333,12 +335,12 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor):
             factor.reset(np.flatnonzero(w))
         elif factor.add(new):
             t, consistent = _factored_step(factor, c, w, grad, new, penalty, positive)
-        elif new.size == 1:
+        elif new.size == 1 and polished:  # (the exchange decreases q from a point optimal on its support)
             t, consistent = _exchange_step(factor, grad, w, new[0], positive), False
-        else:  # several new features make the block singular: try fewer
+        else:  # several new features make the block singular, or the start is not optimal: try fewer
             t, consistent = 0.0, False
         full, moved = t == 1.0 and consistent, t > 0
-        if not moved and k == 1:
+        if not moved and k == 1 and polished:
             return w, False, n_steps  # the best single addition cannot decrease q: rounding
         polished = full if moved else (polished or k == 0)
         if k and (moved or k > 1):  # a re-solve on the support (k = 0) keeps the pace of additions
