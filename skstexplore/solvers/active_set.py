@@ -15,8 +15,8 @@ step guesses them and corrects the guess (Lee, Battle, Raina, Ng 2007,
 1. add to the support the ``k`` features that violate the optimality
    conditions most (:math:`|g_j| > \lambda`, :math:`g = Gw - c`), with the
    sign :math:`-\mathrm{sign}(g_j)` that decreases :math:`q`;
-2. solve :math:`G_{AA} z = c_A - \lambda\theta_A` (one Cholesky factorisation;
-   minimum norm where :math:`G_{AA}` is singular);
+2. solve :math:`G_{AA} z = c_A - \lambda\theta_A` (Cholesky; minimum norm
+   where :math:`G_{AA}` is singular);
 3. minimise :math:`q` exactly on the segment :math:`[w, z]` (a convex
    piecewise quadratic: its kinks are where coordinates cross zero); features
    that stop at zero leave the support.
@@ -27,15 +27,22 @@ the next step first re-solves on the new support (``k = 0``). From a point
 optimal on its support, adding the single most violating feature always
 decreases :math:`q` (its coordinate of :math:`z - w` has the guessed sign), so
 :math:`q` decreases at every accepted step and the method ends, exactly, after
-a number of steps close to the number of support changes (each
-:math:`O(|A|^3)` for the factorisation and :math:`O(m|A|)` for the gradient):
-few, large BLAS calls instead of many cheap iterations. A target stops when
-its support is optimal and no feature violates :math:`|g_j| \le \lambda` by
-more than a relative ``rtol``.
+a number of steps close to the number of support changes: few, large
+BLAS/LAPACK calls instead of many cheap iterations. A target stops when no
+feature outside its support violates :math:`|g_j| \le \lambda` by more than a
+relative ``rtol`` and :math:`g_A = -\lambda\,\mathrm{sign}(w_A)` holds on it
+(to ``rtol`` and rounding): the test is made on the point, never inferred from
+the steps.
 
-Targets are batched: each has its own support and step; the systems of one
-step are solved together (padded to the largest support by identity rows).
-All arithmetic is in float64.
+For one target (:func:`_one_target`) the Cholesky factor is updated column by
+column (:class:`SupportFactor`, :math:`O(|A|^2)` per change of support instead
+of :math:`O(|A|^3)`) and can be kept across calls; a feature whose column is
+linearly dependent on the support's is exchanged with a support feature along
+the null space, which keeps the support within the rank (homotopy's step).
+Many targets are batched: each has its own support and step, the systems of
+one step are solved together in groups of similar sizes (padded by identity
+rows), and a target whose support becomes rank deficient finishes alone. All
+arithmetic is in float64.
 """
 
 import numpy as np
@@ -425,9 +432,34 @@ def _factored_step(factor, c, w, grad, new, penalty, positive):
 class SupportFactor:
     r"""Upper Cholesky factor :math:`R` of :math:`G_{AA} = R^\top R` for an ordered support :math:`A`.
 
-    Kept by a caller across calls on blocks of the same design (``labels``
-    name the block's features); ``order`` (positions in the current block) is
-    None after a failed factorisation (singular block).
+    Kept by a caller across calls of :func:`active_set_lasso` on blocks of
+    the same design (a path, the outer iterations of a working-set solve):
+    ``labels`` name the features of the current block, and the factor is
+    reused whenever the starting support is the one it factors. Features are
+    appended by a block Cholesky step (:math:`O(K^2 k)` for ``k`` features)
+    and removed by Givens rotations (:func:`scipy.linalg.qr_delete`,
+    :math:`O(K^2)`).
+
+    Attributes
+    ----------
+    features : ndarray of int
+        The factored support, as labels, in factor order.
+    order : ndarray of int or None
+        The same as positions in the current block; None after a failed
+        factorisation (a singular block).
+    R : ndarray of shape (K, K)
+        Upper triangular factor.
+    k_add : int
+        How many features the last call was adding per step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> G = np.array([[4.0, 2.0, 0.0], [2.0, 3.0, 1.0], [0.0, 1.0, 2.0]])
+    >>> factor = SupportFactor()
+    >>> factor.attach(G, np.arange(3), np.array([1.0, 0.0, -1.0]))
+    >>> factor.features, np.allclose(factor.R.T @ factor.R, G[np.ix_([0, 2], [0, 2])])
+    (array([0, 2]), True)
     """
 
     def __init__(self):
