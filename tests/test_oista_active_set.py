@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose
 from sklearn.linear_model import Lasso
 
-from skstexplore.solvers.active_set import SupportFactor, _line_search, active_set_lasso
+from skstexplore.solvers.active_set import SupportFactor, _line_search, _line_search_one, active_set_lasso
 
 
 def problem(n_samples, n_features, n_targets=1, seed=0):
@@ -102,10 +102,12 @@ def test_line_search_is_the_exact_minimiser_on_the_segment():
         z = np.linalg.solve(G, c - penalty * sign)
         d = z - w
         t, _ = _line_search(grad[None], sign[None], w[None], d[None], penalty, False)
+        t_one, _ = _line_search_one(grad, sign, w, d, penalty, False)
         grid = np.linspace(0, 1, 20001)
         values = [0.5 * v @ G @ v - c @ v + penalty * np.abs(v).sum() for v in w + grid[:, None] * d]
         best = grid[int(np.argmin(values))]
         assert abs(t[0] - best) <= 1e-4
+        assert abs(t_one - t[0]) <= 1e-12
 
 
 def test_max_steps_is_honoured_and_reported():

@@ -420,13 +420,40 @@ def _factored_step(factor, c, w, grad, new, penalty, positive):
         t, new_values = 1.0, z
     else:
         d = z - w_A
-        t, at_zero = _line_search(grad[order][None], sign[None], w_A[None], d[None], penalty, positive)
-        t = float(t[0])
+        t, at_zero = _line_search_one(grad[order], sign, w_A, d, penalty, positive)
         new_values = w_A + t * d
-        new_values[at_zero[0]] = 0.0
+        new_values[at_zero] = 0.0
     w[order] = new_values
     factor.remove(np.flatnonzero(new_values == 0))
     return t, consistent
+
+
+def _line_search_one(grad, sign, w, d, penalty, positive):
+    """:func:`_line_search` for one target, looking only at the kinks inside the segment (usually few)."""
+    a = float(d @ grad)
+    b = max(-float(d @ (penalty * sign + grad)), 0.0)
+    nonzero = w != 0
+    slope = a + penalty * float(np.where(nonzero, np.sign(w) * d, np.abs(d)).sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kink = np.where(nonzero & (w * d < 0), -w / d, np.inf)
+        if positive:
+            kink = np.where(~nonzero & (d < 0), 0.0, kink)
+    inside = np.flatnonzero(kink <= 1.0)
+    inside = inside[np.argsort(kink[inside], kind="stable")]
+    if positive:
+        end = kink[inside[0]] if inside.size else 1.0
+        t = min(max(-slope / b, 0.0), end) if b > 0 else (end if slope < 0 else 0.0)
+    else:
+        t, low = 1.0, 0.0
+        for position in inside:  # phi' increases by 2 lambda |d_j| at each kink
+            if slope >= 0 or (b > 0 and -slope / b <= kink[position]):
+                t = low if slope >= 0 else max(low, -slope / b)
+                break
+            slope += 2 * penalty * abs(d[position])
+            low = kink[position]
+        else:
+            t = low if slope >= 0 else (max(low, min(-slope / b, 1.0)) if b > 0 else 1.0)
+    return t, (kink == t) & nonzero
 
 
 class SupportFactor:
