@@ -24,7 +24,10 @@ def lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, solver="oista", wor
     intercept: centre ``X`` and ``y`` beforehand if needed; same return values
     and shapes). Everything that depends on ``X`` alone (column norms, the
     Gram entries and dense columns of the features that enter some working
-    set) is computed once for the whole path. A 2-D ``y`` gets one independent
+    set; with ``n_features <= n_samples`` the full Gram matrix, as
+    :func:`sklearn.linear_model.lasso_path` does) is computed once for the
+    whole path, and each alpha starts the exact active-set solver from the
+    previous solution and its Cholesky factor. A 2-D ``y`` gets one independent
     Lasso per target (not sklearn's multi-task Lasso), solved together.
 
     Parameters
