@@ -5,7 +5,8 @@ import pytest
 from numpy.testing import assert_allclose
 from sklearn.linear_model import Lasso
 
-from skstexplore.solvers.active_set import SupportFactor, _line_search, _line_search_one, active_set_lasso
+from skstexplore.solvers._line_search import line_search, line_search_one
+from skstexplore.solvers.active_set import SupportFactor, active_set_lasso
 
 
 def problem(n_samples, n_features, n_targets=1, seed=0):
@@ -101,8 +102,8 @@ def test_line_search_is_the_exact_minimiser_on_the_segment():
         # the line search takes G d from the system it came from: make d the step to that system's solution
         z = np.linalg.solve(G, c - penalty * sign)
         d = z - w
-        t, _ = _line_search(grad[None], sign[None], w[None], d[None], penalty, False)
-        t_one, _ = _line_search_one(grad, sign, w, d, penalty, False)
+        t, _ = line_search(grad[None], sign[None], w[None], d[None], penalty, False)
+        t_one, _ = line_search_one(grad, sign, w, d, penalty, False)
         grid = np.linspace(0, 1, 20001)
         values = [0.5 * v @ G @ v - c @ v + penalty * np.abs(v).sum() for v in w + grid[:, None] * d]
         best = grid[int(np.argmin(values))]

@@ -5,7 +5,7 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 
 from .._core.lipschitz import spectral_norm_sq
 from .._core.preprocess import CenteredSparseDesign
-from .active_set import SupportFactor
+from ._support_factor import SupportFactor
 
 # Blocks up to this size get L_U from a dense eigensolver; larger ones from
 # Lanczos to this relative accuracy (a step 1/L_U needs an upper bound of the

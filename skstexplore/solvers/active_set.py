@@ -46,11 +46,13 @@ arithmetic is in float64.
 """
 
 import numpy as np
-from scipy.linalg import qr_delete
-from scipy.linalg.lapack import dpotrs, dtrtrs
 from scipy.sparse import csr_matrix
 
+from ._line_search import line_search, line_search_one
 from ._restricted import solve_psd_systems
+from ._support_factor import SupportFactor
+
+__all__ = ["SupportFactor", "active_set_lasso"]
 
 # Relative violation of |g_j| <= lambda below which a feature is not added.
 DEFAULT_RTOL = 1e-9
@@ -229,7 +231,7 @@ def _step(G, C, W, grad, member, theta, penalty, positive):
     if positive:
         consistent &= np.all(z >= 0, axis=1)
     grad_A = np.where(valid, np.take_along_axis(grad, idx, axis=1), 0.0)
-    t, at_zero = _line_search(grad_A, sign, w, d, penalty, positive)
+    t, at_zero = line_search(grad_A, sign, w, d, penalty, positive)
     # z with the guessed signs minimises q on the support: the step is 1 exactly (not a rounded root)
     t[consistent] = 1.0
     at_zero[consistent] = False
@@ -258,51 +260,6 @@ def _solve_padded(G, idx, valid, size, rhs):
         block[:, np.arange(K), np.arange(K)] += ~sub_valid  # identity on the padding
         z[rows, :K], singular[rows] = solve_psd_systems(block, rhs[rows, :K], return_singular=True)
     return z, singular
-
-
-def _line_search(grad, sign, w, d, penalty, positive):
-    r"""Minimiser ``t`` in :math:`[0, 1]` of :math:`\phi(t) = q(w + t d)` per row, and the coordinates it zeroes.
-
-    :math:`\phi'(t) = a + b t + \lambda \sum_j d_j \,\mathrm{sign}(w_j + t d_j)`
-    with :math:`a = d^\top g` (:math:`g = G w - c`) and :math:`b = d^\top G d`,
-    where :math:`G d = G z - G w = -\lambda\theta - g` on the guessed support
-    (no product with :math:`G`): increasing, with jumps of
-    :math:`2\lambda|d_j|` at the kinks :math:`t_j = -w_j / d_j`. The minimiser
-    is the first :math:`t` where it reaches 0. With ``positive`` no
-    coordinate may cross zero: the segment ends at the first kink.
-    """
-    a = np.einsum("ri,ri->r", d, grad)
-    b = np.maximum(-np.einsum("ri,ri->r", d, penalty * sign + grad), 0.0)
-    nonzero = w != 0
-    s0 = np.where(nonzero, np.sign(w) * d, np.abs(d)).sum(axis=1)
-    slope0 = a + penalty * s0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kink = np.where(nonzero & (w * d < 0), -w / d, np.inf)
-        if positive:
-            kink = np.where(~nonzero & (d < 0), 0.0, kink)
-        root = np.where(b > 0, -slope0 / b, np.where(slope0 < 0, np.inf, 0.0))
-    if positive:
-        first = kink.min(axis=1, initial=np.inf)
-        t = np.clip(root, 0.0, np.minimum(first, 1.0))
-    else:
-        t = _first_root(kink, np.abs(d), slope0, b, penalty)
-    t = np.where(b > 0, t, np.where(slope0 < 0, 1.0, 0.0)) if not positive else t
-    at_zero = (kink == t[:, None]) & nonzero
-    return t, at_zero
-
-
-def _first_root(kink, abs_d, slope0, b, penalty):
-    """Where the increasing piecewise-linear :math:`\\phi'` first reaches 0 in :math:`[0, 1]` (1 if never)."""
-    order = np.argsort(kink, axis=1)
-    lo_kinks = np.take_along_axis(kink, order, axis=1)
-    jumps = 2 * penalty * np.take_along_axis(abs_d, order, axis=1)
-    level = slope0[:, None] + np.concatenate([np.zeros((kink.shape[0], 1)), np.cumsum(jumps, axis=1)], axis=1)
-    lo = np.concatenate([np.zeros((kink.shape[0], 1)), lo_kinks], axis=1)
-    hi = np.concatenate([lo_kinks, np.full((kink.shape[0], 1), np.inf)], axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        root = np.where(level < 0, -level / b[:, None], 0.0)
-    candidate = np.where((root <= hi) & (lo <= 1.0), np.maximum(lo, root), np.inf)
-    return np.minimum(candidate.min(axis=1), 1.0)
 
 
 def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor):
@@ -420,144 +377,9 @@ def _factored_step(factor, c, w, grad, new, penalty, positive):
         t, new_values = 1.0, z
     else:
         d = z - w_A
-        t, at_zero = _line_search_one(grad[order], sign, w_A, d, penalty, positive)
+        t, at_zero = line_search_one(grad[order], sign, w_A, d, penalty, positive)
         new_values = w_A + t * d
         new_values[at_zero] = 0.0
     w[order] = new_values
     factor.remove(np.flatnonzero(new_values == 0))
     return t, consistent
-
-
-def _line_search_one(grad, sign, w, d, penalty, positive):
-    """:func:`_line_search` for one target, looking only at the kinks inside the segment (usually few)."""
-    a = float(d @ grad)
-    b = max(-float(d @ (penalty * sign + grad)), 0.0)
-    nonzero = w != 0
-    slope = a + penalty * float(np.where(nonzero, np.sign(w) * d, np.abs(d)).sum())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kink = np.where(nonzero & (w * d < 0), -w / d, np.inf)
-        if positive:
-            kink = np.where(~nonzero & (d < 0), 0.0, kink)
-    inside = np.flatnonzero(kink <= 1.0)
-    inside = inside[np.argsort(kink[inside], kind="stable")]
-    if positive:
-        end = kink[inside[0]] if inside.size else 1.0
-        t = min(max(-slope / b, 0.0), end) if b > 0 else (end if slope < 0 else 0.0)
-    else:
-        t, low = 1.0, 0.0
-        for position in inside:  # phi' increases by 2 lambda |d_j| at each kink
-            if slope >= 0 or (b > 0 and -slope / b <= kink[position]):
-                t = low if slope >= 0 else max(low, -slope / b)
-                break
-            slope += 2 * penalty * abs(d[position])
-            low = kink[position]
-        else:
-            t = low if slope >= 0 else (max(low, min(-slope / b, 1.0)) if b > 0 else 1.0)
-    return t, (kink == t) & nonzero
-
-
-class SupportFactor:
-    r"""Upper Cholesky factor :math:`R` of :math:`G_{AA} = R^\top R` for an ordered support :math:`A`.
-
-    Kept by a caller across calls of :func:`active_set_lasso` on blocks of
-    the same design (a path, the outer iterations of a working-set solve):
-    ``labels`` name the features of the current block, and the factor is
-    reused whenever the starting support is the one it factors. Features are
-    appended by a block Cholesky step (:math:`O(K^2 k)` for ``k`` features)
-    and removed by Givens rotations (:func:`scipy.linalg.qr_delete`,
-    :math:`O(K^2)`).
-
-    Attributes
-    ----------
-    features : ndarray of int
-        The factored support, as labels, in factor order.
-    order : ndarray of int or None
-        The same as positions in the current block; None after a failed
-        factorisation (a singular block).
-    R : ndarray of shape (K, K)
-        Upper triangular factor.
-    k_add : int
-        How many features the last call was adding per step.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> G = np.array([[4.0, 2.0, 0.0], [2.0, 3.0, 1.0], [0.0, 1.0, 2.0]])
-    >>> factor = SupportFactor()
-    >>> factor.attach(G, np.arange(3), np.array([1.0, 0.0, -1.0]))
-    >>> factor.features, np.allclose(factor.R.T @ factor.R, G[np.ix_([0, 2], [0, 2])])
-    (array([0, 2]), True)
-    """
-
-    def __init__(self):
-        self.features, self.R = np.empty(0, dtype=int), np.empty((0, 0))
-        self.k_add = 1
-
-    def attach(self, G, labels, w):
-        """Use the block ``G`` of features ``labels``; refactorise unless the kept factor is ``w``'s support's."""
-        self.G, self.labels = G, labels
-        self.cutoff = 100 * np.finfo(np.float64).eps * max(float(np.max(np.diagonal(G), initial=0.0)), 1e-300)
-        support = np.flatnonzero(w)
-        position = dict(zip(labels[support].tolist(), support.tolist()))
-        order = np.array([position.get(feature, -1) for feature in self.features.tolist()], dtype=int)
-        if order.size == support.size and np.all(order >= 0):
-            self.order = order
-        else:
-            self.reset(support)
-
-    def reset(self, order):
-        self.order, self.R = np.empty(0, dtype=int), np.empty((0, 0))
-        if not self.add(order):
-            self.order = None
-        self._label()
-
-    def _label(self):
-        self.features = self.labels[self.order] if self.order is not None else np.empty(0, dtype=int)
-
-    def add(self, new):
-        """Append the features ``new``; False (factor unchanged) if the block becomes singular."""
-        if not new.size:
-            return True
-        K = self.order.size
-        B = _triangular(self.R, self.G[np.ix_(self.order, new)], trans=1) if K else np.empty((0, new.size))
-        S = self.G[np.ix_(new, new)] - B.T @ B
-        try:
-            R22 = np.linalg.cholesky(S).T
-        except np.linalg.LinAlgError:
-            return False
-        if np.min(np.diagonal(R22)) ** 2 <= (K + new.size) * self.cutoff:
-            return False
-        R = np.zeros((K + new.size, K + new.size))
-        R[:K, :K], R[:K, K:], R[K:, K:] = self.R, B, R22
-        self.R, self.order = R, np.concatenate([self.order, new])
-        self._label()
-        return True
-
-    def remove(self, positions):
-        """Drop the features at ``positions`` of ``order`` (Givens rotations, :math:`O(K^2)` each)."""
-        for position in np.sort(positions)[::-1]:
-            K = self.order.size
-            _, R = qr_delete(np.eye(K), self.R, int(position), 1, which="col", check_finite=False)
-            self.R, self.order = np.ascontiguousarray(R[: K - 1]), np.delete(self.order, position)
-        self._label()
-
-    def solve(self, rhs):
-        r""":math:`G_{AA}^{-1} b` by the two triangular solves of one LAPACK call (``potrs``)."""
-        if not rhs.size:
-            return rhs
-        # R is C-ordered: R.T is the same memory in Fortran order (LAPACK's), lower triangular
-        x, info = dpotrs(self.R.T, rhs.reshape(rhs.shape[0], -1), lower=1)
-        if info != 0:
-            raise np.linalg.LinAlgError("singular Cholesky factor")
-        return x.reshape(rhs.shape)
-
-
-def _triangular(R, b, trans):
-    """:math:`R^{-1} b` (``trans=0``) or :math:`R^{-\top} b` (``trans=1``) for upper triangular ``R`` (LAPACK)."""
-    if not b.size:
-        return b
-    # R is C-ordered: R.T is the same memory in Fortran order (LAPACK's), lower triangular
-    x, info = dtrtrs(R.T, b.reshape(b.shape[0], -1), lower=1, trans=1 - trans)
-    if info != 0:
-        raise np.linalg.LinAlgError("singular triangular factor")
-    return x.reshape(b.shape)
