@@ -123,26 +123,32 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
     threshold = penalty * (1.0 + rtol)
     slack = _rounding_slack(G, C, penalty, rtol)
     while live.size:
-        W_live = W[live]
-        grad = _gradient(W_live, G, C[live])
+        W_live, C_live = (W, C) if live.size == n_targets else (W[live], C[live])
+        grad = _gradient(W_live, G, C_live)
         support = W_live != 0
         violation = -grad if positive else np.abs(grad)
         violation[support] = -np.inf
         violation -= threshold
-        residual = np.abs(grad + penalty * np.sign(W_live), where=support, out=np.zeros_like(grad))
-        bound = slack[0] + slack[1] * np.maximum(1.0, np.abs(W_live).sum(axis=1))
-        optimal = (violation.max(axis=1) <= 0) & (residual.max(axis=1) <= bound)
+        # only a row optimal on its support (a full step) can be optimal
+        check = np.flatnonzero(state.polished[live])
+        residual = np.abs(grad[check] + penalty * np.sign(W_live[check]), where=support[check],
+                          out=np.zeros((check.size, m)))
+        bound = slack[0] + slack[1] * np.maximum(1.0, np.abs(W_live[check]).sum(axis=1))
+        optimal = np.zeros(live.size, dtype=bool)
+        optimal[check] = (violation[check].max(axis=1) <= 0) & (residual.max(axis=1) <= bound)
         state.converged[live[optimal]] = True
         going = ~optimal & (state.n_steps[live] < max_steps) & ~state.stalled[live]
         if not going.all():
-            live, W_live, grad, support, violation = live[going], W_live[going], grad[going], support[going], \
-                violation[going]
+            live, W_live, C_live, grad, support, violation = live[going], W_live[going], C_live[going], grad[going], \
+                support[going], violation[going]
         if not live.size:
             break
         k = np.where(state.polished[live], state.k_add[live], 0)
         member, theta = _guess(W_live, grad, support, violation, k, positive)
-        t, W_new, consistent, singular = _step(G, C[live], W_live, grad, member, theta, penalty, positive)
-        W[live] = np.where(singular[:, None], W_live, W_new)
+        t, W_new, consistent, singular = _step(G, C_live, W_live, grad, member, theta, penalty, positive)
+        if singular.any():
+            W_new[singular] = W_live[singular]
+        W[live] = W_new
         state.n_steps[live] += 1
         state.update(live, t, consistent, k)
         state.stalled[live[singular]] = True  # left to the one-target method (below)
