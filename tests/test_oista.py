@@ -186,9 +186,9 @@ def test_degenerate_input_gives_finite_results(solver):
 def test_n_oracle_steps():
     X, y = make_data("wide", seed=12)
     alpha = scaled_alpha(X, y, 0.3, True)
-    est = OracleISTALasso(alpha=alpha, tol=1e-10, max_iter=10000).fit(X, y)
+    est = OracleISTALasso(alpha=alpha, tol=1e-10, max_iter=10000, working_set=False).fit(X, y)
     assert 0 < est.n_oracle_steps_ <= est.n_iter_
-    assert OracleISTALasso(alpha=alpha, solver="ista").fit(X, y).n_oracle_steps_ == 0
+    assert OracleISTALasso(alpha=alpha, solver="ista", working_set=False).fit(X, y).n_oracle_steps_ == 0
 
 
 # --- bad input ------------------------------------------------------------------------

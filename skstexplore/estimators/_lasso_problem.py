@@ -3,10 +3,11 @@ r"""One Lasso problem prepared once, solved for any ``alpha``: shared by
 :class:`~skstexplore.OracleISTALassoCV`.
 
 Preparation: sample weights and centring (:func:`~skstexplore._core.preprocess.prepare_data`,
-dense or sparse ``X``), exact power-of-two rescaling of ``X`` and ``y`` (so
-that no product overflows or underflows, whatever the units: the solution
-is mapped back exactly), columns that centring reduced to rounding noise set
-to zero, and a :class:`~skstexplore.solvers.working_set.DesignCache` shared by
+dense or sparse ``X``), columns that centring reduced to rounding noise set
+to zero (:func:`~skstexplore._core.units.zero_centring_noise`), the exact
+power-of-two rescaling of ``X`` and ``y`` of
+:class:`~skstexplore._core.units.DataUnits` (so that no product overflows or
+underflows, whatever the units: the solution is mapped back exactly), and a :class:`~skstexplore.solvers.working_set.DesignCache` shared by
 every solve on the same data.
 """
 
@@ -14,12 +15,12 @@ import warnings
 from contextlib import nullcontext
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, lsqr
 from threadpoolctl import ThreadpoolController
 
 from .._core.lasso import lasso_dual_gap
-from .._core.preprocess import CenteredSparseDesign, prepare_data
+from .._core.preprocess import prepare_data
+from .._core.units import DataUnits, zero_centring_noise
 from ..solvers.ista import fista, ista, oista
 from ..solvers.working_set import DesignCache, working_set_lasso
 
@@ -34,21 +35,6 @@ SOLVERS = {"oista": oista, "ista": ista, "fista": fista}
 _SMALL_PRODUCT = 50_000_000
 
 
-def _power_of_two_scale(peak):
-    """A power of two close to ``peak`` (1 for 0 or non-finite): dividing by it is exact."""
-    peak = float(peak)
-    if not np.isfinite(peak) or peak == 0.0:
-        return 1.0
-    return float(2.0 ** np.round(np.log2(peak)))
-
-
-def _abs_max(values, axis=None):
-    """``max |values|`` without a temporary array."""
-    if values.size == 0:
-        return np.zeros(values.shape[1]) if axis == 0 else 0.0
-    return np.maximum(values.max(axis=axis), -values.min(axis=axis))
-
-
 class LassoProblem:
     """Weighted, centred, rescaled data of one fit, and its design cache.
 
@@ -61,39 +47,44 @@ class LassoProblem:
     sample_weight : ndarray of shape (n_samples,) or None
         Validated.
     precompute : "auto" or bool
+    path : bool
+        Solved for many alphas (a path, a cross-validation fold): with
+        ``"auto"``, the full Gram matrix is then computed once when
+        ``n_features <= n_samples``, as scikit-learn's ``lasso_path`` does.
     """
 
-    def __init__(self, X, Y, fit_intercept, sample_weight=None, precompute="auto"):
-        column_peaks = _abs_max(X.data if sp.issparse(X) else X, axis=None if sp.issparse(X) else 0)
-        self.x_scale = _power_of_two_scale(np.max(column_peaks, initial=0.0))
-        self.y_scale = _power_of_two_scale(_abs_max(Y))
+    def __init__(self, X, Y, fit_intercept, sample_weight=None, precompute="auto", path=False):
         data = prepare_data(X, Y, fit_intercept, sample_weight)
         self.X_offset, self.y_offset = data.X_offset, data.y_offset
         self.is_sparse = data.is_sparse
-        x_factor, y_factor = X.dtype.type(1.0 / self.x_scale), X.dtype.type(1.0 / self.y_scale)
         if self.is_sparse:
-            design = data.X
-            self.X = design if x_factor == 1 else CenteredSparseDesign(
-                design.X * x_factor, design.offset * x_factor, design.sqrt_weight)
-            col_sq = self.X.col_sq_norms()
+            self.units = DataUnits(data.X, data.Y)
+            self.X = self.units.scale_X(data.X)
         else:
-            self.X = data.X  # a centred copy: rescaled in place
-            self.X *= x_factor
-            col_sq = np.einsum("ij,ij->j", self.X, self.X)
+            peaks = np.maximum(X.max(axis=0, initial=0.0), -X.min(axis=0, initial=0.0))  # no |X| temporary
             if fit_intercept:
-                col_sq = _zero_rounding_noise_columns(self.X, col_sq, column_peaks * x_factor)
+                _zero_centring_noise(data.X, X, peaks)
+            # DataUnits needs only the magnitude of X: its column peaks stand for it
+            self.units = DataUnits(peaks[None, :], data.Y)
+            self.X = data.X  # a centred copy: rescaled in place
+            factor = np.ldexp(X.dtype.type(1), -self.units.ex)
+            if factor != 1 and np.isfinite(factor) and factor > np.finfo(X.dtype).tiny:
+                self.X *= factor  # a power of two: exact, and several times faster than ldexp
+            elif factor != 1:
+                np.ldexp(self.X, -self.units.ex, out=self.X)
+        self.Y = self.units.scale_Y(data.Y)
+        col_sq = self.X.col_sq_norms() if self.is_sparse else np.einsum("ij,ij->j", self.X, self.X)
         self.col_norms = np.sqrt(np.maximum(col_sq, 0)).astype(np.float64)
-        self.Y = data.Y
-        self.Y *= y_factor
         self.n_samples, self.n_features = X.shape
         self.y_sq = np.einsum("ij,ij->j", self.Y, self.Y).astype(np.float64)
         self.precompute = precompute
+        self.path = path
         self._design = None
 
     def design(self, working_set, n_targets):
         """The :class:`DesignCache`, with a full Gram matrix when it pays."""
         wants_gram = _gram_pays(self.n_samples, self.n_features, n_targets, self.X.dtype.itemsize,
-                                working_set, self.is_sparse) if self.precompute == "auto" else self.precompute
+                                working_set, self.is_sparse, self.path) if self.precompute == "auto" else self.precompute
         if self._design is None or (wants_gram and self._design.gram is None):
             gram = None
             if wants_gram:
@@ -106,7 +97,7 @@ class LassoProblem:
         ``positive``), in the user's units: the smallest ``alpha`` with a zero solution."""
         XtY = self.X.T @ self.Y
         corr = np.maximum(XtY.max(axis=0), 0) if positive else np.abs(XtY).max(axis=0)
-        return corr.astype(np.float64) / self.n_samples * (self.x_scale * self.y_scale)
+        return np.ldexp(corr.astype(np.float64) / self.n_samples, self.units.ex + self.units.ey)
 
     def gap_tolerance(self, tol):
         """scikit-learn's criterion, ``tol * ||y||^2 / n`` per target (centred, weighted)."""
@@ -121,9 +112,8 @@ class LassoProblem:
         """
         targets = np.arange(self.Y.shape[1]) if targets is None else targets
         Y, gap_tol = self.Y[:, targets], self.gap_tolerance(tol)[targets]
-        scaled_alpha = alpha / (self.x_scale * self.y_scale)
-        ratio = self.x_scale / self.y_scale
-        init = None if coef_init is None else _rescaled(coef_init, ratio, self.X.dtype, "the starting coefficients")
+        scaled_alpha = float(np.ldexp(alpha, -(self.units.ex + self.units.ey)))
+        init = None if coef_init is None else self.units.coef_to_internal(np.asarray(coef_init, dtype=self.X.dtype))
         design = self.design(working_set, self.Y.shape[1])
         with _blas_limits(self.n_samples, self.n_features, Y.shape[1]):
             if working_set:
@@ -132,8 +122,8 @@ class LassoProblem:
             else:
                 result = SOLVERS[solver](self.X, Y, scaled_alpha, coef_init=init, gram=design.gram, max_iter=max_iter,
                                          tol=gap_tol, positive=positive)
-        result.coef = _rescaled(result.coef, 1.0 / ratio, self.X.dtype, "the fitted coefficients")
-        result.extras["dual_gap"] = result.extras["dual_gap"] * self.y_scale**2
+        result.coef = self.units.coef_to_user(result.coef)
+        result.extras["dual_gap"] = self.units.residual_sq_to_user(np.asarray(result.extras["dual_gap"], dtype=float))
         return result
 
     def least_squares(self):
@@ -144,43 +134,43 @@ class LassoProblem:
             W = np.linalg.lstsq(self.X, self.Y, rcond=None)[0].T
         W = W.astype(self.X.dtype, copy=False)
         gap = lasso_dual_gap(self.X, self.Y, W, 0.0)
-        return _rescaled(W, self.y_scale / self.x_scale, self.X.dtype, "the fitted coefficients"), gap * self.y_scale**2
+        return self.units.coef_to_user(W), self.units.residual_sq_to_user(gap)
 
     def intercept(self, coef):
         """Intercepts of coefficients ``coef`` (n_targets, n_features) in the user's units."""
         return self.y_offset - coef @ self.X_offset
 
 
-def _zero_rounding_noise_columns(Xc, col_sq, column_peaks):
-    r"""Set to zero the centred columns that are rounding noise (constant columns).
+def _zero_centring_noise(Xc, X, peaks):
+    r""":func:`~skstexplore._core.units.zero_centring_noise` on the only columns it can zero.
 
-    Centring a constant column leaves errors of order :math:`\epsilon
-    \max_i |x_{ij}|` per entry; a centred column below :math:`4\sqrt{n}\,\epsilon
-    \max_i |x_{ij}|` in norm carries no information (the decision is relative
-    to the column's own scale, so it does not depend on units). Returns the
-    updated squared column norms.
+    A column it zeroes has entries below :math:`(n + 2)\epsilon` times its
+    peak, so a norm below :math:`\sqrt{n}` times that: the other columns are
+    not looked at (no temporary of the size of ``X``).
     """
-    noise = 4 * np.sqrt(Xc.shape[0]) * np.finfo(Xc.dtype).eps * column_peaks
-    constant = np.sqrt(col_sq) <= noise
-    if constant.any():
-        Xc[:, constant] = 0
-        col_sq = np.where(constant, 0, col_sq)
-    return col_sq
+    n_samples = X.shape[0]
+    bound = np.sqrt(n_samples) * (n_samples + 2) * np.finfo(Xc.dtype).eps * peaks
+    candidates = np.flatnonzero(np.sqrt(np.einsum("ij,ij->j", Xc, Xc)) <= bound)
+    if candidates.size:
+        Xc[:, candidates] = zero_centring_noise(Xc[:, candidates], X[:, candidates])
 
 
-def _gram_pays(n_samples, n_features, n_targets, itemsize, working_set, is_sparse):
+def _gram_pays(n_samples, n_features, n_targets, itemsize, working_set, is_sparse, path=False):
     r"""Whether to precompute the full Gram matrix :math:`X^\top X`.
 
     It must fit in 1 GiB. The plain solvers need it for a sparse ``X`` and
     use it for a dense one when a product with it is cheaper than two with
     ``X`` (``n_features <= 2 n_samples``). With working sets only Gram blocks
     of the working set are used, computed on demand; the full matrix
-    (:math:`n p^2`) pays only when many targets share it (their working sets
-    cover most features): ``10 n_targets >= n_features``.
+    (:math:`n p^2`, and the active-set method then runs on all features)
+    pays when many targets share it (their working sets cover most
+    features): ``10 n_targets >= n_features``, or along a path, whose small
+    alphas bring most features in, when ``n_features <= n_samples``.
     """
     fits = n_features * n_features * itemsize <= 2**30
     if working_set:
-        return fits and n_features <= 2 * n_samples and 10 * n_targets >= n_features
+        shared = n_features <= 2 * n_samples and 10 * n_targets >= n_features
+        return fits and (shared or (path and n_features <= n_samples))
     return fits and (is_sparse or n_features <= 2 * n_samples)
 
 
@@ -198,20 +188,6 @@ def _blas_limits(n_samples, n_features, n_targets):
     if not _controller:
         _controller.append(ThreadpoolController())
     return _controller[0].limit(limits=1, user_api="blas")
-
-
-def _rescaled(coef, factor, dtype, what):
-    """``coef * factor`` in ``dtype``, computed in float64 (``factor`` may leave float32's range).
-
-    A result beyond ``dtype`` is a ``ValueError`` naming the overflow, never a silent ``inf``;
-    one below it rounds to zero or a subnormal, as the exact value would.
-    """
-    with np.errstate(over="ignore", under="ignore"):
-        out = (np.asarray(coef, dtype=np.float64) * factor).astype(dtype, copy=False)
-    if np.all(np.isfinite(coef)) and not np.all(np.isfinite(out)):
-        raise ValueError(f"{what} overflow {np.dtype(dtype)} in the units of X and y: pass X and y as float64 "
-                         "or rescale them.")
-    return out
 
 
 def _as_operator(design):

@@ -75,14 +75,17 @@ class OracleISTALasso(LassoSolverMixin, SparseLinearRegressor):
     majorisation step (see :func:`skstexplore.solvers.ista.oista`). ``solver="ista"`` and
     ``solver="fista"`` are the classical references.
 
-    With ``working_set=True`` (default) the solver runs on a growing working
-    set of features chosen from the optimality conditions, features that
-    cannot be in the solution are screened out (gap-safe rules), and once the
-    support and signs have settled an exact solve of the restricted system
-    finishes the fit, accepted only when the duality gap on all features
-    confirms it (see :func:`~skstexplore.solvers.working_set.working_set_lasso`); it is the fast
-    setting. ``working_set=False`` runs the plain algorithm on all features
-    (the iteration counts of the papers).
+    With ``working_set=True`` (default) the problem is solved on a growing
+    working set of features chosen from the optimality conditions, features
+    that cannot be in the solution are screened out (gap-safe rules), and the
+    problem restricted to the working set is solved exactly by an active-set
+    method on its Gram block (Cholesky solves updated feature by feature,
+    about one per change of support); the chosen solver is its fallback where
+    it stalls (supports beyond the rank of the block). A fit ends only when
+    the duality gap on all features is below the tolerance (see
+    :func:`~skstexplore.solvers.working_set.working_set_lasso`); it is the
+    fast setting. ``working_set=False`` runs the plain algorithm on all
+    features (the iteration counts of the papers, and ``n_oracle_steps_``).
 
     Multi-target ``y`` is solved for all targets at once, one matrix product
     per iteration for all of them, each target with its own support,
@@ -124,8 +127,9 @@ class OracleISTALasso(LassoSolverMixin, SparseLinearRegressor):
     positive : bool, default=False
         Constrain the coefficients to be non-negative.
     working_set : bool, default=True
-        Working sets, screening and exact restricted solves around the chosen
-        solver; ``False`` runs the plain algorithm on all features.
+        Working sets, screening and the exact active-set solver (the chosen
+        solver as its fallback); ``False`` runs the plain algorithm on all
+        features.
 
     Attributes
     ----------
@@ -138,7 +142,8 @@ class OracleISTALasso(LassoSolverMixin, SparseLinearRegressor):
         Accepted :math:`1/L_S` steps (larger than :math:`1/L`); 0 for
         ``solver="ista"`` and ``"fista"``.
     n_iter_ : int or ndarray of shape (n_targets,)
-        Iterations of the solver (on the working sets with ``working_set=True``).
+        Iterations of the solver (with ``working_set=True``: active-set steps,
+        plus proximal iterations where the fallback ran).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has feature names that are all strings.
@@ -173,7 +178,8 @@ class OracleISTALasso(LassoSolverMixin, SparseLinearRegressor):
     >>> model = OracleISTALasso(alpha=0.1).fit(X, y)
     >>> np.flatnonzero(np.abs(model.coef_) > 0.1)
     array([0, 1, 2])
-    >>> model.n_oracle_steps_ > 0
+    >>> plain = OracleISTALasso(alpha=0.1, working_set=False).fit(X, y)
+    >>> plain.n_oracle_steps_ > 0
     True
     """
 

@@ -24,7 +24,10 @@ def lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, solver="oista", wor
     intercept: centre ``X`` and ``y`` beforehand if needed; same return values
     and shapes). Everything that depends on ``X`` alone (column norms, the
     Gram entries and dense columns of the features that enter some working
-    set) is computed once for the whole path. A 2-D ``y`` gets one independent
+    set; with ``n_features <= n_samples`` the full Gram matrix, as
+    :func:`sklearn.linear_model.lasso_path` does) is computed once for the
+    whole path, and each alpha starts the exact active-set solver from the
+    previous solution and its Cholesky factor. A 2-D ``y`` gets one independent
     Lasso per target (not sklearn's multi-task Lasso), solved together.
 
     Parameters
@@ -84,7 +87,7 @@ def lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, solver="oista", wor
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     y = check_array(y, ensure_2d=False, dtype=X.dtype)
     y_is_1d = y.ndim == 1
-    problem = LassoProblem(X, y.reshape(X.shape[0], -1), False, None, precompute)
+    problem = LassoProblem(X, y.reshape(X.shape[0], -1), False, None, precompute, path=True)
     alphas = _alpha_grid(problem, eps, n_alphas, alphas, positive)
     n_targets = problem.Y.shape[1]
     coefs = np.empty((n_targets, problem.n_features, alphas.size), dtype=X.dtype)
@@ -245,7 +248,7 @@ def _fold_mse(X, Y, sample_weight, train, test, alphas, fit_intercept, precomput
     weight_train = None if sample_weight is None else sample_weight[train]
     if weight_train is not None and not weight_train.sum() > 0:
         raise ValueError("A training fold has only zero sample weights.")
-    problem = LassoProblem(X[train], Y[train], fit_intercept, weight_train, precompute)
+    problem = LassoProblem(X[train], Y[train], fit_intercept, weight_train, precompute, path=True)
     X_test, Y_test = X[test], Y[test]
     weight_test = None if sample_weight is None else sample_weight[test]
     mse = np.empty((alphas.size, Y.shape[1]))

@@ -1,0 +1,144 @@
+r"""What depends on the design alone, computed once per fit, path or fold: :class:`DesignCache`."""
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator, eigsh
+
+from .._core.lipschitz import spectral_norm_sq
+from .._core.preprocess import CenteredSparseDesign
+from ._support_factor import SupportFactor
+
+# Blocks up to this size get L_U from a dense eigensolver; larger ones from
+# Lanczos to this relative accuracy (a step 1/L_U needs an upper bound of the
+# curvature, not its digits).
+_DENSE_EIGEN_MAX = 300
+_LANCZOS_RTOL = 1e-4
+
+
+class DesignCache:
+    r"""What depends on the design alone, computed once and reused.
+
+    Column norms at construction; dense columns and Gram entries
+    :math:`G_{EE}` among the features :math:`E` that have entered some working
+    set, grown on demand (a new block costs :math:`n |E_{new}| (|E| + |E_{new}|)`).
+    A precomputed full Gram matrix, when given, is sliced instead.
+
+    Parameters
+    ----------
+    X : ndarray or CenteredSparseDesign of shape (n_samples, n_features)
+    gram : ndarray of shape (n_features, n_features), optional
+    col_norms : ndarray of shape (n_features,), optional
+        Column norms when already known.
+    """
+
+    def __init__(self, X, gram=None, col_norms=None):
+        self.X = X
+        self.gram = gram
+        self.is_sparse = isinstance(X, CenteredSparseDesign)
+        if col_norms is not None:
+            col_sq = col_norms**2
+        elif gram is not None:
+            col_sq = np.diagonal(gram)
+        elif self.is_sparse:
+            col_sq = X.col_sq_norms()
+        else:
+            col_sq = np.einsum("ij,ij->j", X, X)
+        self.col_norms = np.sqrt(np.maximum(col_sq, 0)).astype(np.float64)
+        self._position = np.full(X.shape[1], -1)
+        self._n_entered = 0
+        self._full_value = None
+        # entered columns stored as rows (gathering rows is contiguous)
+        self._rows = np.empty((0, X.shape[0]), dtype=X.dtype)
+        self._lipschitz_vector = np.zeros(X.shape[1])
+        self._gram = np.empty((0, 0), dtype=X.dtype)
+        # Cholesky factor of the last single-target support (a path's next point starts from it)
+        self.support_factor = SupportFactor()
+
+    def columns(self, idx):
+        """Dense columns ``idx``, shape (n_samples, len(idx))."""
+        if self.gram is not None:  # nothing to cache: the Gram entries are known
+            return self.X.columns(idx) if self.is_sparse else self.X[:, idx]
+        self._enter(idx)
+        return self._rows[self._take(self._position[idx])].T
+
+    def gram_block(self, idx):
+        """:math:`G_{UU}` for the features ``idx``."""
+        if self.gram is not None:
+            return self.gram[np.ix_(idx, idx)]
+        self._enter(idx)
+        position = self._take(self._position[idx])
+        if isinstance(position, slice):
+            return self._gram[position, position]
+        return self._gram[np.ix_(position, position)]
+
+    def _full_lipschitz(self):
+        r"""An upper bound of :math:`\lambda_{\max}(X^\top X)`, by Lanczos on ``X`` once per design."""
+        if self._full_value is None:
+            X = self.X
+            operator = LinearOperator((X.shape[1], X.shape[1]), dtype=np.float64,
+                                      matvec=lambda v: X.T @ (X @ v.astype(X.dtype)))
+            value = eigsh(operator, k=1, which="LA", tol=_LANCZOS_RTOL, return_eigenvectors=False)[0]
+            self._full_value = float(value) * (1 + 10 * _LANCZOS_RTOL)
+        return self._full_value
+
+    def in_cache_order(self, idx):
+        """``idx`` reordered as stored (a set that is a prefix of the cache is then sliced, not gathered)."""
+        if self.gram is not None:
+            return idx
+        self._enter(idx)
+        return idx[np.argsort(self._position[idx], kind="stable")]
+
+    def _take(self, position):
+        """Row positions as a slice when they are ``0, 1, ..., k - 1``."""
+        if position.size and position[0] == 0 and position[-1] == position.size - 1 and np.all(np.diff(position) == 1):
+            return slice(0, position.size)
+        return position
+
+    def _enter(self, idx):
+        new = idx[self._position[idx] < 0]
+        if not new.size:
+            return
+        X_new = self.X.columns(new) if self.is_sparse else self.X[:, new]
+        m, total = self._n_entered, self._n_entered + new.size
+        if total > self._rows.shape[0]:
+            self._grow(max(total, 2 * self._rows.shape[0]))
+        self._rows[m:total] = X_new.T
+        cross = self._rows[:total] @ X_new
+        self._gram[:total, m:total] = cross
+        self._gram[m:total, :m] = cross[:m].T
+        self._position[new] = np.arange(m, total)
+        self._n_entered = total
+
+    def _grow(self, capacity):
+        """Room for ``capacity`` entered features (amortised: capacities double)."""
+        m = self._n_entered
+        rows = np.empty((capacity, self.X.shape[0]), dtype=self.X.dtype)
+        rows[:m] = self._rows[:m]
+        gram = np.empty((capacity, capacity), dtype=self.X.dtype)
+        gram[:m, :m] = self._gram[:m, :m]
+        self._rows, self._gram = rows, gram
+
+    def lipschitz(self, idx, gram_block):
+        r""":math:`\lambda_{\max}(G_{UU}) / n` for the features ``idx`` (1 if zero).
+
+        Exact (LAPACK) for small blocks; for larger ones Lanczos to relative
+        accuracy ``1e-4``, started from the top eigenvector of the previous
+        block restricted to ``idx`` (working sets grow by a few features, so
+        it starts close), and raised by ``1e-3`` (relative) to an upper bound;
+        a set of at least half the features gets the bound
+        :math:`\lambda_{\max}(X^\top X)/n`, computed once per design.
+        """
+        n_samples, n_features = self.X.shape
+        if idx.size <= _DENSE_EIGEN_MAX:
+            value = spectral_norm_sq(gram=gram_block)
+        elif 2 * idx.size >= n_features:
+            value = self._full_lipschitz()  # an upper bound, computed once per design
+        else:
+            v0 = self._lipschitz_vector[idx] + 1e-3 / np.sqrt(idx.size)
+            values, vectors = eigsh(gram_block.astype(np.float64, copy=False), k=1, which="LA", v0=v0,
+                                    tol=_LANCZOS_RTOL)
+            # Ritz value within _LANCZOS_RTOL (relative) below: inflated to an upper bound
+            value = float(values[0]) * (1 + 10 * _LANCZOS_RTOL)
+            self._lipschitz_vector[:] = 0
+            self._lipschitz_vector[idx] = np.abs(vectors[:, 0])
+        value /= n_samples
+        return value if value > 0 else 1.0

@@ -1,0 +1,391 @@
+r"""An exact active-set solver for the Lasso on a Gram matrix (feature-sign search).
+
+Minimises, for each row :math:`w` of ``W`` (one per target),
+
+.. math:: q(w) = \tfrac12 w^\top G w - c^\top w + \lambda \|w\|_1
+
+(:math:`G = X^\top X`, :math:`c = X^\top y`, :math:`\lambda = n\alpha`: the
+Lasso objective times :math:`n`, up to a constant). The solution is the
+solution of a linear system once its support :math:`A` and signs
+:math:`\theta` are known, :math:`G_{AA} w_A = c_A - \lambda\theta_A`. Each
+step guesses them and corrects the guess (Lee, Battle, Raina, Ng 2007,
+"feature-sign search"; the same moves as homotopy/LARS-Lasso, Osborne et al.
+2000, Efron et al. 2004, but without following the path):
+
+1. add to the support the ``k`` features that violate the optimality
+   conditions most (:math:`|g_j| > \lambda`, :math:`g = Gw - c`), with the
+   sign :math:`-\mathrm{sign}(g_j)` that decreases :math:`q`;
+2. solve :math:`G_{AA} z = c_A - \lambda\theta_A` (Cholesky; minimum norm
+   where :math:`G_{AA}` is singular);
+3. minimise :math:`q` exactly on the segment :math:`[w, z]` (a convex
+   piecewise quadratic: its kinks are where coordinates cross zero); features
+   that stop at zero leave the support.
+
+When the step reaches :math:`z` with the guessed signs, :math:`w` minimises
+:math:`q` over its support, and ``k`` doubles; a shorter step halves ``k``, and
+the next step first re-solves on the new support (``k = 0``). From a point
+optimal on its support, adding the single most violating feature always
+decreases :math:`q` (its coordinate of :math:`z - w` has the guessed sign), so
+:math:`q` decreases at every accepted step and the method ends, exactly, after
+a number of steps close to the number of support changes: few, large
+BLAS/LAPACK calls instead of many cheap iterations. A target stops when no
+feature outside its support violates :math:`|g_j| \le \lambda` by more than a
+relative ``rtol`` and :math:`g_A = -\lambda\,\mathrm{sign}(w_A)` holds on it
+(to ``rtol`` and rounding): the test is made on the point, never inferred from
+the steps.
+
+For one target (:func:`_one_target`) the Cholesky factor is updated column by
+column (:class:`SupportFactor`, :math:`O(|A|^2)` per change of support instead
+of :math:`O(|A|^3)`) and can be kept across calls; a feature whose column is
+linearly dependent on the support's is exchanged with a support feature along
+the null space, which keeps the support within the rank (homotopy's step).
+Many targets are batched: each has its own support and step, the systems of
+one step are solved together in groups of similar sizes (padded by identity
+rows), and a target whose support becomes rank deficient finishes alone. All
+arithmetic is in float64.
+"""
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from ._line_search import line_search, line_search_one
+from ._restricted import solve_psd_systems
+from ._support_factor import SupportFactor
+
+__all__ = ["SupportFactor", "active_set_lasso"]
+
+# Relative violation of |g_j| <= lambda below which a feature is not added.
+DEFAULT_RTOL = 1e-9
+
+
+def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, rtol=DEFAULT_RTOL, polished=False,
+                     factor=None, labels=None):
+    r"""Exact minimisers of :math:`\tfrac12 w^\top G w - c^\top w + \lambda\|w\|_1`, one per row.
+
+    Parameters
+    ----------
+    gram : ndarray of shape (m, m)
+        :math:`G`, symmetric positive semi-definite.
+    XtY : ndarray of shape (n_targets, m)
+        :math:`c` of each target.
+    penalty : float
+        :math:`\lambda > 0`.
+    W : ndarray of shape (n_targets, m)
+        Starting points (e.g. the previous point of a path).
+    positive : bool
+        Constrain :math:`w \ge 0`.
+    max_steps : int, optional
+        Steps per target; default ``50 + 4 m``.
+    rtol : float
+        Features with :math:`|g_j| \le \lambda (1 + \mathrm{rtol})` are not added.
+    polished : bool or ndarray of bool of shape (n_targets,)
+        Rows of ``W`` known to minimise :math:`q` over their own support (the
+        first step then adds features instead of re-solving).
+    factor : SupportFactor, optional
+        For one target: the Cholesky factor of the starting support, kept from
+        a previous call on the same design (a path, the next outer
+        iteration), updated in place; reused when its support is the start's.
+    labels : ndarray of int of shape (m,), optional
+        The features (of the design) that the rows of ``gram`` stand for, so
+        that ``factor`` carries across calls on different blocks.
+
+    Returns
+    -------
+    W : ndarray of shape (n_targets, m), float64
+    converged : ndarray of bool of shape (n_targets,)
+        The target's support is optimal and no feature violates the conditions.
+    n_steps : ndarray of int of shape (n_targets,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> G = np.array([[2.0, 1.0], [1.0, 2.0]])
+    >>> W, converged, n_steps = active_set_lasso(G, np.array([[3.0, 0.0]]), 1.0, np.zeros((1, 2)))
+    >>> W, converged
+    (array([[1., 0.]]), array([ True]))
+    """
+    G = np.asarray(gram, dtype=np.float64)
+    C = np.asarray(XtY, dtype=np.float64)
+    W = np.array(W, dtype=np.float64)
+    n_targets, m = W.shape
+    max_steps = 50 + 4 * m if max_steps is None else max_steps
+    if n_targets == 1:
+        factor = SupportFactor() if factor is None else factor
+        labels = np.arange(m) if labels is None else labels
+        factor.attach(G, labels, W[0])
+        w, converged, n_steps = _one_target(G, C[0], penalty, W[0], positive, max_steps, rtol, bool(np.all(polished)),
+                                            factor)
+        return w[None], np.array([converged]), np.array([n_steps])
+    state = _State(n_targets)
+    state.polished[:] = polished
+    state.polished[~(W != 0).any(axis=1)] = True  # zero is optimal on an empty support
+    live = np.arange(n_targets)
+    threshold = penalty * (1.0 + rtol)
+    slack = _rounding_slack(G, C, penalty, rtol)
+    while live.size:
+        W_live, C_live = (W, C) if live.size == n_targets else (W[live], C[live])
+        grad = _gradient(W_live, G, C_live)
+        support = W_live != 0
+        violation = -grad if positive else np.abs(grad)
+        violation[support] = -np.inf
+        violation -= threshold
+        # only a row optimal on its support (a full step) can be optimal
+        check = np.flatnonzero(state.polished[live])
+        residual = np.abs(grad[check] + penalty * np.sign(W_live[check]), where=support[check],
+                          out=np.zeros((check.size, m)))
+        bound = slack[0] + slack[1] * np.maximum(1.0, np.abs(W_live[check]).sum(axis=1))
+        optimal = np.zeros(live.size, dtype=bool)
+        optimal[check] = (violation[check].max(axis=1) <= 0) & (residual.max(axis=1) <= bound)
+        state.converged[live[optimal]] = True
+        going = ~optimal & (state.n_steps[live] < max_steps) & ~state.stalled[live]
+        if not going.all():
+            live, W_live, C_live, grad, support, violation = live[going], W_live[going], C_live[going], grad[going], \
+                support[going], violation[going]
+        if not live.size:
+            break
+        k = np.where(state.polished[live], state.k_add[live], 0)
+        member, theta = _guess(W_live, grad, support, violation, k, positive)
+        t, W_new, consistent, singular = _step(G, C_live, W_live, grad, member, theta, penalty, positive)
+        if singular.any():
+            W_new[singular] = W_live[singular]
+        W[live] = W_new
+        state.n_steps[live] += 1
+        state.update(live, t, consistent, k)
+        state.stalled[live[singular]] = True  # left to the one-target method (below)
+    # the batched steps cannot cross a rank-deficient support (minimum-norm solves): the targets they left
+    # get the one-target method, whose exchange steps can
+    for row in np.flatnonzero(state.stalled & (state.n_steps < max_steps)):
+        W[row], state.converged[row], n_steps = _one_target(
+            G, C[row], penalty, W[row], positive, max_steps - state.n_steps[row], rtol, False, _fresh_factor(G, W[row]))
+        state.n_steps[row] += n_steps
+    return W, state.converged, state.n_steps
+
+
+def _fresh_factor(G, w):
+    factor = SupportFactor()
+    factor.attach(G, np.arange(G.shape[0]), w)
+    return factor
+
+
+def _gradient(W, G, C):
+    r""":math:`W G - C` (rows :math:`G w - c`), through the nonzeros of ``W`` when they are few."""
+    if W.shape[0] > 1 and 4 * np.count_nonzero(W) < W.size:
+        return csr_matrix(W) @ G - C
+    return W @ G - C
+
+
+class _State:
+    """Per-target bookkeeping: whether optimal on its support, how many features to add next."""
+
+    def __init__(self, n_targets):
+        self.polished = np.zeros(n_targets, dtype=bool)
+        self.k_add = np.ones(n_targets, dtype=int)
+        self.n_steps = np.zeros(n_targets, dtype=int)
+        self.converged = np.zeros(n_targets, dtype=bool)
+        self.stalled = np.zeros(n_targets, dtype=bool)
+
+    def update(self, rows, t, consistent, k):
+        full = (t == 1.0) & consistent
+        moved = t > 0
+        # a failed addition of one feature from an optimal support is rounding: the target is done
+        self.stalled[rows[~moved & (k == 1)]] = True
+        self.polished[rows] = np.where(moved, full, self.polished[rows] | (k == 0))
+        grown = np.where(full, 2 * k, np.maximum(k // 2, 1))
+        # a re-solve on the support (k = 0) keeps the pace of additions
+        self.k_add[rows] = np.where((k > 0) & (moved | (k > 1)), grown, self.k_add[rows])
+
+
+def _guess(W, grad, support, violation, k, positive):
+    """Support guess (the support plus the ``k`` worst violators of each row) and its signs."""
+    member = support.copy()
+    adding = np.flatnonzero(k > 0)
+    if adding.size:
+        k_max = min(int(k.max()), W.shape[1])
+        part = violation[adding]
+        if k_max == 1:
+            top = np.argmax(part, axis=1)[:, None]
+        else:
+            top = np.argpartition(-part, k_max - 1, axis=1)[:, :k_max]
+            top = np.take_along_axis(top, np.argsort(-np.take_along_axis(part, top, axis=1), axis=1, kind="stable"),
+                                     axis=1)
+        keep = (np.arange(top.shape[1]) < k[adding, None]) & (np.take_along_axis(part, top, axis=1) > 0)
+        rows = np.broadcast_to(adding[:, None], top.shape)
+        member[rows[keep], top[keep]] = True
+    theta = np.where(support, np.sign(W), 1.0 if positive else -np.sign(grad))
+    return member, np.where(member, theta, 0.0)
+
+
+def _step(G, C, W, grad, member, theta, penalty, positive):
+    r"""Solve on each row's guessed support, then the exact line search on :math:`[w, z]`.
+
+    Returns the step length ``t`` in :math:`[0, 1]`, the new rows and whether
+    :math:`z` had the guessed signs.
+    """
+    n_rows, m = W.shape
+    size = member.sum(axis=1)
+    K = max(int(size.max()), 1)
+    rows, cols = np.nonzero(member)  # row by row, columns increasing
+    idx = np.zeros((n_rows, K), dtype=int)
+    idx[rows, np.arange(rows.size) - (np.cumsum(size) - size)[rows]] = cols
+    valid = np.arange(K) < size[:, None]
+    sign = np.where(valid, np.take_along_axis(theta, idx, axis=1), 0.0)
+    rhs = np.where(valid, np.take_along_axis(C, idx, axis=1) - penalty * sign, 0.0)
+    z, singular = _solve_padded(G, idx, valid, size, rhs)
+    w = np.where(valid, np.take_along_axis(W, idx, axis=1), 0.0)
+    d = z - w
+    consistent = np.all((sign * z >= 0) | ~valid, axis=1)
+    if positive:
+        consistent &= np.all(z >= 0, axis=1)
+    grad_A = np.where(valid, np.take_along_axis(grad, idx, axis=1), 0.0)
+    t, at_zero = line_search(grad_A, sign, w, d, penalty, positive)
+    # z with the guessed signs minimises q on the support: the step is 1 exactly (not a rounded root)
+    t[consistent] = 1.0
+    at_zero[consistent] = False
+    new = np.where(t[:, None] == 1.0, z, w + t[:, None] * d)
+    new[at_zero] = 0.0
+    W_new = W.copy()
+    rows = np.broadcast_to(np.arange(n_rows)[:, None], idx.shape)
+    W_new[rows[valid], idx[valid]] = new[valid]
+    return t, W_new, consistent, singular
+
+
+def _solve_padded(G, idx, valid, size, rhs):
+    """Solve every row's system :math:`G_{AA} z = b`, in groups of similar support sizes.
+
+    Each group is padded (identity rows) to its largest support only: one
+    batched factorisation costs the cube of the padded size.
+    """
+    z, singular = np.zeros_like(rhs), np.zeros(rhs.shape[0], dtype=bool)
+    group = np.ceil(2 * np.log2(np.maximum(size, 1))).astype(int)  # sizes within a factor sqrt(2)
+    for g in np.unique(group):
+        rows = np.flatnonzero(group == g)
+        K = max(int(size[rows].max()), 1)
+        sub_idx, sub_valid = idx[rows, :K], valid[rows, :K]
+        block = G[sub_idx[:, :, None], sub_idx[:, None, :]]
+        block[~(sub_valid[:, :, None] & sub_valid[:, None, :])] = 0.0
+        block[:, np.arange(K), np.arange(K)] += ~sub_valid  # identity on the padding
+        z[rows, :K], singular[rows] = solve_psd_systems(block, rhs[rows, :K], return_singular=True)
+    return z, singular
+
+
+def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor):
+    """:func:`active_set_lasso` for one target, with the Cholesky factor updated by columns.
+
+    Adding ``k`` features to a factor of size ``K`` costs :math:`O(K^2 k)`,
+    removing one :math:`O(K^2)` (Givens rotations), instead of
+    :math:`O(K^3)` for a new factorisation: along a path, where supports reach
+    hundreds of features, this is most of the cost. Where an addition makes
+    the block singular, that step is the batched one (minimum norm).
+    """
+    k_add, n_steps = factor.k_add, 0
+    threshold = penalty * (1.0 + rtol)
+    slack = _rounding_slack(G, c, penalty, rtol)
+    while True:
+        support = np.flatnonzero(w)
+        grad = G @ w - c  # a dense product: cheaper than gathering the support's columns
+        violation = -grad if positive else np.abs(grad)
+        violation[support] = -np.inf
+        violation -= threshold
+        if not np.any(violation > 0) and _support_optimal(grad[support], w[support], penalty, slack, w):
+            factor.k_add = k_add
+            return w, True, n_steps
+        if n_steps >= max_steps:
+            return w, False, n_steps
+        # the first step adds too (a warm start, e.g. the previous alpha's solution, is near its optimum);
+        # where that fails the next one re-solves on the support
+        k = k_add if (polished or n_steps == 0) else 0
+        new = _top_violators(violation, k)
+        n_steps += 1
+        if factor.order is None:
+            factor.reset(support)
+        if factor.order is None:  # a singular support (a start from elsewhere): one minimum-norm step
+            member, theta = _guess(w[None], grad[None], (w != 0)[None], violation[None], np.array([k]), positive)
+            t, w_new, consistent, _ = _step(G, c[None], w[None], grad[None], member, theta, penalty, positive)
+            t, consistent, w[:] = t[0], consistent[0], w_new[0]
+            factor.reset(np.flatnonzero(w))
+        elif factor.add(new):
+            t, consistent = _factored_step(factor, c, w, grad, new, penalty, positive)
+        elif new.size == 1 and polished:  # (the exchange decreases q from a point optimal on its support)
+            t, consistent = _exchange_step(factor, grad, w, new[0], positive), False
+        else:  # several new features make the block singular, or the start is not optimal: try fewer
+            t, consistent = 0.0, False
+        full, moved = t == 1.0 and consistent, t > 0
+        if not moved and k == 1 and polished:
+            return w, False, n_steps  # the best single addition cannot decrease q: rounding
+        polished = full if moved else (polished or k == 0)
+        if k and (moved or k > 1):  # a re-solve on the support (k = 0) keeps the pace of additions
+            k_add = 2 * k if full else max(k // 2, 1)
+
+
+def _rounding_slack(G, c, penalty, rtol):
+    r"""Tolerance on :math:`|g_j + \lambda\,\mathrm{sign}(w_j)|` on the support: ``rtol`` and rounding."""
+    # |G_ij| <= max_i G_ii (Cauchy-Schwarz): no pass over all of G
+    scale = max(float(np.max(np.diagonal(G), initial=0.0)), float(np.max(np.abs(c), initial=0.0)), penalty)
+    return rtol * penalty, 1000 * np.finfo(np.float64).eps * scale
+
+
+def _support_optimal(grad_S, w_S, penalty, slack, w):
+    r"""Whether :math:`g_S = -\lambda\,\mathrm{sign}(w_S)` to the tolerance (``w`` is optimal on its support)."""
+    relative, absolute = slack
+    bound = relative + absolute * max(1.0, float(np.abs(w).sum()))
+    return bool(np.all(np.abs(grad_S + penalty * np.sign(w_S)) <= bound))
+
+
+def _exchange_step(factor, grad, w, j, positive):
+    r"""Add ``j``, linearly dependent on the support :math:`A`, by exchanging it with a support feature.
+
+    With :math:`x_j = X_A u`, moving :math:`w_j = s\theta_j`,
+    :math:`w_A \leftarrow w_A - s\theta_j u` leaves the fit unchanged and
+    changes :math:`q` by :math:`\lambda s (1 - \theta_j \theta_A^\top u) < 0`
+    (``j`` violates the conditions at a point optimal on :math:`A`); the
+    move stops where a support coefficient reaches zero, which leaves. This
+    is homotopy's step at a rank-deficient support. Returns the step (1, or 0
+    when nothing blocks: rounding).
+    """
+    order = factor.order
+    theta = 1.0 if positive else -np.sign(grad[j])
+    u = factor.solve(factor.G[order, j])
+    shrink = w[order] * theta * u  # coefficients that move towards zero
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(shrink > 0, w[order] / (theta * u), np.inf)
+    position = int(np.argmin(s))
+    if not np.isfinite(s[position]):
+        return 0.0
+    step = s[position]
+    w[order] -= step * theta * u
+    w[order[position]] = 0.0
+    w[j] = step * theta
+    factor.remove(np.array([position]))
+    if not factor.add(np.array([j])):
+        factor.reset(np.flatnonzero(w))
+    return 1.0
+
+
+def _top_violators(violation, k):
+    """The ``k`` features of largest positive violation, most violating first."""
+    if k <= 0:
+        return np.empty(0, dtype=int)
+    k = min(k, violation.size)
+    top = np.argpartition(-violation, k - 1)[:k]
+    top = top[np.argsort(-violation[top], kind="stable")]
+    return top[violation[top] > 0]
+
+
+def _factored_step(factor, c, w, grad, new, penalty, positive):
+    """One step on the support ``factor.order`` (support then ``new``), in place in ``w``."""
+    order = factor.order
+    sign = np.sign(w[order])
+    sign[sign == 0] = 1.0 if positive else -np.sign(grad[order][sign == 0])
+    z = factor.solve(c[order] - penalty * sign)
+    w_A = w[order]
+    consistent = bool(np.all(sign * z >= 0)) and (not positive or bool(np.all(z >= 0)))
+    if consistent:
+        t, new_values = 1.0, z
+    else:
+        d = z - w_A
+        t, at_zero = line_search_one(grad[order], sign, w_A, d, penalty, positive)
+        new_values = w_A + t * d
+        new_values[at_zero] = 0.0
+    w[order] = new_values
+    factor.remove(np.flatnonzero(new_values == 0))
+    return t, consistent
