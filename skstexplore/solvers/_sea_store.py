@@ -1,4 +1,4 @@
-"""What SEA remembers about supports: hashes, a bounded store of per-support results, the visited set.
+"""What SEA remembers and decides about supports: hashes, a bounded store, restricted solves, halting.
 
 Every target explores on its own but all targets share one store, so its
 memory is fixed whatever the number of targets. Supports are hashed with fixed
@@ -9,6 +9,9 @@ many targets is one array operation plus one dictionary access per target.
 """
 
 import numpy as np
+from scipy.linalg import get_lapack_funcs
+
+from .._core.lstsq import _RANK_RTOL_FACTOR, solve_gram_systems
 
 # Memory allowed to the stored per-support results, all targets together.
 DEFAULT_STORE_BYTES = 256 * 2**20
@@ -99,3 +102,50 @@ class SupportStore:
             new = np.zeros((size,) + old.shape[1:], dtype=old.dtype)
             new[: len(old)] = old
             setattr(self, name, new)
+
+
+class RestrictedCholesky:
+    r"""Cholesky factor :math:`L L^\top = G_{SS}` of one restricted Gram block, by LAPACK directly.
+
+    For one small system this costs a few microseconds where the batched
+    :func:`~skstexplore._core.lstsq.solve_gram_systems` pays its set-up. A
+    factor whose smallest pivot falls below the cut-off of
+    :func:`~skstexplore._core.lstsq.solve_gram_systems` is refused (None), so
+    rank-deficient supports get the same minimum-norm solution either way.
+    """
+
+    def __init__(self, data, columns):
+        self.data, self.columns = data, columns
+        self.potrf, self.potrs = get_lapack_funcs(("potrf", "potrs"), dtype=data.dtype)
+        self.rtol = _RANK_RTOL_FACTOR * np.finfo(data.dtype).eps
+
+    def _regular(self, L, block):
+        scale = max(float(block.diagonal().max()), np.finfo(L.dtype).tiny)
+        return float(L.diagonal().min()) ** 2 > self.rtol * len(block) * scale
+
+    def factor_block(self, block):
+        """The factor of ``block``, or None when it is (numerically) singular."""
+        L, info = self.potrf(block, lower=1, clean=1)
+        if info != 0 or not self._regular(L, block):
+            return None
+        return L
+
+    def factor(self, support):
+        """The factor of :math:`G_{SS}` (columns fetched), or None."""
+        return self.factor_block(self.columns.block(support[None])[0])
+
+    def solve(self, L, rhs):
+        return self.potrs(L, rhs, lower=1)[0]
+
+    @staticmethod
+    def min_norm(block, rhs):
+        """The shared deterministic minimum-norm solve of a rank-deficient block."""
+        return solve_gram_systems(block[None], rhs[None])[0]
+
+
+class Halting:
+    """Stop a target after ``patience`` iterations (or support changes, ``count_changes``) without
+    its best squared residual decreasing by more than the fraction ``relative``."""
+
+    def __init__(self, patience, relative, count_changes):
+        self.patience, self.relative, self.count_changes = patience, relative, count_changes
