@@ -10,7 +10,7 @@ import numpy as np
 
 from .._core.lstsq import solve_gram_systems
 from .._core.thresholding import largest_k_mask, mask_to_indices
-from ._sea_store import RestrictedCholesky, SupportHasher
+from ._sea_store import RestrictedCholesky, SupportHasher, gap_drift, safe_iterations
 
 # Fewer targets than this meeting new supports in one iteration are solved
 # one by one (LAPACK directly), more in one batched solve.
@@ -18,6 +18,18 @@ _BATCH_MIN_TARGETS = 8
 
 # Iterations stored at once in the loss curve (it grows by blocks, never to max_iter up front).
 _CURVE_BLOCK = 256
+
+
+def _largest_k_mask(A, k):
+    """:func:`~skstexplore._core.thresholding.largest_k_mask` of magnitudes ``A``, without its tie pass where no row has a tie."""
+    if k >= A.shape[1]:
+        return np.ones(A.shape, dtype=bool)
+    kth = np.partition(A, A.shape[1] - k, axis=1)[:, A.shape[1] - k, None]
+    mask = A >= kth
+    tied = np.flatnonzero(mask.sum(axis=1) != k)
+    if tied.size:
+        mask[tied] = largest_k_mask(A[tied], k)
+    return mask
 
 
 class ManyTargetExplorer:
@@ -38,7 +50,7 @@ class ManyTargetExplorer:
         self.vals = np.zeros((T, k), dtype=data.dtype)
         self.step_grad = np.zeros((T, n), dtype=data.dtype)  # eta * gradient
         self.loss = np.zeros(T, dtype=data.dtype)
-        self.max_step = np.zeros(T, dtype=data.dtype)  # largest |eta * gradient| entry; 0: stationary
+        self.drift = np.zeros(T, dtype=data.dtype)  # see gap_drift; 0: stationary
         self.check_at = np.zeros(T, dtype=np.intp)  # first iteration whose support may differ
         self.t_base = np.zeros(T, dtype=np.intp)  # iteration at which ``Xi`` is stored (see _advance)
         # best iterate, and the last iteration that lowered it enough to count as progress
@@ -69,7 +81,7 @@ class ManyTargetExplorer:
         if hit.any():
             t, s = targets[hit], slots[hit]
             self.vals[t], self.step_grad[t] = self.store.values[s], self.store.steps[s]
-            self.loss[t], self.max_step[t] = self.store.loss[s], self.store.max_step[s]
+            self.loss[t], self.drift[t] = self.store.loss[s], self.store.drift[s]
         if not hit.all():
             self._solve(targets[~hit], keys[~hit])
 
@@ -94,10 +106,10 @@ class ManyTargetExplorer:
         xty_on_support = np.take_along_axis(self.data.Xty[targets], idx, axis=1)
         loss = np.maximum(self.data.y_sq[targets] - np.einsum("tk,tk->t", vals, xty_on_support), 0)
         step_grad = self.eta * grad
-        max_step = np.abs(step_grad).max(axis=1)
-        self.store.insert(keys, vals, step_grad, loss, max_step)
-        self.vals[targets], self.step_grad[targets], self.loss[targets], self.max_step[targets] = (
-            vals, step_grad, loss, max_step)
+        drift = gap_drift(step_grad, idx)
+        self.store.insert(keys, vals, step_grad, loss, drift)
+        self.vals[targets], self.step_grad[targets], self.loss[targets], self.drift[targets] = (
+            vals, step_grad, loss, drift)
         visited, keys = self.visited, keys.tolist()
         new = np.fromiter((key not in visited for key in keys), dtype=bool, count=len(keys))
         visited.update(keys)
@@ -116,29 +128,31 @@ class ManyTargetExplorer:
         r"""Move the supports of ``rows`` to :math:`\mathrm{largest}_k(\Xi)`; the targets whose support changed.
 
         A support is still the top-k while :math:`\mathrm{lo} = \min_S |\Xi| >
-        \mathrm{hi} = \max_{S^c} |\Xi|`. Each iteration moves every entry by at
-        most :math:`s = \max |\eta\, \nabla|`, so the gap cannot close within
-        :math:`(\mathrm{lo} - \mathrm{hi}) / (2 s)` iterations: the check is
-        skipped for half of that (the other half absorbs rounding). Targets
-        whose gap closed get their new top-k in one vectorised selection.
+        \mathrm{hi} = \max_{S^c} |\Xi|`; the checks are skipped while the gap
+        provably cannot close (:func:`~skstexplore.solvers._sea_store.safe_iterations`).
+        Targets whose gap closed get their new top-k in one vectorised selection.
         """
         due = self.check_at[rows] <= it
         targets = self.targets[rows] if due.all() else self.targets[rows][due]
-        A, mask = np.abs(self._advance(targets, it)), self.mask[targets]
-        lo = np.where(mask, A, np.inf).min(axis=1)
-        hi = np.where(mask, -np.inf, A).max(axis=1)
+        A, idx = np.abs(self._advance(targets, it)), self.idx[targets]
+        on_support = np.take_along_axis(A, idx, axis=1)
+        lo = on_support.min(axis=1)
+        np.put_along_axis(A, idx, -1, axis=1)
+        hi = A.max(axis=1)
         gap = lo - hi
         self.check_at[targets] = it + 1
         kept = gap > 0
         if kept.any():
-            drift = 2 * self.max_step[targets[kept]] + 16 * np.finfo(A.dtype).eps * A[kept].max(axis=1)
-            n_safe = np.minimum(0.5 * gap[kept] / np.maximum(drift, np.finfo(A.dtype).tiny), 2**30)
-            self.check_at[targets[kept]] += n_safe.astype(np.intp)
+            largest = np.maximum(hi[kept], on_support[kept].max(axis=1))
+            n_safe = safe_iterations(gap[kept], self.drift[targets[kept]], largest, np.finfo(A.dtype).eps)
+            self.check_at[targets[kept]] += n_safe
             if kept.all():
                 return targets[:0]
         moved = targets[~kept]
-        new_mask = largest_k_mask(A[~kept], self.k)
-        differs = np.any(new_mask != mask[~kept], axis=1)
+        A = A[~kept]
+        np.put_along_axis(A, idx[~kept], on_support[~kept], axis=1)
+        new_mask = _largest_k_mask(A, self.k)
+        differs = np.any(new_mask != self.mask[moved], axis=1)
         changed = moved[differs]
         if changed.size:
             self.mask[changed] = new_mask[differs]
@@ -221,7 +235,7 @@ class ManyTargetExplorer:
         parts = []
         if changed.size:
             # zero gradient: Xi is frozen and every later iterate is the same
-            parts.append(changed[self.max_step[changed] == 0])
+            parts.append(changed[self.drift[changed] == 0])
             if tol is not None:
                 reached = changed[self.loss[changed] <= tol[changed]]
                 self.reached_tol[reached] = True
@@ -246,7 +260,7 @@ class ManyTargetExplorer:
             "best_vals": self.best_vals,
             "n_iter": self.n_iter.copy(),
             "reached_tol": self.reached_tol,
-            "stationary": self.max_step == 0,
+            "stationary": self.drift == 0,
             "exploration": self.Xi,
             "loss_curves": [row[:n] for row, n in zip(curve, self.n_iter)],
             "best_iter": self.best_iter.copy(),

@@ -18,7 +18,7 @@ The path is the one of :class:`~skstexplore.solvers._sea_many.ManyTargetExplorer
 import numpy as np
 
 from .._core.thresholding import largest_k
-from ._sea_store import RestrictedCholesky
+from ._sea_store import RestrictedCholesky, gap_drift, safe_iterations
 
 
 class OneTargetExplorer:
@@ -30,7 +30,7 @@ class OneTargetExplorer:
         self.Xi = np.zeros(n, dtype=dtype) if exploration_init is None else np.array(
             exploration_init[0], dtype=dtype)
         self.xty, self.y_sq = data.Xty[0], data.y_sq[0]
-        self.eps, self.tiny = float(np.finfo(dtype).eps), float(np.finfo(dtype).tiny)
+        self.eps = float(np.finfo(dtype).eps)
         self.loss_floor = 16 * k * self.eps * float(self.y_sq)
         entry_bytes = (n + k + 2) * np.dtype(dtype).itemsize + 200
         self.capacity = int(max(1, store_bytes // entry_bytes))
@@ -55,7 +55,7 @@ class OneTargetExplorer:
             self.visited.add(key)
         self.store[key] = entry  # most recently used last
         self.idx = idx
-        self.vals, self.step_grad, self.loss, self.max_step = entry
+        self.vals, self.step_grad, self.loss, self.drift = entry
 
     def _solve(self, S):
         rows = self.columns.support_rows(S, out=self._rows)
@@ -70,7 +70,7 @@ class OneTargetExplorer:
         grad -= self.xty
         loss = max(float(self.y_sq - vals @ rhs), 0.0)
         step_grad = self.eta * grad
-        return vals, step_grad, loss, float(np.abs(step_grad, out=self._buffer).max())
+        return vals, step_grad, loss, float(gap_drift(step_grad[None], S[None])[0])
 
     def _advance(self, it):
         r""":math:`\Xi^{it} = \Xi^{t_{base}} - (it - t_{base})\, \eta \nabla` (in place)."""
@@ -85,9 +85,8 @@ class OneTargetExplorer:
         r"""Move the support to :math:`\mathrm{largest}_k(\Xi^{it})`; whether it changed.
 
         While :math:`\mathrm{lo} = \min_S |\Xi| > \mathrm{hi} = \max_{S^c} |\Xi|`
-        the support stays, and it cannot change for :math:`(\mathrm{lo} -
-        \mathrm{hi}) / (2 s)` iterations, :math:`s = \max |\eta \nabla|`: the
-        next check is put half-way (the other half absorbs rounding).
+        the support stays; the next check is put where the gap may first close
+        (:func:`~skstexplore.solvers._sea_store.safe_iterations`).
         """
         A = np.abs(self._advance(it), out=self._magnitude)
         S = self.idx
@@ -96,8 +95,7 @@ class OneTargetExplorer:
         A.put(S, -1.0)
         hi = float(A.max())
         if lo > hi:
-            drift = 2 * self.max_step + 16 * self.eps * max(hi, float(on_support.max()))
-            self.check_at = it + 1 + int(min(0.5 * (lo - hi) / max(drift, self.tiny), 2**30))
+            self.check_at = it + 1 + safe_iterations(lo - hi, self.drift, max(hi, float(on_support.max())), self.eps)
             return False
         self.check_at = it + 1
         A.put(S, on_support)
@@ -156,7 +154,7 @@ class OneTargetExplorer:
         if tol is not None and loss <= tol:
             self.reached_tol = True
             return True
-        if self.max_step == 0:  # zero gradient: Xi is frozen and every later iterate is the same
+        if self.drift == 0:  # zero gradient: Xi is frozen and every later iterate is the same
             return True
         return halting is not None and halting.count_changes and self.changes_since_progress >= halting.patience
 
@@ -173,7 +171,7 @@ class OneTargetExplorer:
             "best_vals": np.asarray(self.best_vals, dtype=dtype)[None],
             "n_iter": np.array([self.n_iter]),
             "reached_tol": np.array([self.reached_tol]),
-            "stationary": np.array([self.max_step == 0]),
+            "stationary": np.array([self.drift == 0]),
             "exploration": self.Xi[None],
             "loss_curves": [self._expand(np.asarray(self.run_losses, dtype=dtype))],
             "best_iter": np.array([self.best_iter]),

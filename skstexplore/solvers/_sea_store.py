@@ -30,6 +30,32 @@ class SupportHasher:
         return self._feature[idx].sum(axis=1, dtype=np.uint64) ^ self._target[targets]
 
 
+def gap_drift(step, idx):
+    r"""Bound on how fast the gap :math:`\min_S |\Xi| - \max_{S^c} |\Xi|` can shrink per iteration.
+
+    While the support :math:`S` stays, :math:`\Xi` moves by ``step`` every
+    iteration: the smallest entry on :math:`S` decreases by at most
+    :math:`\max_S |s|` (zero up to rounding: the gradient vanishes on the
+    support of a least-squares solution of full rank) and the largest one off
+    :math:`S` increases by at most :math:`\max |s|`. Zero only for a zero step
+    (a stationary target). Rows of ``step`` (n, n_features), of ``idx`` (n, k).
+    """
+    magnitude = np.abs(step)
+    return magnitude.max(axis=1) + np.take_along_axis(magnitude, idx, axis=1).max(axis=1)
+
+
+def safe_iterations(gap, drift, largest, eps):
+    r"""Iterations the support provably stays (a positive ``gap`` shrinking by at most ``drift`` each).
+
+    :math:`\lfloor (\mathrm{gap} - 16 \epsilon\, \max |\Xi|) / \mathrm{drift} \rfloor`:
+    the slack covers the rounding of :math:`\Xi` brought up to date in one
+    step (see the solvers), ``eps`` that of the data; at most :math:`2^{30}`.
+    Arrays, or floats (then an int).
+    """
+    n_safe = np.minimum(np.maximum(gap - 16 * eps * largest, 0) / np.maximum(drift, np.finfo(float).tiny), 2**30)
+    return n_safe.astype(np.intp) if np.ndim(n_safe) else int(n_safe)
+
+
 class SupportStore:
     """Least-recently-used store of the results of a support, for every target.
 
@@ -55,7 +81,7 @@ class SupportStore:
         self.values = np.empty((size, n_nonzero_coefs), dtype=dtype)
         self.steps = np.empty((size, n_features), dtype=dtype)
         self.loss = np.empty(size, dtype=dtype)
-        self.max_step = np.empty(size, dtype=dtype)
+        self.drift = np.empty(size, dtype=dtype)
         self._keys = np.zeros(size, dtype=np.uint64)
         self._last_use = np.zeros(size, dtype=np.int64)
         self._slot_of = {}
@@ -69,7 +95,7 @@ class SupportStore:
         self._last_use[slots[slots >= 0]] = self._clock
         return slots
 
-    def insert(self, keys, values, steps, loss, max_step):
+    def insert(self, keys, values, steps, loss, drift):
         """Store the results of new supports (the last ones if they do not all fit; the least recently used replaced)."""
         count = min(len(keys), self.capacity)
         if count == 0:
@@ -77,7 +103,7 @@ class SupportStore:
         slots = self._slots_for(count)
         kept = slice(len(keys) - count, None)
         self.values[slots], self.steps[slots] = values[kept], steps[kept]
-        self.loss[slots], self.max_step[slots] = loss[kept], max_step[kept]
+        self.loss[slots], self.drift[slots] = loss[kept], drift[kept]
         self._keys[slots] = keys[kept]
         self._last_use[slots] = self._clock
         self._slot_of.update(zip(keys[kept].tolist(), slots.tolist()))
@@ -97,7 +123,7 @@ class SupportStore:
         return np.concatenate([fresh, victims])
 
     def _grow(self, size):
-        for name in ("values", "steps", "loss", "max_step", "_keys", "_last_use"):
+        for name in ("values", "steps", "loss", "drift", "_keys", "_last_use"):
             old = getattr(self, name)
             new = np.zeros((size,) + old.shape[1:], dtype=old.dtype)
             new[: len(old)] = old
