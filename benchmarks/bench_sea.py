@@ -30,6 +30,7 @@ Run: ``python benchmarks/bench_sea.py`` (one BLAS thread by default,
 """
 
 import argparse
+import pickle
 import time
 import warnings
 
@@ -160,12 +161,17 @@ def budget_study(n_runs, n_jobs):
             print(f"  k={k} {name:<8}" + " ".join(f"{rate:6.2f}" for rate in np.mean(solved, axis=0)))
 
 
-# halting rules replayed on recorded runs: (clock, patience); "changes" is the default rule's clock
-HALTING_RULES = [("iterations", P) for P in (100, 200, 300, 500)] + [("changes", P) for P in (50, 100, 200, 300, 500)]
+# halting rules replayed on recorded runs: (clock, patience); "changes" is the default rule's clock,
+# "changes x k" a patience of that many support changes per nonzero
+HALTING_RULES = ([("iterations", P) for P in (100, 200, 300, 500)] + [("changes", P) for P in (50, 100, 200, 300, 500)]
+                 + [("changes x k", c) for c in (5, 10, 20, 40)])
 
 
-def replay_halting_rules(curve, supports, coef, k):
-    """Iterations run and exact recovery of the best iterate at the halt, for each rule of ``HALTING_RULES``.
+def replay_halting_rules(curve, supports, coef, k, metric="exact"):
+    """Iterations run and recovery of the best iterate at the halt, for each rule of ``HALTING_RULES``.
+
+    Recovery: exact support recovery (``metric="exact"``, 0 or 1) or the
+    support distance (fraction of the true support missed).
 
     ``curve`` and ``supports`` are a run recorded without halting rule. A rule
     halts at the first iteration whose clock (iterations, or support changes,
@@ -189,15 +195,21 @@ def replay_halting_rules(curve, supports, coef, k):
         if clock == "budget":
             stop = len(curve) - 1
         else:
+            patience = patience * k if clock == "changes x k" else patience
             waited = np.arange(len(curve)) - progress_at if clock == "iterations" else changes - changes[progress_at]
             reached = np.flatnonzero(waited >= patience)
             stop = reached[0] if len(reached) else len(curve) - 1
-        outcomes[(clock, patience)] = (stop + 1, set(supports[best_at[stop]]) == truth)
+        found = set(supports[best_at[stop]].tolist())
+        outcomes[(clock, patience if clock != "changes x k" else patience // k)] = (
+            stop + 1, float(found == truth) if metric == "exact" else 1 - len(found & truth) / k)
     return outcomes
 
 
 def recorded_run(kind, a, b, run, init, max_iter):
-    """One noiseless problem (phase transition: delta a, rho b; deconvolution: k = b) run without halting."""
+    """One noiseless problem (phase transition: delta a, rho b; deconvolution: k = b) run without halting.
+
+    The run stops at an exact fit (``tol``), as the default rule does.
+    """
     if kind == "phase transition":
         m = int(round(a * 100))
         k = max(1, int(round(b * m)))
@@ -209,27 +221,46 @@ def recorded_run(kind, a, b, run, init, max_iter):
     result = sea(X, y[:, None], k, exploration_init=start, max_iter=max_iter, n_iter_no_change=None,
                  tol=1e-12 * float(y @ y), record_supports=True)
     curve = result.extras["loss_curve"][0]
-    return kind, init, replay_halting_rules(curve, result.extras["supports"][0][: len(curve)], coef, k)
+    metric = "exact" if kind == "phase transition" else "distance"
+    return kind, a if kind == "phase transition" else b, init, replay_halting_rules(
+        curve, result.extras["supports"][0][: len(curve)], coef, k, metric)
 
 
-def halting_study(n_runs, n_jobs, max_iter=1000):
+def _rule_name(rule):
+    clock, patience = rule
+    return {"iterations": f"it{patience}", "changes": f"ch{patience}", "changes x k": f"{patience}k",
+            "budget": "budget"}[clock]
+
+
+def halting_study(n_runs, n_jobs, max_iter=1000, save=None):
     tasks = [("phase transition", delta, rho, run, init)
              for init in ("0", "OMP", "ELS") for delta in (0.25, 0.5, 0.75) for rho in (0.1, 0.2, 0.3, 0.4, 0.5)
              for run in range(n_runs)]
     tasks += [("deconvolution", 0, k, run, init) for init in ("0", "OMP", "ELS") for k in (5, 10, 20)
               for run in range(n_runs)]
     results = Parallel(n_jobs=n_jobs)(delayed(recorded_run)(*task, max_iter) for task in tasks)
+    if save:
+        with open(save, "wb") as file:
+            pickle.dump(results, file)
     print(f"halting rules replayed on {len(results)} runs recorded for {max_iter} iterations "
-          f"({n_runs} per cell): exact recovery (mean iterations)")
+          f"({n_runs} per cell; phase transition: 5 rhos per delta): recovery (phase transition: exact "
+          f"recovery, higher is better; deconvolution: support distance, lower is better) of the budget +- its "
+          f"standard error, then for each rule the difference to the budget (* beyond 2 SE) and mean iterations")
+    rules = HALTING_RULES
+    print(f"  {'study':18s} {'init':5s} {'cell':6s} {'budget':>14s} " + " ".join(f"{_rule_name(r):>12s}" for r in rules))
     for kind in ("phase transition", "deconvolution"):
         for init in ("0", "OMP", "ELS"):
-            rows = [outcomes for k_, i_, outcomes in results if k_ == kind and i_ == init]
-            cells = []
-            for rule in HALTING_RULES + [("budget", None)]:
-                n_iter = np.mean([row[rule][0] for row in rows])
-                solved = np.mean([row[rule][1] for row in rows])
-                cells.append(f"{rule[0][:2]}{rule[1] or ''}: {solved:.3f} ({n_iter:.0f})")
-            print(f"  {kind:16s} SEA_{init:<4s} " + "  ".join(cells))
+            cells = sorted({c for k_, c, i_, _ in results if k_ == kind and i_ == init})
+            for cell in cells + ["all"]:
+                rows = [o for k_, c, i_, o in results if k_ == kind and i_ == init and (cell == "all" or c == cell)]
+                budget = np.array([row[("budget", None)][1] for row in rows], dtype=float)
+                se = budget.std(ddof=1) / np.sqrt(len(budget)) if len(budget) > 1 else 0.0
+                line = f"  {kind:18s} SEA_{init:<4s}{str(cell):>6s} {budget.mean():6.3f}+-{se:.3f} ({np.mean([row[('budget', None)][0] for row in rows]):.0f})"
+                for rule in rules:
+                    diff = np.mean([row[rule][1] for row in rows]) - budget.mean()
+                    flag = "*" if abs(diff) > 2 * se else " "
+                    line += f" {diff:+6.3f}{flag}({np.mean([row[rule][0] for row in rows]):3.0f})"
+                print(line)
 
 
 def main():
@@ -242,6 +273,7 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--budget-runs", type=int, default=0, help="runs of the max_iter study (0: skip)")
     parser.add_argument("--halting-runs", type=int, default=0, help="runs per cell of the halting study (0: skip)")
+    parser.add_argument("--halting-save", default=None, help="pickle the replayed outcomes of the halting study there")
     args = parser.parse_args()
     cases = args.cases + (["7500x30000"] if args.big else [])
     with threadpool_limits(limits=args.threads or None):
@@ -254,7 +286,7 @@ def main():
     if args.budget_runs:
         budget_study(args.budget_runs, args.n_jobs)
     if args.halting_runs:
-        halting_study(args.halting_runs, args.n_jobs)
+        halting_study(args.halting_runs, args.n_jobs, save=args.halting_save)
 
 
 if __name__ == "__main__":

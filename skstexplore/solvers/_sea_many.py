@@ -243,6 +243,8 @@ class ManyTargetExplorer:
         if halting is not None and halting.count_changes:
             # the count only moves with the supports
             parts.append(changed[self.changes_since_progress[changed] >= halting.patience])
+        if halting is not None and halting.exact_fit:
+            parts.append(changed[self.best_loss[changed] <= self.loss_floor[changed]])
         elif halting is not None:
             progress_iter = self.progress_iter[rows]
             if it - progress_iter.min() >= halting.patience:

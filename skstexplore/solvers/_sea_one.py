@@ -156,7 +156,11 @@ class OneTargetExplorer:
             return True
         if self.drift == 0:  # zero gradient: Xi is frozen and every later iterate is the same
             return True
-        return halting is not None and halting.count_changes and self.changes_since_progress >= halting.patience
+        if halting is None:
+            return False
+        if halting.exact_fit and self.best_loss <= self.loss_floor:
+            return True
+        return halting.count_changes and self.changes_since_progress >= halting.patience
 
     # -- what the solver returns --------------------------------------------------------
     def _expand(self, values):

@@ -171,7 +171,9 @@ class RestrictedCholesky:
 
 class Halting:
     """Stop a target after ``patience`` iterations (or support changes, ``count_changes``) without
-    its best squared residual decreasing by more than the fraction ``relative``."""
+    its best squared residual decreasing by more than the fraction ``relative``; with ``exact_fit``,
+    also as soon as the best squared residual is at the rounding level of an exact fit (no later
+    iterate can replace the best one then: the result is the budget's)."""
 
-    def __init__(self, patience, relative, count_changes):
-        self.patience, self.relative, self.count_changes = patience, relative, count_changes
+    def __init__(self, patience, relative, count_changes, exact_fit=False):
+        self.patience, self.relative, self.count_changes, self.exact_fit = patience, relative, count_changes, exact_fit

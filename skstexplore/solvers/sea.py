@@ -168,7 +168,8 @@ def sea(
         store = SupportStore(data.n_features, n_nonzero_coefs, data.dtype, store_bytes)
         explorer = ManyTargetExplorer(data, columns, store, n_nonzero_coefs, eta, exploration_init)
     if isinstance(n_iter_no_change, str):
-        halting = Halting(default_patience(n_nonzero_coefs), np.sqrt(np.finfo(data.dtype).eps), count_changes=True)
+        halting = Halting(default_patience(n_nonzero_coefs), np.sqrt(np.finfo(data.dtype).eps), count_changes=True,
+                          exact_fit=True)
     else:
         halting = None if n_iter_no_change is None else Halting(n_iter_no_change, 0.0, count_changes=False)
     explorer.run(max_iter, tol, halting, record_supports)
