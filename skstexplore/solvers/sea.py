@@ -27,9 +27,17 @@ support is unchanged :math:`\Xi` moves by the same step every iteration, so
 it is brought up to date only when the support is checked, and the check is
 skipped while :math:`\min_{S} |\Xi| - \max_{S^c} |\Xi|` provably cannot
 close. A new support is factored afresh (one LAPACK Cholesky of
-:math:`G_{SS}`): while SEA explores, consecutive supports differ by many
-indices (measured: 15 to 35 of k = 120 at m = 400, n = 800), so updating the
-previous factor index by index does not pay.
+:math:`G_{SS}`, in the order of the sorted support), so that its solution
+does not depend on the supports visited before it. Consecutive supports
+differ by 15 to 35 indices of k = 120 from a zero start (m = 400, n = 800),
+by about 2 after an OMP start (k = 50 to 100): there the factorisation
+(:math:`k^3/3`) stays below the gradient (:math:`nk`, n >= 10 k), and the
+one-target path gathers only the rows of :math:`G` of the indices that
+entered.
+
+One target goes through a lean path (``_sea_one``: iterations as events,
+scalar bookkeeping), several through array operations over all targets
+(``_sea_many``); both visit the same supports.
 
 Halting: by default a target stops once the last :func:`default_patience`
 support changes brought no new best residual, or once its best residual is
