@@ -19,7 +19,7 @@ The path is the one of :class:`~skstexplore.solvers._sea_many.ManyTargetExplorer
 import numpy as np
 
 from .._core.thresholding import largest_k
-from ._sea_store import RestrictedCholesky, gap_drift, safe_iterations
+from ._sea_store import RestrictedCholesky, safe_iterations
 
 
 class OneTargetExplorer:
@@ -75,7 +75,9 @@ class OneTargetExplorer:
         grad -= self.xty
         loss = max(float(self.y_sq - vals @ rhs), 0.0)
         step_grad = self.eta * grad
-        return vals, step_grad, loss, float(gap_drift(step_grad[None], S[None])[0])
+        magnitude = np.abs(step_grad, out=self._buffer)
+        drift = float(magnitude.max()) + float(magnitude.take(S).max())  # gap_drift of one row
+        return vals, step_grad, loss, drift
 
     def _advance(self, it):
         r""":math:`\Xi^{it} = \Xi^{t_{base}} - (it - t_{base})\, \eta \nabla` (in place)."""
