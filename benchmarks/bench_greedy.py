@@ -6,7 +6,8 @@ as the median of ``--repeats`` timings:
 1. ``HTPRegressor`` against scikit-learn's ``OrthogonalMatchingPursuit`` on one
    target, (m, n, k) = (500, 1000, 50);
 2. the same on 1000 and on 10000 targets sharing one design, (m, n, k) =
-   (64, 256, 8), and how HTP's time grows from one to the other (linear: x10);
+   (64, 256, 8), and how HTP's time grows from one to the other (linear: x10;
+   CPU times of interleaved repeats, robust to the load of a shared machine);
 3. one iteration of ELS (all k(n-k) swaps scored in closed form, then the
    re-fit) against a naive iteration that solves every swap with ``lstsq``,
    (m, n, k) = (100, 200, 10); both must choose the same swap;
@@ -20,6 +21,7 @@ Run ``python benchmarks/bench_greedy.py`` (add ``--recovery`` for item 4, and
 
 import argparse
 import platform
+import time
 import warnings
 
 import numpy as np
@@ -51,6 +53,24 @@ def compare_with_omp(n_samples, n_features, k, n_targets, repeats, seed):
     print(f"  OMP(precompute=True)         {t_omp_gram * 1e3:9.2f} ms")
     print(f"  time ratio HTP / OMP = {t_ours / t_omp:.3f}   (OMP / HTP = {t_omp / t_ours:.2f}x)")
     return t_ours, t_omp
+
+
+def htp_growth(repeats, seed, targets=(1000, 10000)):
+    """CPU time of HTPRegressor on 1000 and 10000 targets (64 x 256, k = 8), repeats interleaved; the growth."""
+    data = {T: make_sparse_recovery(64, 256, 8, n_targets=T, noise=0.01, coef_distribution="uniform",
+                                    random_state=seed)[:2] for T in targets}
+    times = {T: [] for T in targets}
+    for _ in range(repeats):  # interleaved: load on a shared machine hits both sizes alike
+        for T, (X, Y) in data.items():
+            start = time.process_time()
+            HTPRegressor(n_nonzero_coefs=8).fit(X, Y)
+            times[T].append(time.process_time() - start)
+    median = {T: float(np.median(v)) for T, v in times.items()}
+    print("HTP CPU time, 64 x 256, k = 8, interleaved repeats: "
+          + ", ".join(f"{T} targets {median[T] * 1e3:.0f} ms" for T in targets))
+    growth = median[targets[1]] / median[targets[0]]
+    print(f"HTP time from {targets[0]} to {targets[1]} targets: x{growth:.1f} (linear: x{targets[1] // targets[0]})")
+    return growth
 
 
 def naive_els_iteration(X, y, support):
@@ -126,8 +146,9 @@ def main(argv=None):
     with threadpool_limits(limits=args.threads):
         print(f"BLAS threads: {args.threads or 'library default'}")
         compare_with_omp(500, 1000, 50, 1, args.repeats, args.seed)
-        times = [compare_with_omp(64, 256, 8, n_targets, args.repeats, args.seed) for n_targets in (1000, 10000)]
-        print(f"HTP time from 1000 to 10000 targets: x{times[1][0] / times[0][0]:.1f} (linear: x10)")
+        for n_targets in (1000, 10000):
+            compare_with_omp(64, 256, 8, n_targets, args.repeats, args.seed)
+        htp_growth(args.repeats, args.seed)
         compare_els_iteration(100, 200, 10, args.repeats, args.seed)
         if args.recovery:
             recovery_rates(100, 200, 10, args.runs)

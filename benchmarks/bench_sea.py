@@ -14,7 +14,10 @@ thread, so that the load of a shared machine does not enter them.
 * SEA's own part (started from OMP's coefficients, given as an array): time,
   iterations, distinct supports solved, and the time per new support against
   the floor of a new support, one ``n x k`` gemv plus one ``k x k`` Cholesky
-  factorisation (timed in the same run; the target is <= 3x).
+  factorisation (timed in the same run; the target is <= 3x); also the fixed
+  part of that fit (the same fit with ``max_iter=1``: validation, units,
+  step, start) and the time per new support of exploring alone (the
+  difference, per support solved after the first iteration).
 
 Then a check that the supports visited equal those of the straightforward SEA
 (``lstsq`` on the support and ``X.T @ r`` every iteration), and with
@@ -30,6 +33,7 @@ Run: ``python benchmarks/bench_sea.py`` (one BLAS thread by default,
 """
 
 import argparse
+import pickle
 import time
 import warnings
 
@@ -91,6 +95,7 @@ def compare_case(name, repeats, seed):
         "OMP (sklearn)": OrthogonalMatchingPursuit(n_nonzero_coefs=k),
         "HTP": HTPRegressor(k),
         "SEA part": SEARegressor(k, init=omp_start),
+        "SEA part, 1 iteration": SEARegressor(k, init=omp_start, max_iter=1),
     }
     times = {label: [] for label in fits}
     with warnings.catch_warnings():
@@ -105,6 +110,9 @@ def compare_case(name, repeats, seed):
     n_solved = int(np.sum(part.n_supports_explored_))
     floor = floor_per_support(n, k)
     per_support = t["SEA part"] / max(n_solved, 1)
+    # what exploring costs beyond the fit's fixed part (validation, units, step, start)
+    n_first = int(np.sum(fits["SEA part, 1 iteration"].n_supports_explored_))
+    marginal = (t["SEA part"] - t["SEA part, 1 iteration"]) / max(n_solved - n_first, 1)
     print(f"{name}: m={m} n={n} k={k} targets={n_targets}, median of {repeats}")
     for label in ("SEA_OMP", "OMP (sklearn)", "HTP"):
         print(f"  {label:14s} {t[label]:9.3f} s CPU   exact recovery {exact_recovery(coef, fits[label].coef_):.4f}")
@@ -113,6 +121,8 @@ def compare_case(name, repeats, seed):
           f"{np.mean(part.n_iter_):.0f}, supports solved {n_solved}; per new support "
           f"{per_support * 1e6:.0f} us, floor (gemv n x k + Cholesky k x k) {floor * 1e6:.0f} us, "
           f"ratio {per_support / floor:.1f} (target <= 3)")
+    print(f"  fixed part (SEA part with max_iter=1): {t['SEA part, 1 iteration']:.3f} s; exploring alone: "
+          f"{marginal * 1e6:.0f} us per new support, ratio {marginal / floor:.1f} to the floor")
     return t
 
 
@@ -140,32 +150,55 @@ def check_identical_supports(m=250, n=500, k=25, n_iter=1000):
               f"straightforward SEA: {np.array_equal(ours, reference)}")
 
 
-BUDGETS = (100, 250, 500, 1000, 2000, 5000)
+BUDGETS = (100, 300, 1000, 3000, 10000, 30000, 100000)
 
 
 def solved_within_budgets(k, seed, init):
-    """Whether the best residual of the first t iterations is ~0 (solved), for each budget t."""
+    """Whether the best residual of the first t iterations is ~0 (solved), for each budget t.
+
+    One run of ``max(BUDGETS)`` iterations without halting rule, stopped once
+    solved (``tol``): a run that stopped early is solved for the later budgets.
+    Then, on the same problem: SEA with its defaults (1000 iterations, halting
+    rule; solved, iterations run), OMP and ELS (solved).
+    """
     X, y, _ = make_sparse_recovery(50, 100, k, normalize=False, random_state=seed)
-    reg = SEARegressor(k, init=init, fit_intercept=False, max_iter=max(BUDGETS), n_iter_no_change=None).fit(X, y)
+    solved_at = 1e-12 * (y @ y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = SEARegressor(k, init=init, fit_intercept=False, max_iter=max(BUDGETS), n_iter_no_change=None,
+                           tol=solved_at).fit(X, y)
+        default = SEARegressor(k, init=init, fit_intercept=False, tol=solved_at).fit(X, y)
     best = np.minimum.accumulate(reg.loss_curve_)
-    return [best[t - 1] <= 1e-12 * (y @ y) for t in BUDGETS]
+    budgets = [best[min(t, len(best)) - 1] <= solved_at for t in BUDGETS]
+    others = [np.sum((y - X @ fit_algorithm(name, k, X, y)) ** 2) <= solved_at for name in ("OMP", "ELS")]
+    return budgets + [default.loss_curve_.min() <= solved_at, default.n_iter_] + others
 
 
 def budget_study(n_runs, n_jobs):
-    print(f"fraction of {n_runs} problems (m=50, n=100) solved within t iterations")
-    print("              " + " ".join(f"{t:>6d}" for t in BUDGETS))
+    print(f"fraction of {n_runs} noiseless problems (m=50, n=100) solved (residual <= 1e-12 |y|^2; higher is "
+          f"better) by SEA within t iterations, by SEA with its defaults (halting rule, 1000 iterations; "
+          f"mean iterations), by OMP and ELS")
+    print("              " + " ".join(f"{t:>6d}" for t in BUDGETS) + "  default (iter.)    OMP    ELS")
     for k in (15, 20):
         for init, name in (("zeros", "SEA_0"), ("omp", "SEA_OMP")):
-            solved = Parallel(n_jobs=n_jobs)(delayed(solved_within_budgets)(k, s, init) for s in range(n_runs))
-            print(f"  k={k} {name:<8}" + " ".join(f"{rate:6.2f}" for rate in np.mean(solved, axis=0)))
+            rows = Parallel(n_jobs=n_jobs)(delayed(solved_within_budgets)(k, s, init) for s in range(n_runs))
+            rate = np.mean(rows, axis=0)
+            nb = len(BUDGETS)
+            print(f"  k={k} {name:<8}" + " ".join(f"{r:6.2f}" for r in rate[:nb])
+                  + f"  {rate[nb]:6.2f} ({rate[nb + 1]:5.0f})  {rate[nb + 2]:5.2f}  {rate[nb + 3]:5.2f}")
 
 
-# halting rules replayed on recorded runs: (clock, patience); "changes" is the default rule's clock
-HALTING_RULES = [("iterations", P) for P in (100, 200, 300, 500)] + [("changes", P) for P in (50, 100, 200, 300, 500)]
+# halting rules replayed on recorded runs: (clock, patience); "changes" is the default rule's clock,
+# "changes x k" a patience of that many support changes per nonzero
+HALTING_RULES = ([("iterations", P) for P in (100, 200, 300, 500)] + [("changes", P) for P in (50, 100, 200, 300, 500)]
+                 + [("changes x k", c) for c in (5, 10, 20, 40)])
 
 
-def replay_halting_rules(curve, supports, coef, k):
-    """Iterations run and exact recovery of the best iterate at the halt, for each rule of ``HALTING_RULES``.
+def replay_halting_rules(curve, supports, coef, k, metric="exact"):
+    """Iterations run and recovery of the best iterate at the halt, for each rule of ``HALTING_RULES``.
+
+    Recovery: exact support recovery (``metric="exact"``, 0 or 1) or the
+    support distance (fraction of the true support missed).
 
     ``curve`` and ``supports`` are a run recorded without halting rule. A rule
     halts at the first iteration whose clock (iterations, or support changes,
@@ -189,15 +222,21 @@ def replay_halting_rules(curve, supports, coef, k):
         if clock == "budget":
             stop = len(curve) - 1
         else:
+            patience = patience * k if clock == "changes x k" else patience
             waited = np.arange(len(curve)) - progress_at if clock == "iterations" else changes - changes[progress_at]
             reached = np.flatnonzero(waited >= patience)
             stop = reached[0] if len(reached) else len(curve) - 1
-        outcomes[(clock, patience)] = (stop + 1, set(supports[best_at[stop]]) == truth)
+        found = set(supports[best_at[stop]].tolist())
+        outcomes[(clock, patience if clock != "changes x k" else patience // k)] = (
+            stop + 1, float(found == truth) if metric == "exact" else 1 - len(found & truth) / k)
     return outcomes
 
 
 def recorded_run(kind, a, b, run, init, max_iter):
-    """One noiseless problem (phase transition: delta a, rho b; deconvolution: k = b) run without halting."""
+    """One noiseless problem (phase transition: delta a, rho b; deconvolution: k = b) run without halting.
+
+    The run stops at an exact fit (``tol``), as the default rule does.
+    """
     if kind == "phase transition":
         m = int(round(a * 100))
         k = max(1, int(round(b * m)))
@@ -209,27 +248,46 @@ def recorded_run(kind, a, b, run, init, max_iter):
     result = sea(X, y[:, None], k, exploration_init=start, max_iter=max_iter, n_iter_no_change=None,
                  tol=1e-12 * float(y @ y), record_supports=True)
     curve = result.extras["loss_curve"][0]
-    return kind, init, replay_halting_rules(curve, result.extras["supports"][0][: len(curve)], coef, k)
+    metric = "exact" if kind == "phase transition" else "distance"
+    return kind, a if kind == "phase transition" else b, init, replay_halting_rules(
+        curve, result.extras["supports"][0][: len(curve)], coef, k, metric)
 
 
-def halting_study(n_runs, n_jobs, max_iter=1000):
+def _rule_name(rule):
+    clock, patience = rule
+    return {"iterations": f"it{patience}", "changes": f"ch{patience}", "changes x k": f"{patience}k",
+            "budget": "budget"}[clock]
+
+
+def halting_study(n_runs, n_jobs, max_iter=1000, save=None):
     tasks = [("phase transition", delta, rho, run, init)
              for init in ("0", "OMP", "ELS") for delta in (0.25, 0.5, 0.75) for rho in (0.1, 0.2, 0.3, 0.4, 0.5)
              for run in range(n_runs)]
     tasks += [("deconvolution", 0, k, run, init) for init in ("0", "OMP", "ELS") for k in (5, 10, 20)
               for run in range(n_runs)]
     results = Parallel(n_jobs=n_jobs)(delayed(recorded_run)(*task, max_iter) for task in tasks)
+    if save:
+        with open(save, "wb") as file:
+            pickle.dump(results, file)
     print(f"halting rules replayed on {len(results)} runs recorded for {max_iter} iterations "
-          f"({n_runs} per cell): exact recovery (mean iterations)")
+          f"({n_runs} per cell; phase transition: 5 rhos per delta): recovery (phase transition: exact "
+          f"recovery, higher is better; deconvolution: support distance, lower is better) of the budget +- its "
+          f"standard error, then for each rule the difference to the budget (* beyond 2 SE) and mean iterations")
+    rules = HALTING_RULES
+    print(f"  {'study':18s} {'init':5s} {'cell':6s} {'budget':>14s} " + " ".join(f"{_rule_name(r):>12s}" for r in rules))
     for kind in ("phase transition", "deconvolution"):
         for init in ("0", "OMP", "ELS"):
-            rows = [outcomes for k_, i_, outcomes in results if k_ == kind and i_ == init]
-            cells = []
-            for rule in HALTING_RULES + [("budget", None)]:
-                n_iter = np.mean([row[rule][0] for row in rows])
-                solved = np.mean([row[rule][1] for row in rows])
-                cells.append(f"{rule[0][:2]}{rule[1] or ''}: {solved:.3f} ({n_iter:.0f})")
-            print(f"  {kind:16s} SEA_{init:<4s} " + "  ".join(cells))
+            cells = sorted({c for k_, c, i_, _ in results if k_ == kind and i_ == init})
+            for cell in cells + ["all"]:
+                rows = [o for k_, c, i_, o in results if k_ == kind and i_ == init and (cell == "all" or c == cell)]
+                budget = np.array([row[("budget", None)][1] for row in rows], dtype=float)
+                se = budget.std(ddof=1) / np.sqrt(len(budget)) if len(budget) > 1 else 0.0
+                line = f"  {kind:18s} SEA_{init:<4s}{str(cell):>6s} {budget.mean():6.3f}+-{se:.3f} ({np.mean([row[('budget', None)][0] for row in rows]):.0f})"
+                for rule in rules:
+                    diff = np.mean([row[rule][1] for row in rows]) - budget.mean()
+                    flag = "*" if abs(diff) > 2 * se else " "
+                    line += f" {diff:+6.3f}{flag}({np.mean([row[rule][0] for row in rows]):3.0f})"
+                print(line)
 
 
 def main():
@@ -242,6 +300,7 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--budget-runs", type=int, default=0, help="runs of the max_iter study (0: skip)")
     parser.add_argument("--halting-runs", type=int, default=0, help="runs per cell of the halting study (0: skip)")
+    parser.add_argument("--halting-save", default=None, help="pickle the replayed outcomes of the halting study there")
     args = parser.parse_args()
     cases = args.cases + (["7500x30000"] if args.big else [])
     with threadpool_limits(limits=args.threads or None):
@@ -254,7 +313,7 @@ def main():
     if args.budget_runs:
         budget_study(args.budget_runs, args.n_jobs)
     if args.halting_runs:
-        halting_study(args.halting_runs, args.n_jobs)
+        halting_study(args.halting_runs, args.n_jobs, save=args.halting_save)
 
 
 if __name__ == "__main__":

@@ -100,3 +100,25 @@ def test_sparse_correlation_and_residual_match_dense(use_gram, dtype):
     assert_allclose(C, (X.T @ (Y[:, targets] - X @ W.T)).T, atol=rtol * 10)
     residual = np.sum((Y[:, targets] - X @ W.T) ** 2, axis=0)
     assert_allclose(data.residual_sq_on_supports(idx, values, targets), residual, rtol=rtol * 10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blocks_of_targets_give_the_results_of_one_block(monkeypatch, dtype):
+    import skstexplore.solvers.htp as htp_module
+
+    X, Y, _ = make_sparse_recovery(20, 40, 3, n_targets=23, noise=0.05, random_state=7)
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    tol = 0.05
+    Xc, cycling = cycling_problem()
+    Yc = np.repeat(cycling, 7, axis=1)
+    whole = htp(X, Y, 3, tol=tol), htp(Xc, Yc, 1)
+    # blocks of 5 targets for X, of 2 for the cycling problem (which needs the safe step 1/L)
+    monkeypatch.setattr(htp_module, "_BLOCK_BYTES", 5 * X.shape[1] * X.dtype.itemsize)
+    blocked = htp(X, Y, 3, tol=tol)
+    monkeypatch.setattr(htp_module, "_BLOCK_BYTES", 2 * Xc.shape[1] * Xc.dtype.itemsize)
+    blocks = blocked, htp(Xc, Yc, 1)
+    for one, many in zip(whole, blocks):
+        for field in ("coef", "n_iter", "converged", "support"):
+            assert_array_equal(getattr(many, field), getattr(one, field))
+        assert_array_equal(many.extras["step_size"], one.extras["step_size"])
+    assert_allclose(blocks[1].extras["step_size"], 1 / np.linalg.norm(Xc, 2) ** 2)

@@ -42,7 +42,7 @@ def test_solver_matches_definition(use_gram, seed):
     X, y, _ = problem(25, 50, 8, seed=seed)
     eta = default_step_size(X)
     result = sea(X, y[:, None], 8, step_size=eta, max_iter=150, gram=X.T @ X if use_gram else None,
-                 record_supports=True)
+                 n_iter_no_change=None, record_supports=True)
     supports, losses, xi = naive_sea(X, y, 8, eta, 150)
     np.testing.assert_array_equal(result.extras["supports"][0], supports)
     np.testing.assert_allclose(result.extras["loss_curve"][0], losses, rtol=1e-7, atol=1e-10)
@@ -66,7 +66,8 @@ def test_multi_target_equals_separate_runs():
     joint = sea(X, Y, 5, max_iter=80, record_supports=True)
     for t in range(Y.shape[1]):
         alone = sea(X, Y[:, t:t + 1], 5, max_iter=80, record_supports=True)
-        np.testing.assert_array_equal(joint.extras["supports"][t], alone.extras["supports"][0])
+        assert joint.n_iter[t] == alone.n_iter[0]
+        np.testing.assert_array_equal(joint.extras["supports"][t][: joint.n_iter[t]], alone.extras["supports"][0])
         np.testing.assert_allclose(joint.coef[t], alone.coef[0], rtol=1e-10, atol=1e-12)
         assert joint.extras["best_iter"][t] == alone.extras["best_iter"][0]
 
@@ -426,3 +427,17 @@ def test_halting_rule_can_be_switched_off():
     assert SEARegressor(6, max_iter=700, n_iter_no_change=None).fit(X, y).n_iter_ == 700
     with pytest.raises(ValueError, match="n_iter_no_change must be one of"):
         SEARegressor(6, n_iter_no_change="never").fit(X, y)
+
+
+@pytest.mark.parametrize("n_targets", [1, 3])
+def test_default_rule_stops_at_an_exact_fit_with_the_budget_result(n_targets):
+    # noiseless: once the best residual is at the rounding level no later iterate can replace it
+    X, Y, _ = problem(40, 80, 6, n_targets=n_targets, seed=26)
+    Y = Y.reshape(40, n_targets)
+    halted = sea(X, Y, 6, max_iter=1000)
+    full = sea(X, Y, 6, max_iter=1000, n_iter_no_change=None)
+    best_iter = full.extras["best_iter"]
+    assert np.all(full.extras["loss_curve"][0][best_iter[0]] <= 1e-12 * (Y[:, 0] @ Y[:, 0]))
+    np.testing.assert_array_equal(halted.n_iter, best_iter + 1)
+    np.testing.assert_array_equal(halted.extras["best_iter"], best_iter)
+    np.testing.assert_array_equal(halted.coef, full.coef)

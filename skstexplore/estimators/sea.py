@@ -73,7 +73,10 @@ class SEARegressor(KSparseRegressor):
         Halting rule. ``"auto"``: stop once the last
         :math:`P(k) = \mathrm{default\_patience}(k)` support changes brought
         no decrease of the best squared residual by more than a relative
-        :math:`\sqrt{\epsilon}`: exploring has stopped paying. Iterations that
+        :math:`\sqrt{\epsilon}`: exploring has stopped paying; or as soon
+        as the best squared residual is at the rounding level of an exact fit
+        (:math:`\le 16 k \epsilon \|y\|^2`: no later iterate could replace
+        it, the result is the full budget's). Iterations that
         keep the support cost almost nothing and are not counted. Designed
         from measurements (user guide, "Halting"): on the phase-transition
         and deconvolution studies it keeps recovery within the statistical

@@ -83,14 +83,17 @@ class CycleGuard:
     data : LeastSquaresData
     step_size : float or None
         None for the default step with the safeguard.
+    safe_step : list or None
+        A one-item list holding :math:`1/L` (or None until computed), shared by
+        guards of several blocks of targets of the same design.
     """
 
-    def __init__(self, data, step_size):
+    def __init__(self, data, step_size, safe_step=None):
         self.data = data
         self.default = step_size is None
         self.eta = np.full(data.n_targets, default_step(data) if self.default else step_size)
         self.safe = np.zeros(data.n_targets, dtype=bool)
-        self._safe_step = None
+        self._safe_step = [None] if safe_step is None else safe_step
         self._weights = np.random.default_rng(0).integers(1, 2**63, data.n_features, dtype=np.uint64)
         # one row of support hashes per recorded iteration (0 = not recorded), grown by doubling
         self._visited = np.zeros((16, data.n_targets), dtype=np.uint64)
@@ -114,9 +117,9 @@ class CycleGuard:
         """Switch ``targets`` to the step 1/L (computed once, when first needed)."""
         if not len(targets):
             return
-        if self._safe_step is None:
+        if self._safe_step[0] is None:
             # from X, which works on the smaller of X^T X and X X^T
             L = spectral_norm_sq(self.data.X)
-            self._safe_step = 1.0 / L if L > 0 else default_step(self.data)
-        self.eta[targets] = np.minimum(self.eta[targets], self._safe_step)
+            self._safe_step[0] = 1.0 / L if L > 0 else default_step(self.data)
+        self.eta[targets] = np.minimum(self.eta[targets], self._safe_step[0])
         self.safe[targets] = True

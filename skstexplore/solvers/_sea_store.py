@@ -1,4 +1,4 @@
-"""What SEA remembers about supports: hashes, a bounded store of per-support results, the visited set.
+"""What SEA remembers and decides about supports: hashes, a bounded store, restricted solves, halting.
 
 Every target explores on its own but all targets share one store, so its
 memory is fixed whatever the number of targets. Supports are hashed with fixed
@@ -9,6 +9,9 @@ many targets is one array operation plus one dictionary access per target.
 """
 
 import numpy as np
+from scipy.linalg import get_lapack_funcs
+
+from .._core.lstsq import _RANK_RTOL_FACTOR, solve_gram_systems
 
 # Memory allowed to the stored per-support results, all targets together.
 DEFAULT_STORE_BYTES = 256 * 2**20
@@ -25,6 +28,32 @@ class SupportHasher:
     def keys(self, idx, targets):
         """Keys of the supports ``idx[i]`` (rows of sorted indices) of ``targets[i]``."""
         return self._feature[idx].sum(axis=1, dtype=np.uint64) ^ self._target[targets]
+
+
+def gap_drift(step, idx):
+    r"""Bound on how fast the gap :math:`\min_S |\Xi| - \max_{S^c} |\Xi|` can shrink per iteration.
+
+    While the support :math:`S` stays, :math:`\Xi` moves by ``step`` every
+    iteration: the smallest entry on :math:`S` decreases by at most
+    :math:`\max_S |s|` (zero up to rounding: the gradient vanishes on the
+    support of a least-squares solution of full rank) and the largest one off
+    :math:`S` increases by at most :math:`\max |s|`. Zero only for a zero step
+    (a stationary target). Rows of ``step`` (n, n_features), of ``idx`` (n, k).
+    """
+    magnitude = np.abs(step)
+    return magnitude.max(axis=1) + np.take_along_axis(magnitude, idx, axis=1).max(axis=1)
+
+
+def safe_iterations(gap, drift, largest, eps):
+    r"""Iterations the support provably stays (a positive ``gap`` shrinking by at most ``drift`` each).
+
+    :math:`\lfloor (\mathrm{gap} - 16 \epsilon\, \max |\Xi|) / \mathrm{drift} \rfloor`:
+    the slack covers the rounding of :math:`\Xi` brought up to date in one
+    step (see the solvers), ``eps`` that of the data; at most :math:`2^{30}`.
+    Arrays, or floats (then an int).
+    """
+    n_safe = np.minimum(np.maximum(gap - 16 * eps * largest, 0) / np.maximum(drift, np.finfo(float).tiny), 2**30)
+    return n_safe.astype(np.intp) if np.ndim(n_safe) else int(n_safe)
 
 
 class SupportStore:
@@ -52,7 +81,7 @@ class SupportStore:
         self.values = np.empty((size, n_nonzero_coefs), dtype=dtype)
         self.steps = np.empty((size, n_features), dtype=dtype)
         self.loss = np.empty(size, dtype=dtype)
-        self.max_step = np.empty(size, dtype=dtype)
+        self.drift = np.empty(size, dtype=dtype)
         self._keys = np.zeros(size, dtype=np.uint64)
         self._last_use = np.zeros(size, dtype=np.int64)
         self._slot_of = {}
@@ -66,7 +95,7 @@ class SupportStore:
         self._last_use[slots[slots >= 0]] = self._clock
         return slots
 
-    def insert(self, keys, values, steps, loss, max_step):
+    def insert(self, keys, values, steps, loss, drift):
         """Store the results of new supports (the last ones if they do not all fit; the least recently used replaced)."""
         count = min(len(keys), self.capacity)
         if count == 0:
@@ -74,7 +103,7 @@ class SupportStore:
         slots = self._slots_for(count)
         kept = slice(len(keys) - count, None)
         self.values[slots], self.steps[slots] = values[kept], steps[kept]
-        self.loss[slots], self.max_step[slots] = loss[kept], max_step[kept]
+        self.loss[slots], self.drift[slots] = loss[kept], drift[kept]
         self._keys[slots] = keys[kept]
         self._last_use[slots] = self._clock
         self._slot_of.update(zip(keys[kept].tolist(), slots.tolist()))
@@ -94,8 +123,57 @@ class SupportStore:
         return np.concatenate([fresh, victims])
 
     def _grow(self, size):
-        for name in ("values", "steps", "loss", "max_step", "_keys", "_last_use"):
+        for name in ("values", "steps", "loss", "drift", "_keys", "_last_use"):
             old = getattr(self, name)
             new = np.zeros((size,) + old.shape[1:], dtype=old.dtype)
             new[: len(old)] = old
             setattr(self, name, new)
+
+
+class RestrictedCholesky:
+    r"""Cholesky factor :math:`L L^\top = G_{SS}` of one restricted Gram block, by LAPACK directly.
+
+    For one small system this costs a few microseconds where the batched
+    :func:`~skstexplore._core.lstsq.solve_gram_systems` pays its set-up. A
+    factor whose smallest pivot falls below the cut-off of
+    :func:`~skstexplore._core.lstsq.solve_gram_systems` is refused (None), so
+    rank-deficient supports get the same minimum-norm solution either way.
+    """
+
+    def __init__(self, data, columns):
+        self.data, self.columns = data, columns
+        self.potrf, self.potrs = get_lapack_funcs(("potrf", "potrs"), dtype=data.dtype)
+        self.rtol = _RANK_RTOL_FACTOR * np.finfo(data.dtype).eps
+
+    def _regular(self, L, block):
+        scale = max(float(block.diagonal().max()), np.finfo(L.dtype).tiny)
+        return float(L.diagonal().min()) ** 2 > self.rtol * len(block) * scale
+
+    def factor_block(self, block):
+        """The factor of ``block``, or None when it is (numerically) singular."""
+        L, info = self.potrf(block, lower=1, clean=1)
+        if info != 0 or not self._regular(L, block):
+            return None
+        return L
+
+    def factor(self, support):
+        """The factor of :math:`G_{SS}` (columns fetched), or None."""
+        return self.factor_block(self.columns.block(support[None])[0])
+
+    def solve(self, L, rhs):
+        return self.potrs(L, rhs, lower=1)[0]
+
+    @staticmethod
+    def min_norm(block, rhs):
+        """The shared deterministic minimum-norm solve of a rank-deficient block."""
+        return solve_gram_systems(block[None], rhs[None])[0]
+
+
+class Halting:
+    """Stop a target after ``patience`` iterations (or support changes, ``count_changes``) without
+    its best squared residual decreasing by more than the fraction ``relative``; with ``exact_fit``,
+    also as soon as the best squared residual is at the rounding level of an exact fit (no later
+    iterate can replace the best one then: the result is the budget's)."""
+
+    def __init__(self, patience, relative, count_changes, exact_fit=False):
+        self.patience, self.relative, self.count_changes, self.exact_fit = patience, relative, count_changes, exact_fit

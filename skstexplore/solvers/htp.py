@@ -19,6 +19,10 @@ A target that comes back to a support visited before continues with the step
 :class:`~skstexplore.solvers._ksparse.CycleGuard`), so that, barring exact
 ties, it ends at a fixed point; with a user-given step it stops there, not
 converged.
+
+Many targets are processed in blocks of targets whose
+(n_targets, n_features) arrays stay within a few MiB (each block vectorised):
+beyond the caches the time per target would grow with their number.
 """
 
 import numpy as np
@@ -27,6 +31,9 @@ from .._core.base import SolverResult
 from .._core.lstsq import LeastSquaresData
 from .._core.thresholding import largest_k_mask, mask_to_indices
 from ._ksparse import CycleGuard, start_coef, start_correlation, tol_reached
+
+# Bytes of one (targets, n_features) array of a block of targets (see the module docstring).
+_BLOCK_BYTES = 2 * 2**20
 
 
 def htp(
@@ -84,9 +91,35 @@ def htp(
     >>> htp(X, np.array([[3.0], [0.1], [-2.0], [0.0]]), 2).coef
     array([[ 3.,  0., -2.,  0.]])
     """
+    n_targets, n_features = Y.shape[1], X.shape[1]
+    block = max(1, _BLOCK_BYTES // (n_features * X.dtype.itemsize))
+    if callback is not None or n_targets <= block:
+        return _htp_block(X, Y, n_nonzero_coefs, coef_init, step_size, max_iter, tol, gram, callback)
+    safe_step = [None]  # 1/L, computed once for all blocks when a cycle first needs it
+    parts = [
+        _htp_block(X, Y[:, part], n_nonzero_coefs, _rows(coef_init, part, n_targets), step_size, max_iter,
+                   _rows(tol, part, n_targets), gram, None, safe_step)
+        for part in (slice(start, start + block) for start in range(0, n_targets, block))
+    ]
+    return SolverResult(
+        coef=np.concatenate([p.coef for p in parts]), n_iter=np.concatenate([p.n_iter for p in parts]),
+        converged=np.concatenate([p.converged for p in parts]), support=np.concatenate([p.support for p in parts]),
+        extras={"step_size": np.concatenate([p.extras["step_size"] for p in parts])},
+    )
+
+
+def _rows(value, part, n_targets):
+    """The rows ``part`` of a per-target array; anything else (None, a scalar, one shared row) as is."""
+    if value is None or np.ndim(value) == 0 or np.shape(value)[0] != n_targets:
+        return value
+    return value[part]
+
+
+def _htp_block(X, Y, n_nonzero_coefs, coef_init, step_size, max_iter, tol, gram, callback, safe_step=None):
+    """:func:`htp` on the targets ``Y``, vectorised; ``safe_step`` a one-item list sharing 1/L between calls."""
     data = LeastSquaresData(X, Y, gram)
     n_targets, n_features = data.n_targets, data.n_features
-    guard = CycleGuard(data, step_size)
+    guard = CycleGuard(data, step_size, safe_step=safe_step)
     W = start_coef(coef_init, data)
     C = start_correlation(coef_init, W, data)
     support = np.zeros((n_targets, n_features), dtype=bool)

@@ -27,43 +27,44 @@ support is unchanged :math:`\Xi` moves by the same step every iteration, so
 it is brought up to date only when the support is checked, and the check is
 skipped while :math:`\min_{S} |\Xi| - \max_{S^c} |\Xi|` provably cannot
 close. A new support is factored afresh (one LAPACK Cholesky of
-:math:`G_{SS}`): while SEA explores, consecutive supports differ by many
-indices (measured: 15 to 35 of k = 120 at m = 400, n = 800), so updating the
-previous factor index by index does not pay.
+:math:`G_{SS}`, in the order of the sorted support), so that its solution
+does not depend on the supports visited before it. Consecutive supports
+differ by 15 to 35 indices of k = 120 from a zero start (m = 400, n = 800),
+by about 2 after an OMP start (k = 50 to 100): there the factorisation
+(:math:`k^3/3`) stays below the gradient (:math:`nk`, n >= 10 k), and the
+one-target path gathers only the rows of :math:`G` of the indices that
+entered.
+
+One target goes through a lean path (``_sea_one``: iterations as events,
+scalar bookkeeping), several through array operations over all targets
+(``_sea_many``); both visit the same supports.
 
 Halting: by default a target stops once the last :func:`default_patience`
-support changes brought no new best residual (see the user guide).
+support changes brought no new best residual, or once its best residual is
+at the rounding level of an exact fit (see the user guide).
 """
 
 import numpy as np
-from scipy.linalg import get_lapack_funcs
 
 from .._core.base import SolverResult
 from .._core.gram_columns import DEFAULT_COLUMN_BYTES, GramColumns
 from .._core.lipschitz import spectral_norm_sq
-from .._core.lstsq import _RANK_RTOL_FACTOR, LeastSquaresData, column_sq_norms, solve_gram_systems
-from .._core.thresholding import largest_k_mask, mask_to_indices
-from ._sea_store import DEFAULT_STORE_BYTES, SupportHasher, SupportStore
+from .._core.lstsq import LeastSquaresData, column_sq_norms
+from ._sea_many import ManyTargetExplorer
+from ._sea_one import OneTargetExplorer
+from ._sea_store import DEFAULT_STORE_BYTES, Halting, SupportStore
 
 # Default iteration budget (see SEARegressor's docstring for the justification).
 DEFAULT_MAX_ITER = 1000
-
-# Fewer targets than this meeting new supports in one iteration are solved
-# one by one (LAPACK directly), more in one batched solve.
-_BATCH_MIN_TARGETS = 8
-
-# Iterations stored at once in the loss curve (it grows by blocks, never to max_iter up front).
-_CURVE_BLOCK = 256
-
 
 def default_patience(n_nonzero_coefs):
     r"""Support changes without a new best residual after which the default rule halts SEA.
 
     300 whatever k: designed from measurements (user guide, "Halting"): the
-    smallest patience tried that kept exact recovery and support distance
-    within two standard errors of the 1000-iteration budget on the
-    phase-transition and deconvolution studies; the patience a successful
-    run needed did not grow with k there.
+    smallest patience tried (50 to 500 changes, 5 k to 40 k changes, 100 to
+    500 iterations) that kept exact recovery and support distance within two
+    standard errors of the 1000-iteration budget on the phase-transition and
+    deconvolution studies; patiences proportional to k did no better.
     """
     return 300
 
@@ -132,9 +133,11 @@ def sea(
         A target stops as soon as its squared residual is ``<= tol``.
     n_iter_no_change : int, "auto" or None
         A target stops when its best squared residual has not decreased for
-        that many iterations; ``"auto"``: :func:`default_patience` iterations
-        without a decrease of more than a relative :math:`\sqrt{\epsilon}`
-        (rounding does not keep SEA going); None: run to ``max_iter``.
+        that many iterations; ``"auto"``: :func:`default_patience` support
+        changes without a decrease of more than a relative
+        :math:`\sqrt{\epsilon}` (rounding does not keep SEA going), or a best
+        squared residual at the rounding level of an exact fit,
+        :math:`\le 16 k \epsilon \|y\|^2`; None: run to ``max_iter``.
     gram : ndarray of shape (n_features, n_features) or None
         ``X.T @ X``; when None, the columns of it that supports need are
         computed on demand and cached (``GramColumns``).
@@ -170,311 +173,36 @@ def sea(
         step_size = default_step_size(X, gram, warm=exploration_init is not None and np.any(exploration_init))
     eta = X.dtype.type(step_size)
     columns = GramColumns(X, gram, column_bytes)
-    store = SupportStore(data.n_features, n_nonzero_coefs, data.dtype, store_bytes)
-    explorer = _Explorer(data, columns, store, n_nonzero_coefs, eta, exploration_init)
-    if isinstance(n_iter_no_change, str):
-        halting = _Halting(default_patience(n_nonzero_coefs), np.sqrt(np.finfo(data.dtype).eps), count_changes=True)
+    if data.n_targets == 1:
+        explorer = OneTargetExplorer(data, columns, store_bytes, n_nonzero_coefs, eta, exploration_init)
     else:
-        halting = None if n_iter_no_change is None else _Halting(n_iter_no_change, 0.0, count_changes=False)
+        store = SupportStore(data.n_features, n_nonzero_coefs, data.dtype, store_bytes)
+        explorer = ManyTargetExplorer(data, columns, store, n_nonzero_coefs, eta, exploration_init)
+    if isinstance(n_iter_no_change, str):
+        halting = Halting(default_patience(n_nonzero_coefs), np.sqrt(np.finfo(data.dtype).eps), count_changes=True,
+                          exact_fit=True)
+    else:
+        halting = None if n_iter_no_change is None else Halting(n_iter_no_change, 0.0, count_changes=False)
     explorer.run(max_iter, tol, halting, record_supports)
-    return explorer.result(tol, float(eta))
+    return _result(data, explorer.outputs(), tol, max_iter, float(eta))
 
 
-class _Explorer:
-    """State of the exploration of every target: current and best support, stores."""
-
-    def __init__(self, data, columns, store, k, eta, exploration_init):
-        self.data, self.columns, self.store, self.k, self.eta = data, columns, store, k, eta
-        T, n = data.n_targets, data.n_features
-        self.Xi = np.zeros((T, n), dtype=data.dtype) if exploration_init is None else np.array(
-            exploration_init, dtype=data.dtype
-        )
-        self.hasher = SupportHasher(n, T)
-        self.targets = np.arange(T)
-        # current support of each target and what it gives
-        self.mask = largest_k_mask(self.Xi, k)
-        self.idx = mask_to_indices(self.mask)
-        self.keys = self.hasher.keys(self.idx, self.targets)
-        self.vals = np.zeros((T, k), dtype=data.dtype)
-        self.step_grad = np.zeros((T, n), dtype=data.dtype)  # eta * gradient
-        self.loss = np.zeros(T, dtype=data.dtype)
-        self.max_step = np.zeros(T, dtype=data.dtype)  # largest |eta * gradient| entry; 0: stationary
-        self.check_at = np.zeros(T, dtype=np.intp)  # first iteration whose support may differ
-        self.t_base = np.zeros(T, dtype=np.intp)  # iteration at which ``Xi`` is stored (see _advance)
-        # best iterate, and the last iteration that lowered it enough to count as progress
-        self.best_loss = np.full(T, np.inf, dtype=data.dtype)
-        # squared residuals closer than their rounding error (the Gram and the column paths round
-        # differently) are a tie, kept by the earlier iterate: which of two exact fits is returned
-        # must not depend on the path or the units
-        self.loss_floor = (16 * k * np.finfo(data.dtype).eps * data.y_sq).astype(data.dtype)
-        self.progress_loss = np.full(T, np.inf, dtype=data.dtype)
-        self.best_idx = self.idx.copy()
-        self.best_vals = self.vals.copy()
-        self.best_iter = np.zeros(T, dtype=np.intp)
-        self.progress_iter = np.zeros(T, dtype=np.intp)
-        self.changes_since_progress = np.zeros(T, dtype=np.intp)
-        self.n_iter = np.zeros(T, dtype=np.intp)
-        self.reached_tol = np.zeros(T, dtype=bool)
-        self.visited = set()
-        self.n_explored = np.zeros(T, dtype=np.intp)
-        self.cholesky = _RestrictedCholesky(data, columns)
-        self._evaluate(self.targets)
-
-    # -- one support per target -------------------------------------------------
-    def _evaluate(self, targets):
-        """Look the current supports of ``targets`` up in the store; solve the misses together."""
-        keys = self.keys[targets]
-        slots = self.store.lookup(keys)
-        hit = slots >= 0
-        if hit.any():
-            t, s = targets[hit], slots[hit]
-            self.vals[t], self.step_grad[t] = self.store.values[s], self.store.steps[s]
-            self.loss[t], self.max_step[t] = self.store.loss[s], self.store.max_step[s]
-        if not hit.all():
-            self._solve(targets[~hit], keys[~hit])
-
-    def _solve(self, targets, keys):
-        """Least squares, gradient and residual on the (new) supports of ``targets``.
-
-        Many targets at once go through one batched solve, a few one by one
-        through LAPACK directly (cheaper for a single small system).
-        """
-        idx = self.idx[targets]
-        if not self.columns.fetch(idx):
-            # more distinct indices than the column store holds: go through X, in parts that fit
-            part = max(1, len(targets) // 2)
-            for start in range(0, len(targets), part):
-                self._solve(targets[start : start + part], keys[start : start + part])
-            return
-        if len(targets) >= _BATCH_MIN_TARGETS:
-            vals = solve_gram_systems(self.columns.block(idx), np.take_along_axis(self.data.Xty[targets], idx, axis=1))
-        else:
-            vals = np.array([self._solve_one(t) for t in targets]).reshape(idx.shape)
-        grad = self.columns.times(idx, vals) - self.data.Xty[targets]
-        xty_on_support = np.take_along_axis(self.data.Xty[targets], idx, axis=1)
-        loss = np.maximum(self.data.y_sq[targets] - np.einsum("tk,tk->t", vals, xty_on_support), 0)
-        step_grad = self.eta * grad
-        max_step = np.abs(step_grad).max(axis=1)
-        self.store.insert(keys, vals, step_grad, loss, max_step)
-        self.vals[targets], self.step_grad[targets], self.loss[targets], self.max_step[targets] = (
-            vals, step_grad, loss, max_step)
-        visited, keys = self.visited, keys.tolist()
-        new = np.fromiter((key not in visited for key in keys), dtype=bool, count=len(keys))
-        visited.update(keys)
-        self.n_explored[targets[new]] += 1  # targets are distinct
-
-    def _solve_one(self, t):
-        """Least squares on the support of target ``t``."""
-        S = self.idx[t]
-        L = self.cholesky.factor(S)
-        if L is None:
-            # rank-deficient support: the shared deterministic minimum-norm solve
-            return solve_gram_systems(self.columns.block(S[None]), self.data.Xty[t, S][None])[0]
-        return self.cholesky.solve(L, self.data.Xty[t, S])
-
-    def _next_supports(self, rows, it):
-        r"""Move the supports of ``rows`` to :math:`\mathrm{largest}_k(\Xi)`; the targets whose support changed.
-
-        A support is still the top-k while :math:`\mathrm{lo} = \min_S |\Xi| >
-        \mathrm{hi} = \max_{S^c} |\Xi|`. Each iteration moves every entry by at
-        most :math:`s = \max |\eta\, \nabla|`, so the gap cannot close within
-        :math:`(\mathrm{lo} - \mathrm{hi}) / (2 s)` iterations: the check is
-        skipped for half of that (the other half absorbs rounding). Targets
-        whose gap closed get their new top-k in one vectorised selection.
-        """
-        due = self.check_at[rows] <= it
-        targets = self.targets[rows] if due.all() else self.targets[rows][due]
-        A, mask = np.abs(self._advance(targets, it)), self.mask[targets]
-        lo = np.where(mask, A, np.inf).min(axis=1)
-        hi = np.where(mask, -np.inf, A).max(axis=1)
-        gap = lo - hi
-        self.check_at[targets] = it + 1
-        kept = gap > 0
-        if kept.any():
-            drift = 2 * self.max_step[targets[kept]] + 16 * np.finfo(A.dtype).eps * A[kept].max(axis=1)
-            n_safe = np.minimum(0.5 * gap[kept] / np.maximum(drift, np.finfo(A.dtype).tiny), 2**30)
-            self.check_at[targets[kept]] += n_safe.astype(np.intp)
-            if kept.all():
-                return targets[:0]
-        moved = targets[~kept]
-        new_mask = largest_k_mask(A[~kept], self.k)
-        differs = np.any(new_mask != mask[~kept], axis=1)
-        changed = moved[differs]
-        if changed.size:
-            self.mask[changed] = new_mask[differs]
-            self.idx[changed] = mask_to_indices(new_mask[differs])
-            self.keys[changed] = self.hasher.keys(self.idx[changed], changed)
-            self._evaluate(changed)
-        return changed
-
-    def _advance(self, targets, it):
-        r""":math:`\Xi^{it}` of ``targets`` (stored, and returned).
-
-        While its support is unchanged a target's :math:`\Xi` moves by the same
-        step every iteration, so it is stored at the iteration ``t_base`` of
-        its last check and brought up to date only when looked at:
-        :math:`\Xi^{it} = \Xi^{t_{base}} - (it - t_{base})\, \eta \nabla`.
-        Iterations in which no support is checked cost nothing per feature.
-        """
-        lag = it - self.t_base[targets]
-        if not lag.any():
-            return self.Xi[targets]
-        Xi = self.Xi[targets] - lag[:, None].astype(self.Xi.dtype) * self.step_grad[targets]
-        self.Xi[targets] = Xi
-        self.t_base[targets] = it
-        return Xi
-
-    # -- iterations ----------------------------------------------------------------
-    def run(self, max_iter, tol, halting, record_supports=False):
-        T = self.Xi.shape[0]
-        self.max_iter = max_iter
-        self.curve = _Recorder((T,), self.data.dtype)
-        self.supports = _Recorder((T, self.k), np.intp) if record_supports else None
-        tol = None if tol is None else np.broadcast_to(np.asarray(tol, dtype=self.data.dtype), (T,))
-        active = np.ones(T, dtype=bool)
-        rows = slice(None)  # the active targets (a slice while all are, to avoid copies)
-        next_check = 1  # first iteration at which some active support may change
-        changed = self.targets
-        for it in range(max_iter):
-            if it >= next_check:
-                changed = self._next_supports(rows, it)
-                next_check = self.check_at[rows].min()
-            self.curve.record(it, rows, self.loss[rows])
-            if self.supports is not None:
-                self.supports.record(it, rows, self.idx[rows])
-            if changed.size:
-                # with unchanged supports the loss repeats: no new best, no new halt on tol
-                self._record_best(changed, it, halting)
-            stop = self._stops(rows, changed, it, tol, halting)
-            changed = self.targets[:0]
-            if stop.size:
-                self.n_iter[stop] = it + 1
-                self._advance(stop, it + 1)
-                active[stop] = False
-                if not active.any():
-                    return
-                rows = np.flatnonzero(active)
-                next_check = self.check_at[rows].min()
-        self.n_iter[rows] = max_iter
-        self._advance(self.targets[rows], max_iter)
-
-    def _record_best(self, targets, it, halting):
-        loss = self.loss[targets]
-        improved = loss < self.best_loss[targets] - self.loss_floor[targets]
-        if improved.any():
-            t = targets[improved]
-            self.best_loss[t] = loss[improved]
-            self.best_idx[t] = self.idx[t]
-            self.best_vals[t] = self.vals[t]
-            self.best_iter[t] = it
-        if halting is None:
-            return
-        if it > 0:
-            self.changes_since_progress[targets] += 1
-        progress = loss < (1 - halting.relative) * self.progress_loss[targets]
-        self.progress_loss[targets[progress]] = loss[progress]
-        self.progress_iter[targets[progress]] = it
-        self.changes_since_progress[targets[progress]] = 0
-
-    def _stops(self, rows, changed, it, tol, halting):
-        """The targets among ``rows`` that halt after iteration ``it`` (sorted, unique)."""
-        parts = []
-        if changed.size:
-            # zero gradient: Xi is frozen and every later iterate is the same
-            parts.append(changed[self.max_step[changed] == 0])
-            if tol is not None:
-                reached = changed[self.loss[changed] <= tol[changed]]
-                self.reached_tol[reached] = True
-                parts.append(reached)
-        if halting is not None and halting.count_changes:
-            # the count only moves with the supports
-            parts.append(changed[self.changes_since_progress[changed] >= halting.patience])
-        elif halting is not None:
-            progress_iter = self.progress_iter[rows]
-            if it - progress_iter.min() >= halting.patience:
-                parts.append(self.targets[rows][it - progress_iter >= halting.patience])
-        parts = [part for part in parts if part.size]
-        if not parts:
-            return self.targets[:0]
-        return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
-
-    def result(self, tol, eta):
-        n_iter = self.n_iter
-        converged = self.reached_tol | (self.max_step == 0) | np.array(tol is None)
-        if tol is not None:
-            # stopping for lack of progress is a halting rule too, not a failure
-            converged |= n_iter < self.max_iter
-        coef = self.data.scatter(self.best_idx, self.best_vals)
-        support = np.zeros(coef.shape, dtype=bool)
-        np.put_along_axis(support, self.best_idx, True, axis=1)
-        curve = self.curve.array()
-        extras = {
-            "exploration": self.Xi,
-            "loss_curve": [row[:n] for row, n in zip(curve, n_iter)],
-            "best_iter": self.best_iter.copy(),
-            "n_supports_explored": self.n_explored.copy(),
-            "step_size": eta,
-        }
-        if self.supports is not None:
-            extras["supports"] = self.supports.array()
-        return SolverResult(coef=coef, n_iter=n_iter.copy(), converged=converged, support=support, extras=extras)
-
-
-class _Halting:
-    """Stop a target after ``patience`` iterations (or support changes, ``count_changes``) without
-    its best squared residual decreasing by more than the fraction ``relative``."""
-
-    def __init__(self, patience, relative, count_changes):
-        self.patience, self.relative, self.count_changes = patience, relative, count_changes
-
-
-class _Recorder:
-    """Per-iteration values of every target, stored by blocks of iterations (never ``max_iter`` up front)."""
-
-    def __init__(self, shape, dtype):
-        self.shape, self.dtype = shape, dtype
-        self.blocks = []
-        self.n_columns_asked = 0
-
-    def record(self, it, rows, values):
-        if it // _CURVE_BLOCK == len(self.blocks):
-            T = self.shape[0]
-            self.blocks.append(np.zeros((T, _CURVE_BLOCK) + self.shape[1:], dtype=self.dtype))
-        self.blocks[-1][rows, it % _CURVE_BLOCK] = values
-        self.n_columns_asked = it + 1
-
-    def array(self):
-        """Shape (n_targets, iterations recorded, ...)."""
-        if not self.blocks:
-            return np.zeros(self.shape[:1] + (0,) + self.shape[1:], dtype=self.dtype)
-        return np.concatenate(self.blocks, axis=1)[:, : self.n_columns_asked]
-
-
-class _RestrictedCholesky:
-    r"""Cholesky factor :math:`L L^\top = G_{SS}` of one restricted Gram block, by LAPACK directly.
-
-    For one small system this costs a few microseconds where the batched
-    :func:`~skstexplore._core.lstsq.solve_gram_systems` pays its set-up. A
-    factor whose smallest pivot falls below the cut-off of
-    :func:`~skstexplore._core.lstsq.solve_gram_systems` is refused (None), so
-    rank-deficient supports get the same minimum-norm solution either way.
-    """
-
-    def __init__(self, data, columns):
-        self.data, self.columns = data, columns
-        self.potrf, self.potrs = get_lapack_funcs(("potrf", "potrs"), dtype=data.dtype)
-        self.rtol = _RANK_RTOL_FACTOR * np.finfo(data.dtype).eps
-
-    def _regular(self, L, block):
-        scale = max(float(np.max(np.diagonal(block))), np.finfo(L.dtype).tiny)
-        return float(np.min(np.diagonal(L))) ** 2 > self.rtol * len(block) * scale
-
-    def factor(self, support):
-        block = self.columns.block(support[None])[0]
-        L, info = self.potrf(block, lower=1, clean=1)
-        if info != 0 or not self._regular(L, block):
-            return None
-        return L
-
-    def solve(self, L, rhs):
-        return self.potrs(L, rhs, lower=1)[0]
+def _result(data, out, tol, max_iter, eta):
+    n_iter = out["n_iter"]
+    converged = out["reached_tol"] | out["stationary"] | np.array(tol is None)
+    if tol is not None:
+        # stopping for lack of progress is a halting rule too, not a failure
+        converged |= n_iter < max_iter
+    coef = data.scatter(out["best_idx"], out["best_vals"])
+    support = np.zeros(coef.shape, dtype=bool)
+    np.put_along_axis(support, out["best_idx"], True, axis=1)
+    extras = {
+        "exploration": out["exploration"],
+        "loss_curve": out["loss_curves"],
+        "best_iter": out["best_iter"],
+        "n_supports_explored": out["n_explored"],
+        "step_size": eta,
+    }
+    if "supports" in out:
+        extras["supports"] = out["supports"]
+    return SolverResult(coef=coef, n_iter=n_iter, converged=converged, support=support, extras=extras)

@@ -1,0 +1,295 @@
+r"""SEA on many targets at once: the iterations of all targets as array operations.
+
+Support checks, top-k re-selection of the targets whose gap closed,
+best-iterate and halting bookkeeping and store look-ups (by 64-bit support
+hashes) run over all targets together; the targets that meet new supports in
+the same iteration share one batched restricted solve when they are many.
+"""
+
+import numpy as np
+
+from .._core.lstsq import solve_gram_systems
+from .._core.thresholding import largest_k_mask, mask_to_indices
+from ._sea_store import RestrictedCholesky, SupportHasher, gap_drift, safe_iterations
+
+# Fewer targets than this meeting new supports in one iteration are solved
+# one by one (LAPACK directly), more in one batched solve.
+_BATCH_MIN_TARGETS = 8
+
+# Iterations stored at once in the loss curve (it grows by blocks, never to max_iter up front).
+_CURVE_BLOCK = 256
+
+
+def _largest_k_mask(A, k):
+    """:func:`~skstexplore._core.thresholding.largest_k_mask` of magnitudes ``A``, without its tie pass where no row has a tie."""
+    if k >= A.shape[1]:
+        return np.ones(A.shape, dtype=bool)
+    kth = np.partition(A, A.shape[1] - k, axis=1)[:, A.shape[1] - k, None]
+    mask = A >= kth
+    tied = np.flatnonzero(mask.sum(axis=1) != k)
+    if tied.size:
+        mask[tied] = largest_k_mask(A[tied], k)
+    return mask
+
+
+class ManyTargetExplorer:
+    """State of the exploration of every target: current and best support, stores."""
+
+    def __init__(self, data, columns, store, k, eta, exploration_init):
+        self.data, self.columns, self.store, self.k, self.eta = data, columns, store, k, eta
+        T, n = data.n_targets, data.n_features
+        self.Xi = np.zeros((T, n), dtype=data.dtype) if exploration_init is None else np.array(
+            exploration_init, dtype=data.dtype
+        )
+        self.hasher = SupportHasher(n, T)
+        self.targets = np.arange(T)
+        # current support of each target and what it gives
+        self.mask = largest_k_mask(self.Xi, k)
+        self.idx = mask_to_indices(self.mask)
+        self.keys = self.hasher.keys(self.idx, self.targets)
+        self.vals = np.zeros((T, k), dtype=data.dtype)
+        self.step_grad = np.zeros((T, n), dtype=data.dtype)  # eta * gradient
+        self.loss = np.zeros(T, dtype=data.dtype)
+        self.drift = np.zeros(T, dtype=data.dtype)  # see gap_drift; 0: stationary
+        self.check_at = np.zeros(T, dtype=np.intp)  # first iteration whose support may differ
+        self.t_base = np.zeros(T, dtype=np.intp)  # iteration at which ``Xi`` is stored (see _advance)
+        # best iterate, and the last iteration that lowered it enough to count as progress
+        self.best_loss = np.full(T, np.inf, dtype=data.dtype)
+        # squared residuals closer than their rounding error (the Gram and the column paths round
+        # differently) are a tie, kept by the earlier iterate: which of two exact fits is returned
+        # must not depend on the path or the units
+        self.loss_floor = (16 * k * np.finfo(data.dtype).eps * data.y_sq).astype(data.dtype)
+        self.progress_loss = np.full(T, np.inf, dtype=data.dtype)
+        self.best_idx = self.idx.copy()
+        self.best_vals = self.vals.copy()
+        self.best_iter = np.zeros(T, dtype=np.intp)
+        self.progress_iter = np.zeros(T, dtype=np.intp)
+        self.changes_since_progress = np.zeros(T, dtype=np.intp)
+        self.n_iter = np.zeros(T, dtype=np.intp)
+        self.reached_tol = np.zeros(T, dtype=bool)
+        self.visited = set()
+        self.n_explored = np.zeros(T, dtype=np.intp)
+        self.cholesky = RestrictedCholesky(data, columns)
+        self._evaluate(self.targets)
+
+    # -- one support per target -------------------------------------------------
+    def _evaluate(self, targets):
+        """Look the current supports of ``targets`` up in the store; solve the misses together."""
+        keys = self.keys[targets]
+        slots = self.store.lookup(keys)
+        hit = slots >= 0
+        if hit.any():
+            t, s = targets[hit], slots[hit]
+            self.vals[t], self.step_grad[t] = self.store.values[s], self.store.steps[s]
+            self.loss[t], self.drift[t] = self.store.loss[s], self.store.drift[s]
+        if not hit.all():
+            self._solve(targets[~hit], keys[~hit])
+
+    def _solve(self, targets, keys):
+        """Least squares, gradient and residual on the (new) supports of ``targets``.
+
+        Many targets at once go through one batched solve, a few one by one
+        through LAPACK directly (cheaper for a single small system).
+        """
+        idx = self.idx[targets]
+        if not self.columns.fetch(idx):
+            # more distinct indices than the column store holds: go through X, in parts that fit
+            part = max(1, len(targets) // 2)
+            for start in range(0, len(targets), part):
+                self._solve(targets[start : start + part], keys[start : start + part])
+            return
+        if len(targets) >= _BATCH_MIN_TARGETS:
+            vals = solve_gram_systems(self.columns.block(idx), np.take_along_axis(self.data.Xty[targets], idx, axis=1))
+        else:
+            vals = np.array([self._solve_one(t) for t in targets]).reshape(idx.shape)
+        grad = self.columns.times(idx, vals) - self.data.Xty[targets]
+        xty_on_support = np.take_along_axis(self.data.Xty[targets], idx, axis=1)
+        loss = np.maximum(self.data.y_sq[targets] - np.einsum("tk,tk->t", vals, xty_on_support), 0)
+        step_grad = self.eta * grad
+        drift = gap_drift(step_grad, idx)
+        self.store.insert(keys, vals, step_grad, loss, drift)
+        self.vals[targets], self.step_grad[targets], self.loss[targets], self.drift[targets] = (
+            vals, step_grad, loss, drift)
+        visited, keys = self.visited, keys.tolist()
+        new = np.fromiter((key not in visited for key in keys), dtype=bool, count=len(keys))
+        visited.update(keys)
+        self.n_explored[targets[new]] += 1  # targets are distinct
+
+    def _solve_one(self, t):
+        """Least squares on the support of target ``t``."""
+        S = self.idx[t]
+        L = self.cholesky.factor(S)
+        if L is None:
+            # rank-deficient support: the shared deterministic minimum-norm solve
+            return solve_gram_systems(self.columns.block(S[None]), self.data.Xty[t, S][None])[0]
+        return self.cholesky.solve(L, self.data.Xty[t, S])
+
+    def _next_supports(self, rows, it):
+        r"""Move the supports of ``rows`` to :math:`\mathrm{largest}_k(\Xi)`; the targets whose support changed.
+
+        A support is still the top-k while :math:`\mathrm{lo} = \min_S |\Xi| >
+        \mathrm{hi} = \max_{S^c} |\Xi|`; the checks are skipped while the gap
+        provably cannot close (:func:`~skstexplore.solvers._sea_store.safe_iterations`).
+        Targets whose gap closed get their new top-k in one vectorised selection.
+        """
+        due = self.check_at[rows] <= it
+        targets = self.targets[rows] if due.all() else self.targets[rows][due]
+        A, idx = np.abs(self._advance(targets, it)), self.idx[targets]
+        on_support = np.take_along_axis(A, idx, axis=1)
+        lo = on_support.min(axis=1)
+        np.put_along_axis(A, idx, -1, axis=1)
+        hi = A.max(axis=1)
+        gap = lo - hi
+        self.check_at[targets] = it + 1
+        kept = gap > 0
+        if kept.any():
+            largest = np.maximum(hi[kept], on_support[kept].max(axis=1))
+            n_safe = safe_iterations(gap[kept], self.drift[targets[kept]], largest, np.finfo(A.dtype).eps)
+            self.check_at[targets[kept]] += n_safe
+            if kept.all():
+                return targets[:0]
+        moved = targets[~kept]
+        A = A[~kept]
+        np.put_along_axis(A, idx[~kept], on_support[~kept], axis=1)
+        new_mask = _largest_k_mask(A, self.k)
+        differs = np.any(new_mask != self.mask[moved], axis=1)
+        changed = moved[differs]
+        if changed.size:
+            self.mask[changed] = new_mask[differs]
+            self.idx[changed] = mask_to_indices(new_mask[differs])
+            self.keys[changed] = self.hasher.keys(self.idx[changed], changed)
+            self._evaluate(changed)
+        return changed
+
+    def _advance(self, targets, it):
+        r""":math:`\Xi^{it}` of ``targets`` (stored, and returned).
+
+        While its support is unchanged a target's :math:`\Xi` moves by the same
+        step every iteration, so it is stored at the iteration ``t_base`` of
+        its last check and brought up to date only when looked at:
+        :math:`\Xi^{it} = \Xi^{t_{base}} - (it - t_{base})\, \eta \nabla`.
+        Iterations in which no support is checked cost nothing per feature.
+        """
+        lag = it - self.t_base[targets]
+        if not lag.any():
+            return self.Xi[targets]
+        Xi = self.Xi[targets] - lag[:, None].astype(self.Xi.dtype) * self.step_grad[targets]
+        self.Xi[targets] = Xi
+        self.t_base[targets] = it
+        return Xi
+
+    # -- iterations ----------------------------------------------------------------
+    def run(self, max_iter, tol, halting, record_supports=False):
+        T = self.Xi.shape[0]
+        self.max_iter = max_iter
+        self.curve = Recorder((T,), self.data.dtype)
+        self.supports = Recorder((T, self.k), np.intp) if record_supports else None
+        tol = None if tol is None else np.broadcast_to(np.asarray(tol, dtype=self.data.dtype), (T,))
+        active = np.ones(T, dtype=bool)
+        rows = slice(None)  # the active targets (a slice while all are, to avoid copies)
+        next_check = 1  # first iteration at which some active support may change
+        changed = self.targets
+        for it in range(max_iter):
+            if it >= next_check:
+                changed = self._next_supports(rows, it)
+                next_check = self.check_at[rows].min()
+            self.curve.record(it, rows, self.loss[rows])
+            if self.supports is not None:
+                self.supports.record(it, rows, self.idx[rows])
+            if changed.size:
+                # with unchanged supports the loss repeats: no new best, no new halt on tol
+                self._record_best(changed, it, halting)
+            stop = self._stops(rows, changed, it, tol, halting)
+            changed = self.targets[:0]
+            if stop.size:
+                self.n_iter[stop] = it + 1
+                self._advance(stop, it + 1)
+                active[stop] = False
+                if not active.any():
+                    return
+                rows = np.flatnonzero(active)
+                next_check = self.check_at[rows].min()
+        self.n_iter[rows] = max_iter
+        self._advance(self.targets[rows], max_iter)
+
+    def _record_best(self, targets, it, halting):
+        loss = self.loss[targets]
+        improved = loss < self.best_loss[targets] - self.loss_floor[targets]
+        if improved.any():
+            t = targets[improved]
+            self.best_loss[t] = loss[improved]
+            self.best_idx[t] = self.idx[t]
+            self.best_vals[t] = self.vals[t]
+            self.best_iter[t] = it
+        if halting is None:
+            return
+        if it > 0:
+            self.changes_since_progress[targets] += 1
+        progress = loss < (1 - halting.relative) * self.progress_loss[targets]
+        self.progress_loss[targets[progress]] = loss[progress]
+        self.progress_iter[targets[progress]] = it
+        self.changes_since_progress[targets[progress]] = 0
+
+    def _stops(self, rows, changed, it, tol, halting):
+        """The targets among ``rows`` that halt after iteration ``it`` (sorted, unique)."""
+        parts = []
+        if changed.size:
+            # zero gradient: Xi is frozen and every later iterate is the same
+            parts.append(changed[self.drift[changed] == 0])
+            if tol is not None:
+                reached = changed[self.loss[changed] <= tol[changed]]
+                self.reached_tol[reached] = True
+                parts.append(reached)
+        if halting is not None and halting.count_changes:
+            # the count only moves with the supports
+            parts.append(changed[self.changes_since_progress[changed] >= halting.patience])
+        if halting is not None and halting.exact_fit:
+            parts.append(changed[self.best_loss[changed] <= self.loss_floor[changed]])
+        elif halting is not None:
+            progress_iter = self.progress_iter[rows]
+            if it - progress_iter.min() >= halting.patience:
+                parts.append(self.targets[rows][it - progress_iter >= halting.patience])
+        parts = [part for part in parts if part.size]
+        if not parts:
+            return self.targets[:0]
+        return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+
+    def outputs(self):
+        """The fields of the result, one row per target."""
+        curve = self.curve.array()
+        out = {
+            "best_idx": self.best_idx,
+            "best_vals": self.best_vals,
+            "n_iter": self.n_iter.copy(),
+            "reached_tol": self.reached_tol,
+            "stationary": self.drift == 0,
+            "exploration": self.Xi,
+            "loss_curves": [row[:n] for row, n in zip(curve, self.n_iter)],
+            "best_iter": self.best_iter.copy(),
+            "n_explored": self.n_explored.copy(),
+        }
+        if self.supports is not None:
+            out["supports"] = self.supports.array()
+        return out
+
+
+class Recorder:
+    """Per-iteration values of every target, stored by blocks of iterations (never ``max_iter`` up front)."""
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
+        self.blocks = []
+        self.n_columns_asked = 0
+
+    def record(self, it, rows, values):
+        if it // _CURVE_BLOCK == len(self.blocks):
+            T = self.shape[0]
+            self.blocks.append(np.zeros((T, _CURVE_BLOCK) + self.shape[1:], dtype=self.dtype))
+        self.blocks[-1][rows, it % _CURVE_BLOCK] = values
+        self.n_columns_asked = it + 1
+
+    def array(self):
+        """Shape (n_targets, iterations recorded, ...)."""
+        if not self.blocks:
+            return np.zeros(self.shape[:1] + (0,) + self.shape[1:], dtype=self.dtype)
+        return np.concatenate(self.blocks, axis=1)[:, : self.n_columns_asked]
