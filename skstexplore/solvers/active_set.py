@@ -48,6 +48,7 @@ arithmetic is in float64.
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from .._core.memory import row_blocks
 from ._line_search import line_search, line_search_one
 from ._restricted import solve_psd_systems
 from ._support_factor import SupportFactor
@@ -56,6 +57,8 @@ __all__ = ["SupportFactor", "active_set_lasso"]
 
 # Relative violation of |g_j| <= lambda below which a feature is not added.
 DEFAULT_RTOL = 1e-9
+# (K, K) arrays per target alive in a batched solve: the gathered block, its Cholesky factor, the solver's copy.
+_SOLVE_TEMPORARIES = 3
 
 
 def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, rtol=DEFAULT_RTOL, polished=False,
@@ -253,18 +256,22 @@ def _solve_padded(G, idx, valid, size, rhs):
     """Solve every row's system :math:`G_{AA} z = b`, in groups of similar support sizes.
 
     Each group is padded (identity rows) to its largest support only: one
-    batched factorisation costs the cube of the padded size.
+    batched factorisation costs the cube of the padded size. A group is
+    solved in blocks of rows whose ``(K, K)`` systems (the gathered blocks,
+    their factors and the solver's copy) fit in ``BLOCK_BYTES``.
     """
     z, singular = np.zeros_like(rhs), np.zeros(rhs.shape[0], dtype=bool)
     group = np.ceil(2 * np.log2(np.maximum(size, 1))).astype(int)  # sizes within a factor sqrt(2)
     for g in np.unique(group):
-        rows = np.flatnonzero(group == g)
-        K = max(int(size[rows].max()), 1)
-        sub_idx, sub_valid = idx[rows, :K], valid[rows, :K]
-        block = G[sub_idx[:, :, None], sub_idx[:, None, :]]
-        block[~(sub_valid[:, :, None] & sub_valid[:, None, :])] = 0.0
-        block[:, np.arange(K), np.arange(K)] += ~sub_valid  # identity on the padding
-        z[rows, :K], singular[rows] = solve_psd_systems(block, rhs[rows, :K], return_singular=True)
+        in_group = np.flatnonzero(group == g)
+        K = max(int(size[in_group].max()), 1)
+        for part in row_blocks(in_group.size, _SOLVE_TEMPORARIES * K * K * G.itemsize):
+            rows = in_group[part]
+            sub_idx, sub_valid = idx[rows, :K], valid[rows, :K]
+            block = G[sub_idx[:, :, None], sub_idx[:, None, :]]
+            block[~(sub_valid[:, :, None] & sub_valid[:, None, :])] = 0.0
+            block[:, np.arange(K), np.arange(K)] += ~sub_valid  # identity on the padding
+            z[rows, :K], singular[rows] = solve_psd_systems(block, rhs[rows, :K], return_singular=True)
     return z, singular
 
 
