@@ -39,7 +39,8 @@ column (:class:`SupportFactor`, :math:`O(|A|^2)` per change of support instead
 of :math:`O(|A|^3)`) and can be kept across calls; a feature whose column is
 linearly dependent on the support's is exchanged with a support feature along
 the null space, which keeps the support within the rank (homotopy's step).
-Many targets are batched: each has its own support and step, the systems of
+Many targets are batched (in blocks of targets whose temporaries fit in
+``BLOCK_BYTES``): each has its own support and step, the systems of
 one step are solved together in groups of similar sizes (padded by identity
 rows), and a target whose support becomes rank deficient finishes alone. All
 arithmetic is in float64.
@@ -50,7 +51,7 @@ from scipy.sparse import csr_matrix
 
 from .._core.memory import row_blocks
 from ._line_search import line_search, line_search_one
-from ._restricted import solve_psd_systems
+from ._restricted import SOLVE_TEMPORARIES, solve_psd_systems
 from ._support_factor import SupportFactor
 
 __all__ = ["SupportFactor", "active_set_lasso"]
@@ -60,8 +61,6 @@ DEFAULT_RTOL = 1e-9
 # (m,) arrays per target alive at once in a batched step: the live rows' iterate, correlations, gradient and
 # violations, their restrictions to the rows still going, the guessed signs and the new iterate.
 _STEP_TEMPORARIES = 10
-# (K, K) arrays per target alive in a batched solve: the gathered block, its Cholesky factor, the solver's copy.
-_SOLVE_TEMPORARIES = 3
 
 
 def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, rtol=DEFAULT_RTOL, polished=False,
@@ -278,7 +277,7 @@ def _solve_padded(G, idx, valid, size, rhs):
     for g in np.unique(group):
         in_group = np.flatnonzero(group == g)
         K = max(int(size[in_group].max()), 1)
-        for part in row_blocks(in_group.size, _SOLVE_TEMPORARIES * K * K * G.itemsize):
+        for part in row_blocks(in_group.size, SOLVE_TEMPORARIES * K * K * G.itemsize):
             rows = in_group[part]
             sub_idx, sub_valid = idx[rows, :K], valid[rows, :K]
             block = G[sub_idx[:, :, None], sub_idx[:, None, :]]
