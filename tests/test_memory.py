@@ -1,4 +1,4 @@
-"""Memory of the k-sparse solvers: blocks over targets, and the documented budgets.
+"""Memory of the k-sparse solvers and the Lasso: blocks over targets, and the documented budgets.
 
 The budgets are the formulas of the estimators' "Memory" paragraphs, as
 ``benchmarks/bench_memory.py`` evaluates them; here they are checked at small
@@ -14,7 +14,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from benchmarks.bench_memory import budget
-from skstexplore import ELSRegressor, IHTRegressor, OMPRRegressor
+from skstexplore import ELSRegressor, IHTRegressor, OMPRRegressor, OracleISTALasso
 from skstexplore._core import memory
 from skstexplore._core.lstsq import solve_gram_systems
 from skstexplore._core.memory import row_blocks
@@ -86,3 +86,37 @@ def test_restricted_solves_in_blocks_are_the_same_solves(monkeypatch):
     monkeypatch.setattr(memory, "BLOCK_BYTES", 1)
     assert_array_equal(solve_gram_systems(G, b), whole)
     assert whole[4, 1] == 0
+
+
+def _fit_lasso(X, Y, **params):
+    return OracleISTALasso(alpha=0.05, tol=1e-8, **params).fit(X, Y)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("precompute", [True, False])
+def test_lasso_blocks_of_targets_change_nothing(positive, precompute, monkeypatch):
+    X, Y = _problem()
+    whole = _fit_lasso(X, Y, positive=positive, precompute=precompute)
+    monkeypatch.setattr(memory, "BLOCK_BYTES", 1)  # one target per block of active-set steps and solves
+    single = _fit_lasso(X, Y, positive=positive, precompute=precompute)
+    assert_array_equal(single.coef_ != 0, whole.coef_ != 0)
+    assert_allclose(single.coef_, whole.coef_, rtol=1e-10, atol=1e-14)
+    assert_array_equal(single.n_iter_, whole.n_iter_)
+    assert np.all(single.dual_gap_ <= 1e-8 * np.sum((Y - Y.mean(axis=0)) ** 2, axis=0) / len(Y))
+
+
+@pytest.mark.parametrize("params", [{}, {"precompute": True}, {"working_set": False}])
+def test_lasso_peak_memory_is_within_the_documented_budget(params, monkeypatch):
+    n_samples, n_features, n_targets = 30, 200, 600
+    monkeypatch.setattr(memory, "BLOCK_BYTES", 2**19)  # 32 targets a block
+    X, Y = _problem(n_samples, n_features, n_targets)
+    allowed = budget("OracleISTALasso", n_samples, n_features, n_targets)
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # working_set=False stops at max_iter
+            OracleISTALasso(alpha=0.05, max_iter=50, **params).fit(X, Y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= allowed, (peak, allowed)

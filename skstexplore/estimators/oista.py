@@ -156,8 +156,11 @@ class OracleISTALasso(LassoSolverMixin, SparseLinearRegressor):
     Notes
     -----
     Memory: ``fit`` holds about four arrays of the size of ``X`` and ``y``,
-    the Gram matrix when used (``"auto"``: within 1 GiB) and about a dozen
-    ``(n_targets, n_features)`` arrays; nothing grows with ``max_iter``.
+    the Gram matrix when used (``"auto"``: within 1 GiB) and at most about a
+    dozen ``(n_targets, n_features)`` arrays (the plain solvers; about five
+    with working sets, whose active-set steps and solves go through the
+    targets in blocks of 16 MiB of temporaries); nothing grows with
+    ``max_iter``.
 
     References
     ----------

@@ -3,6 +3,11 @@ r"""Exact solves of the Lasso restricted to a support with known signs."""
 import numpy as np
 from scipy.linalg import cho_solve
 
+from .._core.memory import row_blocks
+
+# (k, k) arrays per row alive in a batched solve: the gathered block, its Cholesky factor, the solver's copy.
+SOLVE_TEMPORARIES = 3
+
 
 def exact_restricted_solve(gram, Xty, W, penalty, positive=False, max_size=None):
     r"""The Lasso solution on each row's support and signs, and whether it keeps them.
@@ -40,22 +45,24 @@ def exact_restricted_solve(gram, Xty, W, penalty, positive=False, max_size=None)
     # (Tibshirani 2013); larger supports are not tried
     sizes[sizes > max_size] = 0
     for size in np.unique(sizes[sizes > 0]):
-        rows = np.flatnonzero(sizes == size)
-        idx = np.nonzero(support[rows])[1].reshape(rows.size, size)
-        sign = np.sign(np.take_along_axis(W[rows], idx, axis=1))
-        rhs = np.take_along_axis(Xty[rows], idx, axis=1) - penalty * sign
-        z = solve_psd_systems(gram[idx[:, :, None], idx[:, None, :]], rhs)
-        ok = np.all(np.isfinite(z) & (sign * z >= 0), axis=1)
-        if positive:
-            ok &= np.all(z >= 0, axis=1)
-        G_S, Xty_S, w = gram[idx[:, :, None], idx[:, None, :]], np.take_along_axis(Xty[rows], idx, axis=1), \
-            np.take_along_axis(W[rows], idx, axis=1)
-        # a singular G_SS with a right-hand side outside its range has no solution: the minimum-norm
-        # "solution" is then no minimiser, and accepting it would undo the inner solver's progress
-        ok &= _no_worse(G_S, Xty_S, z, w, penalty)
-        values = np.where(ok[:, None], z, w)
-        Z[rows[:, None], idx] = values
-        accepted[rows] = ok
+        of_size = np.flatnonzero(sizes == size)
+        # in blocks of rows whose (size, size) blocks, factors and solver copies fit in BLOCK_BYTES
+        for part in row_blocks(of_size.size, SOLVE_TEMPORARIES * size * size * gram.itemsize):
+            rows = of_size[part]
+            idx = np.nonzero(support[rows])[1].reshape(rows.size, size)
+            w = np.take_along_axis(W[rows], idx, axis=1)
+            sign = np.sign(w)
+            Xty_S = np.take_along_axis(Xty[rows], idx, axis=1)
+            G_S = gram[idx[:, :, None], idx[:, None, :]]
+            z = solve_psd_systems(G_S, Xty_S - penalty * sign)
+            ok = np.all(np.isfinite(z) & (sign * z >= 0), axis=1)
+            if positive:
+                ok &= np.all(z >= 0, axis=1)
+            # a singular G_SS with a right-hand side outside its range has no solution: the minimum-norm
+            # "solution" is then no minimiser, and accepting it would undo the inner solver's progress
+            ok &= _no_worse(G_S, Xty_S, z, w, penalty)
+            Z[rows[:, None], idx] = np.where(ok[:, None], z, w)
+            accepted[rows] = ok
     return Z, accepted
 
 

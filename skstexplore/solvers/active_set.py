@@ -39,7 +39,8 @@ column (:class:`SupportFactor`, :math:`O(|A|^2)` per change of support instead
 of :math:`O(|A|^3)`) and can be kept across calls; a feature whose column is
 linearly dependent on the support's is exchanged with a support feature along
 the null space, which keeps the support within the rank (homotopy's step).
-Many targets are batched: each has its own support and step, the systems of
+Many targets are batched (in blocks of targets whose temporaries fit in
+``BLOCK_BYTES``): each has its own support and step, the systems of
 one step are solved together in groups of similar sizes (padded by identity
 rows), and a target whose support becomes rank deficient finishes alone. All
 arithmetic is in float64.
@@ -48,14 +49,18 @@ arithmetic is in float64.
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from .._core.memory import row_blocks
 from ._line_search import line_search, line_search_one
-from ._restricted import solve_psd_systems
+from ._restricted import SOLVE_TEMPORARIES, solve_psd_systems
 from ._support_factor import SupportFactor
 
 __all__ = ["SupportFactor", "active_set_lasso"]
 
 # Relative violation of |g_j| <= lambda below which a feature is not added.
 DEFAULT_RTOL = 1e-9
+# (m,) arrays per target alive at once in a batched step: the live rows' iterate, correlations, gradient and
+# violations, their restrictions to the rows still going, the guessed signs and the new iterate.
+_STEP_TEMPORARIES = 10
 
 
 def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, rtol=DEFAULT_RTOL, polished=False,
@@ -119,11 +124,28 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
     state = _State(n_targets)
     state.polished[:] = polished
     state.polished[~(W != 0).any(axis=1)] = True  # zero is optimal on an empty support
-    live = np.arange(n_targets)
-    threshold = penalty * (1.0 + rtol)
     slack = _rounding_slack(G, C, penalty, rtol)
+    # the targets are independent: they go through the batched steps in blocks, which bounds the
+    # temporaries of the steps (a few (rows, m) arrays) by BLOCK_BYTES
+    for block in row_blocks(n_targets, _STEP_TEMPORARIES * m * W.itemsize):
+        _batched_steps(G, C, penalty, W, block, state, positive, max_steps, rtol, slack)
+    # the batched steps cannot cross a rank-deficient support (minimum-norm solves): the targets they left
+    # get the one-target method, whose exchange steps can
+    for row in np.flatnonzero(state.stalled & (state.n_steps < max_steps)):
+        W[row], state.converged[row], n_steps = _one_target(
+            G, C[row], penalty, W[row], positive, max_steps - state.n_steps[row], rtol, False, _fresh_factor(G, W[row]))
+        state.n_steps[row] += n_steps
+    return W, state.converged, state.n_steps
+
+
+def _batched_steps(G, C, penalty, W, block, state, positive, max_steps, rtol, slack):
+    """The batched steps for the targets of the slice ``block`` until each is optimal, stalled or out of
+    steps (in place in ``W`` and ``state``)."""
+    live = np.arange(block.start, block.stop)
+    n_rows = live.size
+    threshold = penalty * (1.0 + rtol)
     while live.size:
-        W_live, C_live = (W, C) if live.size == n_targets else (W[live], C[live])
+        W_live, C_live = (W[block], C[block]) if live.size == n_rows else (W[live], C[live])
         grad = _gradient(W_live, G, C_live)
         support = W_live != 0
         violation = -grad if positive else np.abs(grad)
@@ -132,7 +154,7 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
         # only a row optimal on its support (a full step) can be optimal
         check = np.flatnonzero(state.polished[live])
         residual = np.abs(grad[check] + penalty * np.sign(W_live[check]), where=support[check],
-                          out=np.zeros((check.size, m)))
+                          out=np.zeros((check.size, W.shape[1])))
         bound = slack[0] + slack[1] * np.maximum(1.0, np.abs(W_live[check]).sum(axis=1))
         optimal = np.zeros(live.size, dtype=bool)
         optimal[check] = (violation[check].max(axis=1) <= 0) & (residual.max(axis=1) <= bound)
@@ -152,13 +174,6 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
         state.n_steps[live] += 1
         state.update(live, t, consistent, k)
         state.stalled[live[singular]] = True  # left to the one-target method (below)
-    # the batched steps cannot cross a rank-deficient support (minimum-norm solves): the targets they left
-    # get the one-target method, whose exchange steps can
-    for row in np.flatnonzero(state.stalled & (state.n_steps < max_steps)):
-        W[row], state.converged[row], n_steps = _one_target(
-            G, C[row], penalty, W[row], positive, max_steps - state.n_steps[row], rtol, False, _fresh_factor(G, W[row]))
-        state.n_steps[row] += n_steps
-    return W, state.converged, state.n_steps
 
 
 def _fresh_factor(G, w):
@@ -253,18 +268,22 @@ def _solve_padded(G, idx, valid, size, rhs):
     """Solve every row's system :math:`G_{AA} z = b`, in groups of similar support sizes.
 
     Each group is padded (identity rows) to its largest support only: one
-    batched factorisation costs the cube of the padded size.
+    batched factorisation costs the cube of the padded size. A group is
+    solved in blocks of rows whose ``(K, K)`` systems (the gathered blocks,
+    their factors and the solver's copy) fit in ``BLOCK_BYTES``.
     """
     z, singular = np.zeros_like(rhs), np.zeros(rhs.shape[0], dtype=bool)
     group = np.ceil(2 * np.log2(np.maximum(size, 1))).astype(int)  # sizes within a factor sqrt(2)
     for g in np.unique(group):
-        rows = np.flatnonzero(group == g)
-        K = max(int(size[rows].max()), 1)
-        sub_idx, sub_valid = idx[rows, :K], valid[rows, :K]
-        block = G[sub_idx[:, :, None], sub_idx[:, None, :]]
-        block[~(sub_valid[:, :, None] & sub_valid[:, None, :])] = 0.0
-        block[:, np.arange(K), np.arange(K)] += ~sub_valid  # identity on the padding
-        z[rows, :K], singular[rows] = solve_psd_systems(block, rhs[rows, :K], return_singular=True)
+        in_group = np.flatnonzero(group == g)
+        K = max(int(size[in_group].max()), 1)
+        for part in row_blocks(in_group.size, SOLVE_TEMPORARIES * K * K * G.itemsize):
+            rows = in_group[part]
+            sub_idx, sub_valid = idx[rows, :K], valid[rows, :K]
+            block = G[sub_idx[:, :, None], sub_idx[:, None, :]]
+            block[~(sub_valid[:, :, None] & sub_valid[:, None, :])] = 0.0
+            block[:, np.arange(K), np.arange(K)] += ~sub_valid  # identity on the padding
+            z[rows, :K], singular[rows] = solve_psd_systems(block, rhs[rows, :K], return_singular=True)
     return z, singular
 
 
@@ -320,7 +339,9 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor):
 def _rounding_slack(G, c, penalty, rtol):
     r"""Tolerance on :math:`|g_j + \lambda\,\mathrm{sign}(w_j)|` on the support: ``rtol`` and rounding."""
     # |G_ij| <= max_i G_ii (Cauchy-Schwarz): no pass over all of G
-    scale = max(float(np.max(np.diagonal(G), initial=0.0)), float(np.max(np.abs(c), initial=0.0)), penalty)
+    # max |c| without an |c| temporary
+    scale = max(float(np.max(np.diagonal(G), initial=0.0)), float(np.max(c, initial=0.0)),
+                -float(np.min(c, initial=0.0)), penalty)
     return rtol * penalty, 1000 * np.finfo(np.float64).eps * scale
 
 

@@ -142,9 +142,11 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
             break
         counts["n_outer"][active] += 1
         if design.gram is None:
-            U, ws_size[active] = _working_set(design, W[active], XtR, gap, alpha, n_samples, ws_size[active], positive)
+            U, ws_size[active] = _working_set(design, W[active] != 0, XtR, gap, alpha, n_samples, ws_size[active],
+                                              positive)
         else:  # the full Gram matrix is known: the active-set method needs no working set
             U = None
+        del XtR  # not kept alive during the solves
         _solve_on_working_set(inner, design, Y[:, active], W, active, U, alpha, gap, max_iter, counts, positive)
     extras = {"dual_gap": gaps}
     extras.update({name: counts[name] for name in ("n_oracle_steps", "n_outer", "n_exact")})
@@ -159,19 +161,29 @@ def _fitted(design, W):
     return design.columns(support) @ W[:, support].T
 
 
-def _working_set(design, W, XtR, gap, alpha, n_samples, previous_size, positive):
-    """Union of the targets' working sets (sorted feature indices) and each target's new size."""
+def _working_set(design, support, XtR, gap, alpha, n_samples, previous_size, positive):
+    """Union of the targets' working sets (sorted feature indices) and each target's new size.
+
+    ``support`` is ``W != 0``. The scores are computed in place: besides
+    ``XtR`` this holds two ``(n_targets, n_features)`` arrays at a time.
+    """
     corr = XtR.T / n_samples if not positive else np.maximum(XtR.T, 0) / n_samples
-    abs_corr = np.abs(corr).astype(np.float64)
-    scale = np.maximum(1.0, abs_corr.max(axis=1) / alpha)
-    rho = abs_corr / (alpha * scale[:, None])
+    rho = np.abs(corr, out=corr).astype(np.float64, copy=False)
+    del corr
+    scale = np.maximum(1.0, rho.max(axis=1) / alpha)
+    rho /= alpha * scale[:, None]
     norms = design.col_norms
     radius = np.sqrt(2 * gap / n_samples) / alpha
+    bound = norms * radius[:, None]
+    bound += rho
+    screened = bound < 1.0  # gap-safe screening
+    del bound
+    score = np.subtract(1.0, rho, out=rho)
     with np.errstate(divide="ignore", invalid="ignore"):
-        score = (1.0 - rho) / norms
+        score /= norms
     score[:, norms == 0] = np.inf
-    score[rho + norms * radius[:, None] < 1.0] = np.inf  # gap-safe screening
-    support = W != 0
+    score[screened] = np.inf
+    del screened
     score[support] = -1.0
     n_candidates = np.isfinite(score).sum(axis=1)
     # never shrinks; room for as many new features as the support has
@@ -179,7 +191,7 @@ def _working_set(design, W, XtR, gap, alpha, n_samples, previous_size, positive)
     size = np.minimum(size, n_candidates)
     k = max(int(size.max()), 1)
     if k < score.shape[1]:  # the k best of each row, then in order (a partition, not a full sort)
-        order = np.argpartition(score, k - 1, axis=1)[:, :k]
+        order = np.argpartition(score, k - 1, axis=1)[:, :k].copy()  # not a view of the whole partition
         order = np.take_along_axis(order, np.argsort(np.take_along_axis(score, order, axis=1), axis=1,
                                                      kind="stable"), axis=1)
     else:
