@@ -227,7 +227,8 @@ class KSparseRegressor(SparseLinearRegressor):
         if self.fit_intercept and not data.is_sparse:
             zero_centring_noise(data.X, X)
         units = DataUnits(data.X, data.Y)
-        Xs, Ys = units.scale_X(data.X), units.scale_Y(data.Y)
+        # a dense data.X is the centred copy made above: rescaled in place, no second copy of X
+        Xs, Ys = units.scale_X(data.X, in_place=True), units.scale_Y(data.Y)
         gram = self._gram(Xs, Y.shape[1], precompute)
         return FitProblem(Xs, Ys, data.X_offset, data.y_offset, data.sqrt_weight, gram=gram, y_is_1d=y_is_1d,
                           units=units)

@@ -7,7 +7,8 @@ around :math:`10^{19}` already, and with ``y`` around :math:`10^{-160}` the
 residuals are subnormal. :class:`DataUnits` therefore brings ``X`` and ``Y``
 to unit scale (largest magnitude in :math:`[1/2, 1)`) before any solver runs,
 and maps parameters and results between the user's units and these internal
-ones. The factors are powers of two, applied with :func:`numpy.ldexp`, so the
+ones. The factors are powers of two (multiplied by, or applied with
+:func:`numpy.ldexp` where the factor itself is not a normal number), so the
 rescaling is exact: fits of ``X`` and ``2**j * X`` are the same bit for bit
 (up to the factor), and within rounding for any other factor.
 
@@ -27,17 +28,33 @@ def _exponent(magnitude):
     return int(np.frexp(magnitude)[1])
 
 
+def column_peaks(X):
+    """``max_i |X_ij|`` for each column, without a temporary of the size of ``X``."""
+    return np.maximum(X.max(axis=0, initial=0.0), -X.min(axis=0, initial=0.0))
+
+
 def _max_abs(A):
     if hasattr(A, "max_abs"):  # a centred sparse design
         return A.max_abs()
-    return float(np.max(np.abs(A), initial=0.0))
+    A = np.asarray(A)
+    return float(max(A.max(initial=0.0), -A.min(initial=0.0)))
 
 
-def _ldexp(A, exponent):
-    """``A * 2**exponent`` in ``A``'s dtype, for arrays and centred sparse designs."""
+def _ldexp(A, exponent, out=None):
+    """``A * 2**exponent`` in ``A``'s dtype, for arrays and centred sparse designs (into ``out`` if given).
+
+    Multiplying by the power of two itself is exact and several times faster
+    than :func:`numpy.ldexp`; the latter is kept for the factors that are not
+    normal numbers of the dtype (beyond about ``2**±126`` in float32).
+    """
     if hasattr(A, "ldexp"):
         return A.ldexp(exponent)
-    return np.ldexp(A, exponent).astype(A.dtype, copy=False)
+    A = np.asarray(A)
+    dtype = A.dtype if A.dtype.kind == "f" else np.dtype(np.float64)
+    factor = np.ldexp(dtype.type(1), exponent)
+    if np.isfinite(factor) and factor >= np.finfo(dtype).tiny:
+        return np.multiply(A, factor, out=out, dtype=dtype)
+    return np.ldexp(A, exponent, out=out).astype(dtype, copy=False)
 
 
 class DataUnits:
@@ -58,20 +75,23 @@ class DataUnits:
         self.ex = 0 if X is None else _exponent(_max_abs(X))
         self.ey = _exponent(_max_abs(Y))
 
-    def scale_X(self, X):
-        return _ldexp(X, -self.ex) if self.ex else X
+    def scale_X(self, X, in_place=False):
+        """``X`` in internal units; ``in_place`` overwrites a dense ``X`` (a copy the caller owns)."""
+        if not self.ex:
+            return X
+        return _ldexp(X, -self.ex, out=X if in_place and isinstance(X, np.ndarray) else None)
 
     def scale_Y(self, Y):
-        return np.ldexp(Y, -self.ey).astype(Y.dtype, copy=False) if self.ey else Y
+        return _ldexp(Y, -self.ey) if self.ey else Y
 
     def user_X(self, X):
         return _ldexp(X, self.ex) if self.ex else X
 
     def user_Y(self, Y):
-        return np.ldexp(Y, self.ey).astype(Y.dtype, copy=False) if self.ey else Y
+        return _ldexp(Y, self.ey) if self.ey else Y
 
     def scale_gram(self, gram):
-        return None if gram is None else np.ldexp(gram, -2 * self.ex).astype(gram.dtype, copy=False)
+        return None if gram is None else _ldexp(gram, -2 * self.ex)
 
     def coef_to_internal(self, coef):
         """User coefficients in internal units; ``ValueError`` if they leave the dtype's range."""
@@ -146,7 +166,7 @@ class _IdentityUnits(DataUnits):
 IDENTITY = _IdentityUnits()
 
 
-def zero_centring_noise(Xc, X):
+def zero_centring_noise(Xc, X, peaks=None):
     r"""Set to exactly zero the centred columns that are only rounding noise.
 
     Centring a column :math:`x` costs at most about :math:`(m + 2)\varepsilon
@@ -160,9 +180,18 @@ def zero_centring_noise(Xc, X):
         Centred copy of ``X``.
     X : ndarray of shape (n_samples, n_features)
         The data before centring.
+    peaks : ndarray of shape (n_features,), optional
+        :func:`column_peaks` of ``X`` when already computed.
     """
-    bound = (X.shape[0] + 2) * np.finfo(Xc.dtype).eps * np.max(np.abs(X), axis=0, initial=0.0)
-    noise = np.max(np.abs(Xc), axis=0, initial=0.0) <= bound
-    if noise.any():
-        Xc[:, noise] = 0
+    n_samples = X.shape[0]
+    bound = (n_samples + 2) * np.finfo(Xc.dtype).eps * (column_peaks(X) if peaks is None else peaks)
+    # a noise column has entries below its bound, so a norm below sqrt(m) times it: only those
+    # candidates (and the columns whose squared norm overflows) are looked at entry by entry,
+    # with no temporary of the size of X
+    with np.errstate(over="ignore"):
+        norms = np.sqrt(np.einsum("ij,ij->j", Xc, Xc))
+    candidates = np.flatnonzero(~(norms > np.sqrt(n_samples) * bound))
+    if candidates.size:
+        noise = column_peaks(Xc[:, candidates]) <= bound[candidates]
+        Xc[:, candidates[noise]] = 0
     return Xc

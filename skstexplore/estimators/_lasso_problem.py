@@ -20,7 +20,7 @@ from threadpoolctl import ThreadpoolController
 
 from .._core.lasso import lasso_dual_gap
 from .._core.preprocess import prepare_data
-from .._core.units import DataUnits, zero_centring_noise
+from .._core.units import DataUnits, column_peaks, zero_centring_noise
 from ..solvers.ista import fista, ista, oista
 from ..solvers.working_set import DesignCache, working_set_lasso
 
@@ -61,17 +61,12 @@ class LassoProblem:
             self.units = DataUnits(data.X, data.Y)
             self.X = self.units.scale_X(data.X)
         else:
-            peaks = np.maximum(X.max(axis=0, initial=0.0), -X.min(axis=0, initial=0.0))  # no |X| temporary
+            peaks = column_peaks(X)
             if fit_intercept:
-                _zero_centring_noise(data.X, X, peaks)
+                zero_centring_noise(data.X, X, peaks)
             # DataUnits needs only the magnitude of X: its column peaks stand for it
             self.units = DataUnits(peaks[None, :], data.Y)
-            self.X = data.X  # a centred copy: rescaled in place
-            factor = np.ldexp(X.dtype.type(1), -self.units.ex)
-            if factor != 1 and np.isfinite(factor) and factor > np.finfo(X.dtype).tiny:
-                self.X *= factor  # a power of two: exact, and several times faster than ldexp
-            elif factor != 1:
-                np.ldexp(self.X, -self.units.ex, out=self.X)
+            self.X = self.units.scale_X(data.X, in_place=True)  # a centred copy
         self.Y = self.units.scale_Y(data.Y)
         col_sq = self.X.col_sq_norms() if self.is_sparse else np.einsum("ij,ij->j", self.X, self.X)
         self.col_norms = np.sqrt(np.maximum(col_sq, 0)).astype(np.float64)
@@ -139,20 +134,6 @@ class LassoProblem:
     def intercept(self, coef):
         """Intercepts of coefficients ``coef`` (n_targets, n_features) in the user's units."""
         return self.y_offset - coef @ self.X_offset
-
-
-def _zero_centring_noise(Xc, X, peaks):
-    r""":func:`~skstexplore._core.units.zero_centring_noise` on the only columns it can zero.
-
-    A column it zeroes has entries below :math:`(n + 2)\epsilon` times its
-    peak, so a norm below :math:`\sqrt{n}` times that: the other columns are
-    not looked at (no temporary of the size of ``X``).
-    """
-    n_samples = X.shape[0]
-    bound = np.sqrt(n_samples) * (n_samples + 2) * np.finfo(Xc.dtype).eps * peaks
-    candidates = np.flatnonzero(np.sqrt(np.einsum("ij,ij->j", Xc, Xc)) <= bound)
-    if candidates.size:
-        Xc[:, candidates] = zero_centring_noise(Xc[:, candidates], X[:, candidates])
 
 
 def _gram_pays(n_samples, n_features, n_targets, itemsize, working_set, is_sparse, path=False):
