@@ -68,7 +68,17 @@ def budget(name, n_samples, n_features, n_targets, itemsize=8, k=None):
         rows = min(T, max(1, BLOCK_BYTES // (k * n * itemsize)))
         return data + gram + 4 * per_target + 8 * BLOCK_BYTES + 4 * rows * k * k * itemsize
     if name == "SEARegressor":
-        return data + gram + 16 * per_target + 256 * MIB
+        # per-support store; without the Gram matrix, 256 MiB of its columns, or none when one
+        # support's k columns exceed them: supports solved through X, per target of a block X_S
+        # (twice), G_SS, its scaled copy and the eigenvectors of a min-norm solve (and a copy);
+        # the k x k blocks of the column path gathered by blocks of targets
+        store = column_budget = 256 * MIB
+        if gram or k * n * itemsize <= column_budget:
+            columns = 0 if gram else column_budget
+        else:
+            rows = min(T, max(1, BLOCK_BYTES // ((2 * m * k + k * k) * itemsize)))
+            columns = rows * (2 * m * k + 4 * k * k) * itemsize
+        return data + gram + 16 * per_target + store + columns + 2 * BLOCK_BYTES
     if name == "OracleISTALasso":
         return data + gram + 12 * per_target
     if name == "LearnedISTA":

@@ -396,6 +396,40 @@ def test_store_and_column_budgets_do_not_change_the_path():
     np.testing.assert_array_equal(big.extras["n_supports_explored"], tiny.extras["n_supports_explored"])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_targets", [1, 3, 12])
+@pytest.mark.parametrize("k", [6, 30])  # k > n_samples: every restricted block is singular
+def test_supports_beyond_the_column_budget_go_through_x(dtype, n_targets, k):
+    X, Y, _ = problem(25, 50, 6, n_targets=n_targets, seed=25)
+    X, Y = X.astype(dtype), Y.astype(dtype).reshape(25, n_targets)
+    itemsize = np.dtype(dtype).itemsize
+    # past an exact fit (k > n_samples) the gradient is rounding noise and so are the next
+    # supports, on either path: there the default rule stops at the exact fit
+    halting = None if k < 25 else "auto"
+    by_columns = sea(X, Y, k, max_iter=150, n_iter_no_change=halting, record_supports=True)
+    # one support's k columns exceed the budget: no column is ever computed or stored
+    through_x = sea(X, Y, k, max_iter=150, n_iter_no_change=halting, record_supports=True,
+                    column_bytes=k * 50 * itemsize - 1)
+    np.testing.assert_array_equal(by_columns.extras["supports"], through_x.extras["supports"])
+    np.testing.assert_array_equal(by_columns.n_iter, through_x.n_iter)
+    scale = np.abs(by_columns.coef).max()
+    np.testing.assert_allclose(through_x.coef, by_columns.coef, rtol=0, atol=1e3 * np.finfo(dtype).eps * scale)
+
+
+def test_through_x_holds_no_rows_of_the_gram_matrix(monkeypatch):
+    from skstexplore._core import gram_columns
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a k x n_features product was formed")
+
+    monkeypatch.setattr(gram_columns.GramColumns, "fetch", refuse)
+    monkeypatch.setattr(gram_columns.GramColumns, "support_rows", refuse)
+    X, Y, _ = problem(20, 40, 4, n_targets=2, seed=26)  # Y of shape (20, 2)
+    for y in (Y[:, :1], Y):
+        result = sea(X, y, 30, max_iter=50, column_bytes=30 * 40 * 8 - 1)
+        assert np.all(np.count_nonzero(result.coef, axis=1) <= 30)
+
+
 # -- the default halting rule ----------------------------------------------------------
 
 

@@ -55,6 +55,14 @@ class GramColumns:
         self._n_used = 0
         self._clock = 0
 
+    def holds(self, n_columns):
+        """Whether the columns of ``n_columns`` indices fit together (always, with a precomputed Gram matrix).
+
+        When they do not, a solver goes through ``X`` instead (restricted
+        blocks :math:`X_S^\top X_S` and one product with ``X`` per support).
+        """
+        return self.gram is not None or n_columns <= self.capacity
+
     def fetch(self, idx):
         """Make the columns of every index in ``idx`` available; False if they do not fit.
 

@@ -130,9 +130,16 @@ class SEARegressor(KSparseRegressor):
     arrays of shape (n_targets, n_features) for the state of the exploration
     (:math:`\Xi`, the current gradient step, the support masks,
     :math:`X^\top y`); the Gram matrix (n_features^2 values) when
-    ``precompute`` uses it, otherwise at most 256 MiB of its columns; at most
-    256 MiB of per-support results (coefficients, gradient, residual) shared
-    by all targets, whatever their number; and, growing with the iterations
+    ``precompute`` uses it, otherwise at most 256 MiB of its columns, or none
+    when the k columns of one support (k x n_features values) exceed these
+    256 MiB: each new support is then solved through ``X`` (:math:`X_S`,
+    :math:`X_S^\top X_S` and the restricted solve: about
+    2 n_samples k + 4 k^2 values per target, for blocks of targets whose
+    2 n_samples k + k^2 values take at most 16 MiB, one target at least); the
+    k x k restricted blocks of the supports met in one iteration, gathered
+    for blocks of targets of at most 16 MiB; at most 256 MiB of per-support
+    results (coefficients, gradient, residual) shared by all targets,
+    whatever their number; and, growing with the iterations
     actually run (never allocated up front for ``max_iter``), the loss curves
     (n_targets x ``n_iter_`` values) and the set of distinct supports visited
     (about 70 bytes each). ``X`` and ``y`` are brought to unit scale by exact

@@ -9,6 +9,7 @@ the same iteration share one batched restricted solve when they are many.
 import numpy as np
 
 from .._core.lstsq import solve_gram_systems
+from .._core.memory import row_blocks
 from .._core.thresholding import largest_k_mask, mask_to_indices
 from ._sea_store import RestrictedCholesky, SupportHasher, gap_drift, safe_iterations
 
@@ -69,7 +70,7 @@ class ManyTargetExplorer:
         self.reached_tol = np.zeros(T, dtype=bool)
         self.visited = set()
         self.n_explored = np.zeros(T, dtype=np.intp)
-        self.cholesky = RestrictedCholesky(data, columns)
+        self.cholesky = RestrictedCholesky(data)
         self._evaluate(self.targets)
 
     # -- one support per target -------------------------------------------------
@@ -88,21 +89,21 @@ class ManyTargetExplorer:
     def _solve(self, targets, keys):
         """Least squares, gradient and residual on the (new) supports of ``targets``.
 
-        Many targets at once go through one batched solve, a few one by one
-        through LAPACK directly (cheaper for a single small system).
+        From the Gram columns of the supports when they fit in the column
+        store, otherwise through ``X`` (:meth:`_solve_through_x`); both give
+        the same results up to rounding.
         """
         idx = self.idx[targets]
-        if not self.columns.fetch(idx):
-            # more distinct indices than the column store holds: go through X, in parts that fit
+        if not self.columns.holds(self.k):
+            vals, grad = self._solve_through_x(targets, idx)
+        elif self.columns.fetch(idx):
+            vals, grad = self._solve_by_columns(targets, idx)
+        else:
+            # more distinct indices than the column store holds (one support fits): in parts that fit
             part = max(1, len(targets) // 2)
             for start in range(0, len(targets), part):
                 self._solve(targets[start : start + part], keys[start : start + part])
             return
-        if len(targets) >= _BATCH_MIN_TARGETS:
-            vals = solve_gram_systems(self.columns.block(idx), np.take_along_axis(self.data.Xty[targets], idx, axis=1))
-        else:
-            vals = np.array([self._solve_one(t) for t in targets]).reshape(idx.shape)
-        grad = self.columns.times(idx, vals) - self.data.Xty[targets]
         xty_on_support = np.take_along_axis(self.data.Xty[targets], idx, axis=1)
         loss = np.maximum(self.data.y_sq[targets] - np.einsum("tk,tk->t", vals, xty_on_support), 0)
         step_grad = self.eta * grad
@@ -115,14 +116,45 @@ class ManyTargetExplorer:
         visited.update(keys)
         self.n_explored[targets[new]] += 1  # targets are distinct
 
-    def _solve_one(self, t):
-        """Least squares on the support of target ``t``."""
-        S = self.idx[t]
-        L = self.cholesky.factor(S)
-        if L is None:
-            # rank-deficient support: the shared deterministic minimum-norm solve
-            return solve_gram_systems(self.columns.block(S[None]), self.data.Xty[t, S][None])[0]
-        return self.cholesky.solve(L, self.data.Xty[t, S])
+    def _solve_by_columns(self, targets, idx):
+        r"""Coefficients and gradient :math:`G_{:,S} w_S - X^\top y` from the fetched columns.
+
+        The k x k blocks are gathered by blocks of targets of at most
+        ``BLOCK_BYTES`` (never one stack for every target at once).
+        """
+        rhs = np.take_along_axis(self.data.Xty[targets], idx, axis=1)
+        vals = np.empty_like(rhs)
+        batched = len(targets) >= _BATCH_MIN_TARGETS
+        for rows in row_blocks(len(targets), self.k * self.k * rhs.itemsize):
+            vals[rows] = self._restricted_solve(self.columns.block(idx[rows]), rhs[rows], batched)
+        return vals, self.columns.times(idx, vals) - self.data.Xty[targets]
+
+    def _solve_through_x(self, targets, idx):
+        r"""Coefficients and gradient :math:`X^\top (X_S w_S) - X^\top y` without Gram columns.
+
+        For supports whose k columns of :math:`G` exceed the column budget:
+        per block of targets, :math:`X_S` (m x k), :math:`G_{SS} = X_S^\top
+        X_S`, the restricted solve and one product of the fitted values with
+        ``X``; memory :math:`O(k^2 + m k)` per target of a block, no k x n array.
+        """
+        X = self.data.X
+        rhs = np.take_along_axis(self.data.Xty[targets], idx, axis=1)
+        vals, grad = np.empty_like(rhs), np.empty((len(targets), X.shape[1]), dtype=rhs.dtype)
+        batched = len(targets) >= _BATCH_MIN_TARGETS
+        m, k = X.shape[0], self.k
+        for rows in row_blocks(len(targets), (2 * m * k + k * k) * rhs.itemsize):
+            XS = np.moveaxis(X[:, idx[rows]], 1, 0)  # (targets, m, k)
+            vals[rows] = self._restricted_solve(np.swapaxes(XS, 1, 2) @ XS, rhs[rows], batched)
+            fitted = (XS @ vals[rows][:, :, None])[:, :, 0]
+            grad[rows] = fitted @ X
+        grad -= self.data.Xty[targets]
+        return vals, grad
+
+    def _restricted_solve(self, blocks, rhs, batched):
+        """Least squares from the stacked :math:`G_{SS}`: one batched solve, or one by one through LAPACK."""
+        if batched:
+            return solve_gram_systems(blocks, rhs)
+        return np.array([self.cholesky.solve_block(block, b) for block, b in zip(blocks, rhs)]).reshape(rhs.shape)
 
     def _next_supports(self, rows, it):
         r"""Move the supports of ``rows`` to :math:`\mathrm{largest}_k(\Xi)`; the targets whose support changed.

@@ -37,9 +37,10 @@ class OneTargetExplorer:
         self.capacity = int(max(1, store_bytes // entry_bytes))
         self.store = {}
         self.visited = set()
-        self.cholesky = RestrictedCholesky(data, columns)
+        self.cholesky = RestrictedCholesky(data)
         self._buffer, self._magnitude = np.empty(n, dtype=dtype), np.empty(n, dtype=dtype)
-        self.held = _HeldRows(columns, n, k, dtype)
+        # k rows of G when they fit in the column budget, otherwise every support goes through X
+        self.held = _HeldRows(columns, n, k, dtype) if columns.holds(k) else None
         self._coef_in_row = np.empty(k, dtype=dtype)
         self.t_base = 0
         self.check_at = 1
@@ -60,24 +61,33 @@ class OneTargetExplorer:
         self.vals, self.step_grad, self.loss, self.drift = entry
 
     def _solve(self, S):
-        rows = self.held.rows
-        position = self.held.positions(S)
-        block = rows.take(S, axis=1).take(position, axis=0)  # G_SS, in the order of S
         rhs = self.xty.take(S)
-        L = self.cholesky.factor_block(block)
-        if L is None:
-            vals = self.cholesky.min_norm(block, rhs)
-        else:
-            vals = self.cholesky.solve(L, rhs)
-        coef = self._coef_in_row
-        coef[position] = vals  # a permutation: every entry is set
-        grad = coef @ rows
-        grad -= self.xty
+        vals, grad = self._by_rows(S, rhs) if self.held is not None else self._through_x(S, rhs)
         loss = max(float(self.y_sq - vals @ rhs), 0.0)
         step_grad = self.eta * grad
         magnitude = np.abs(step_grad, out=self._buffer)
         drift = float(magnitude.max()) + float(magnitude.take(S).max())  # gap_drift of one row
         return vals, step_grad, loss, drift
+
+    def _by_rows(self, S, rhs):
+        r"""Coefficients and gradient :math:`G_{:,S} w_S - X^\top y` from the held rows of :math:`G`."""
+        rows = self.held.rows
+        position = self.held.positions(S)
+        vals = self.cholesky.solve_block(rows.take(S, axis=1).take(position, axis=0), rhs)  # G_SS, in the order of S
+        coef = self._coef_in_row
+        coef[position] = vals  # a permutation: every entry is set
+        grad = coef @ rows
+        grad -= self.xty
+        return vals, grad
+
+    def _through_x(self, S, rhs):
+        r"""Coefficients and gradient :math:`X^\top (X_S w_S) - X^\top y`: :math:`O(k^2 + m k)` memory, no k x n rows."""
+        X = self.data.X
+        XS = X.take(S, axis=1)
+        vals = self.cholesky.solve_block(XS.T @ XS, rhs)
+        grad = (XS @ vals) @ X
+        grad -= self.xty
+        return vals, grad
 
     def _advance(self, it):
         r""":math:`\Xi^{it} = \Xi^{t_{base}} - (it - t_{base})\, \eta \nabla` (in place)."""

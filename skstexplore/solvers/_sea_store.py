@@ -140,8 +140,7 @@ class RestrictedCholesky:
     rank-deficient supports get the same minimum-norm solution either way.
     """
 
-    def __init__(self, data, columns):
-        self.data, self.columns = data, columns
+    def __init__(self, data):
         self.potrf, self.potrs = get_lapack_funcs(("potrf", "potrs"), dtype=data.dtype)
         self.rtol = _RANK_RTOL_FACTOR * np.finfo(data.dtype).eps
 
@@ -156,12 +155,13 @@ class RestrictedCholesky:
             return None
         return L
 
-    def factor(self, support):
-        """The factor of :math:`G_{SS}` (columns fetched), or None."""
-        return self.factor_block(self.columns.block(support[None])[0])
-
     def solve(self, L, rhs):
         return self.potrs(L, rhs, lower=1)[0]
+
+    def solve_block(self, block, rhs):
+        """Least squares from :math:`G_{SS}` = ``block``: by its factor, or :meth:`min_norm` when singular."""
+        L = self.factor_block(block)
+        return self.min_norm(block, rhs) if L is None else self.solve(L, rhs)
 
     @staticmethod
     def min_norm(block, rhs):
