@@ -62,8 +62,13 @@ def budget(name, n_samples, n_features, n_targets, itemsize=8, k=None):
         # one target's restricted solve and growth basis even when larger than a block
         return data + gram + 4 * per_target + 2 * BLOCK_BYTES + (6 * k * k + m * min(k, m)) * itemsize
     if name == "HTPRegressor":
-        # k x k blocks (the block, its factor and a solve's copy) and (n_samples, k) columns per target
-        return data + gram + 12 * per_target + 3 * T * k * k * itemsize + T * m * k * itemsize
+        # the results (coefficients, support, their concatenation); a dozen (targets, n_features)
+        # arrays of one block of targets (each within BLOCK_BYTES / 8); restricted solves within
+        # 2 blocks, or one k x k system (the block, its factor, a solve's copy); (n_samples, k)
+        # columns per target of the block
+        rows = min(T, max(1, BLOCK_BYTES // 8 // (n * itemsize)))
+        return (data + gram + 3 * per_target + 12 * rows * n * itemsize + 2 * BLOCK_BYTES
+                + 3 * k * k * itemsize + rows * m * k * itemsize)
     if name == "ELSRegressor":
         rows = min(T, max(1, BLOCK_BYTES // (k * n * itemsize)))
         return data + gram + 4 * per_target + 8 * BLOCK_BYTES + 4 * rows * k * k * itemsize

@@ -104,7 +104,8 @@ def test_sparse_correlation_and_residual_match_dense(use_gram, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_blocks_of_targets_give_the_results_of_one_block(monkeypatch, dtype):
-    import skstexplore.solvers.htp as htp_module
+    from skstexplore._core import memory
+    from skstexplore.solvers.htp import _ARRAY_SHARE_OF_BLOCK as share
 
     X, Y, _ = make_sparse_recovery(20, 40, 3, n_targets=23, noise=0.05, random_state=7)
     X, Y = X.astype(dtype), Y.astype(dtype)
@@ -113,9 +114,9 @@ def test_blocks_of_targets_give_the_results_of_one_block(monkeypatch, dtype):
     Yc = np.repeat(cycling, 7, axis=1)
     whole = htp(X, Y, 3, tol=tol), htp(Xc, Yc, 1)
     # blocks of 5 targets for X, of 2 for the cycling problem (which needs the safe step 1/L)
-    monkeypatch.setattr(htp_module, "_BLOCK_BYTES", 5 * X.shape[1] * X.dtype.itemsize)
+    monkeypatch.setattr(memory, "BLOCK_BYTES", share * 5 * X.shape[1] * X.dtype.itemsize)
     blocked = htp(X, Y, 3, tol=tol)
-    monkeypatch.setattr(htp_module, "_BLOCK_BYTES", 2 * Xc.shape[1] * Xc.dtype.itemsize)
+    monkeypatch.setattr(memory, "BLOCK_BYTES", share * 2 * Xc.shape[1] * Xc.dtype.itemsize)
     blocks = blocked, htp(Xc, Yc, 1)
     for one, many in zip(whole, blocks):
         for field in ("coef", "n_iter", "converged", "support"):

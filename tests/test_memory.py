@@ -14,12 +14,12 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from benchmarks.bench_memory import budget
-from skstexplore import ELSRegressor, IHTRegressor, OMPRRegressor, OracleISTALasso
+from skstexplore import ELSRegressor, HTPRegressor, IHTRegressor, OMPRRegressor, OracleISTALasso
 from skstexplore._core import memory
 from skstexplore._core.lstsq import solve_gram_systems
 from skstexplore._core.memory import row_blocks
 
-ESTIMATORS = [IHTRegressor, ELSRegressor, OMPRRegressor]
+ESTIMATORS = [IHTRegressor, HTPRegressor, ELSRegressor, OMPRRegressor]
 
 
 def _problem(n_samples=40, n_features=60, n_targets=30, seed=0):

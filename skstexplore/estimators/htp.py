@@ -76,8 +76,11 @@ class HTPRegressor(KSparseRegressor):
     Memory: ``fit`` holds about four arrays of the size of ``X`` and ``y``
     (validated, centred, brought to unit scale), the Gram matrix
     :math:`X^\top X` when it is used (``precompute``; ``"auto"`` uses it only
-    within 1 GiB), and about a dozen ``(n_targets, n_features)`` arrays, plus the :math:`k \times k` restricted Gram blocks and the
-    ``(n_samples, k)`` columns of the targets being re-fitted.
+    within 1 GiB), three ``(n_targets, n_features)`` arrays for the results;
+    the targets iterate in blocks whose dozen ``(targets, n_features)``
+    arrays take at most 2 MiB each, with their restricted solves within
+    32 MiB (or one :math:`k \times k` system, three times, when it is larger)
+    and the ``(n_samples, k)`` columns of the block's targets.
     Nothing grows with ``max_iter``. At 200 x 20000 with the default
     :math:`k = 2000`, or 5000 targets on 1000 features, that is a few hundred
     MiB (``benchmarks/bench_memory.py``).

@@ -27,13 +27,16 @@ beyond the caches the time per target would grow with their number.
 
 import numpy as np
 
+from .._core import memory
 from .._core.base import SolverResult
 from .._core.lstsq import LeastSquaresData
+from .._core.memory import row_blocks
 from .._core.thresholding import largest_k_mask, mask_to_indices
 from ._ksparse import CycleGuard, start_coef, start_correlation, tol_reached
 
-# Bytes of one (targets, n_features) array of a block of targets (see the module docstring).
-_BLOCK_BYTES = 2 * 2**20
+# One (targets, n_features) array of a block of targets takes at most this share of the shared
+# block budget (2 MiB of 16): a block's dozen such arrays stay within the caches
+_ARRAY_SHARE_OF_BLOCK = 8
 
 
 def htp(
@@ -92,14 +95,14 @@ def htp(
     array([[ 3.,  0., -2.,  0.]])
     """
     n_targets, n_features = Y.shape[1], X.shape[1]
-    block = max(1, _BLOCK_BYTES // (n_features * X.dtype.itemsize))
-    if callback is not None or n_targets <= block:
+    blocks = row_blocks(n_targets, n_features * X.dtype.itemsize, memory.BLOCK_BYTES // _ARRAY_SHARE_OF_BLOCK)
+    if callback is not None or len(blocks) <= 1:
         return _htp_block(X, Y, n_nonzero_coefs, coef_init, step_size, max_iter, tol, gram, callback)
     safe_step = [None]  # 1/L, computed once for all blocks when a cycle first needs it
     parts = [
         _htp_block(X, Y[:, part], n_nonzero_coefs, _rows(coef_init, part, n_targets), step_size, max_iter,
                    _rows(tol, part, n_targets), gram, None, safe_step)
-        for part in (slice(start, start + block) for start in range(0, n_targets, block))
+        for part in blocks
     ]
     return SolverResult(
         coef=np.concatenate([p.coef for p in parts]), n_iter=np.concatenate([p.n_iter for p in parts]),
