@@ -128,3 +128,25 @@ def test_growth_of_a_wide_problem_at_the_default_k_is_fast_and_complete():
     est = OMPRRegressor(max_iter=5).fit(X, y)
     assert est.support_.sum() == 200 and np.count_nonzero(est.coef_) <= 49
     assert_allclose(est.predict(X), y, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_warm_start_supports_enter_at_once_or_one_by_one_with_the_same_fit(dtype):
+    # rows 0-2: independent starting columns (one batched QR, sizes 4 and 6); row 3: a duplicated column
+    # in its start (entered feature by feature, the duplicate leaves no coefficient); k = 6 grows rows of 4
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((30, 50)).astype(dtype), rng.standard_normal((30, 4)).astype(dtype)
+    X[:, 9] = X[:, 2]
+    starts = [[1, 5, 20, 33], [0, 2, 7, 8, 40, 49], [3, 4, 11, 12], [2, 9, 17, 30, 31, 44]]
+    W0 = np.zeros((4, 50), dtype=dtype)
+    for t, start in enumerate(starts):
+        W0[t, start] = 1.0
+    result = ompr(X, Y, 6, coef_init=W0, max_iter=0)
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    for t, start in enumerate(starts):
+        support = np.flatnonzero(result.support[t])
+        assert set(start) <= set(support) and len(support) == 6
+        fitted = [j for j in support if j != 9] if t == 3 else support
+        assert_allclose(result.coef[t, fitted], ls_on_support(X, Y[:, t], fitted)[0][fitted], rtol=rtol, atol=rtol)
+    assert result.coef[3, 9] == 0 and result.coef[3, 2] != 0
+    assert_array_equal(result.n_iter, [2, 0, 2, 0])

@@ -230,18 +230,41 @@ class _Basis:
         return independent
 
 
+    def add_independent(self, rows, features):
+        r"""Orthonormalise all the columns ``features[i]`` into the empty basis of ``rows[i]``, where they are independent.
+
+        One batched Householder QR of the stacked :math:`X_S`: the diagonal of
+        :math:`R` gives each column's distance to the span of the columns
+        before it, so the rank rule of :meth:`add` is checked for every
+        column at once. Rows where some column is dependent are left
+        untouched (False).
+        """
+        data = self.data
+        size = features.shape[1]
+        if size > self.Q.shape[2]:
+            return np.zeros(len(rows), dtype=bool)
+        XS = np.moveaxis(data.columns(features), 0, 1)  # (len(rows), n_samples, size)
+        Q, R = np.linalg.qr(XS)
+        dist_sq = np.diagonal(R, axis1=1, axis2=2) ** 2
+        cutoff = _RANK_RTOL_FACTOR * np.finfo(data.dtype).eps * np.arange(1, size + 1)
+        entered = np.all(dist_sq > cutoff * np.einsum("tij,tij->tj", XS, XS), axis=1)
+        rows, Q = rows[entered], Q[entered]
+        self.Q[rows, :, :size] = Q
+        self.rank[rows] = size
+        r = self.residual[rows]
+        r -= (Q @ (r[:, None, :] @ Q).transpose(0, 2, 1))[:, :, 0]
+        self.residual[rows] = r
+        self.residual_sq[rows] = np.einsum("ij,ij->i", r, r)
+        return entered
+
+
 def _grow_block(data, support, fitted, n_iter, targets, k, rank_cap, tol):
     """:func:`grow_supports` for one block of targets (``support``, ``fitted``, ``n_iter`` updated in place).
 
     Returns the squared residuals of the block.
     """
     basis = _Basis(data, targets, rank_cap)
-    start_idx = [np.flatnonzero(row) for row in support]
-    for position in range(max((len(idx) for idx in start_idx), default=0)):
-        rows = np.array([t for t, idx in enumerate(start_idx) if len(idx) > position], dtype=np.intp)
-        features = np.array([start_idx[t][position] for t in rows], dtype=np.intp)
-        independent = basis.add(rows, features)
-        fitted[rows[independent], features[independent]] = True
+    _enter_start(basis, support, fitted)
     growing = np.flatnonzero((support.sum(axis=1) < k) & ~tol_reached(basis.residual_sq, tol))
     C = basis.residual[growing] @ data.X
     while growing.size:
@@ -266,6 +289,30 @@ def _grow_block(data, support, fitted, n_iter, targets, k, rank_cap, tol):
         if growing.size:
             C = basis.residual[growing] @ data.X
     return basis.residual_sq
+
+
+def _enter_start(basis, support, fitted):
+    """The starting features of each row into its basis (``fitted`` updated in place), in index order.
+
+    Rows whose starting columns are all independent enter them at once (one
+    batched QR per starting size, see :meth:`_Basis.add_independent`); the
+    others, feature by feature, since which of their columns count as
+    dependent depends on the order.
+    """
+    start_idx = [np.flatnonzero(row) for row in support]
+    sizes = np.array([len(idx) for idx in start_idx], dtype=np.intp)
+    one_by_one = []
+    for size in np.unique(sizes[sizes > 0]):
+        rows = np.flatnonzero(sizes == size)
+        features = np.array([start_idx[t] for t in rows], dtype=np.intp)
+        entered = basis.add_independent(rows, features)
+        fitted[rows[entered, None], features[entered]] = True
+        one_by_one.extend(rows[~entered].tolist())
+    for position in range(max((sizes[t] for t in one_by_one), default=0)):
+        rows = np.array([t for t in one_by_one if sizes[t] > position], dtype=np.intp)
+        features = np.array([start_idx[t][position] for t in rows], dtype=np.intp)
+        independent = basis.add(rows, features)
+        fitted[rows[independent], features[independent]] = True
 
 
 def zero_correlation_noise(data, C, targets):
