@@ -1,0 +1,281 @@
+r"""The active-set method's steps for many targets at once (see :mod:`.active_set`).
+
+Each live target keeps its support compactly, as ``idx`` (its features) and
+``val`` (their values; zero for padding and for a coordinate that left), rows
+of ``(R, K)`` arrays with ``K`` the largest support. Only the gradient (a
+sparse product through the supports) and the search for violators (one pass
+for :math:`|g|`, one arg-max per feature added) look at all ``m`` features;
+the guess, the solves and the line search work on ``(R, K)`` arrays. A step:
+
+1. :math:`g = W G - C` and the optimality test on the rows optimal on their
+   support (:func:`_optimal_rows`);
+2. the guess: the support plus the ``k`` worst violators of each row
+   (:func:`top_violators`) with the sign that decreases :math:`q`,
+   compacted to the left;
+3. :math:`G_{AA} z = c_A - \lambda\theta_A` in groups of similar sizes and the
+   exact line search on :math:`[w, z]` (:func:`solve_and_search`).
+
+Where :math:`z` breaks the guessed signs on added features only,
+:func:`solve_and_search` solves once more without them: from a point ``w``
+optimal on its support ``S``, the solution :math:`z'` on :math:`S \cup N'`
+(``N'`` the added features that kept their signs) minimises the quadratic
+:math:`q_\theta` that equals :math:`q` on the signs :math:`\theta`, so when
+:math:`z'` keeps its signs, :math:`q(z') = q_\theta(z') < q_\theta(w) = q(w)`
+(:math:`w` is not stationary for :math:`q_\theta`: the added features violate
+the conditions at ``w``): one full step where the line search would stop at a
+kink and need a second step to re-solve.
+"""
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from .._core.memory import row_blocks
+from ._line_search import line_search
+from ._restricted import SOLVE_TEMPORARIES, solve_psd_systems
+
+# (m,) arrays per target alive at once in a batched step: the gradient, the correlations it subtracts, the
+# violations and the copy the search for violators consumes.
+STEP_TEMPORARIES = 4
+# Top violators are found by repeated arg-max (one pass over the row per feature added, sorted as they come) up
+# to this many, beyond by a partition and a sort.
+_ARGMAX_ADDITIONS = 24
+
+
+class State:
+    """Per-target bookkeeping: whether optimal on its support, how many features to add next."""
+
+    def __init__(self, n_targets):
+        self.polished = np.zeros(n_targets, dtype=bool)
+        self.k_add = np.ones(n_targets, dtype=int)
+        self.n_steps = np.zeros(n_targets, dtype=int)
+        self.converged = np.zeros(n_targets, dtype=bool)
+        self.stalled = np.zeros(n_targets, dtype=bool)
+
+    def update(self, rows, t, consistent, k):
+        full = (t == 1.0) & consistent
+        moved = t > 0
+        # a failed addition of one feature from an optimal support is rounding: the target is done
+        self.stalled[rows[~moved & (k == 1)]] = True
+        self.polished[rows] = np.where(moved, full, self.polished[rows] | (k == 0))
+        grown = np.where(full, 2 * k, np.maximum(k // 2, 1))
+        # a re-solve on the support (k = 0) keeps the pace of additions
+        self.k_add[rows] = np.where((k > 0) & (moved | (k > 1)), grown, self.k_add[rows])
+
+
+def batched_steps(G, C, penalty, W, block, state, positive, max_steps, rtol, slack):
+    """The batched steps for the targets of the slice ``block`` until each is optimal, stalled or out of
+    steps (in place in ``W`` and ``state``)."""
+    live = np.arange(block.start, block.stop)
+    idx, val, _ = compact_rows(W[block] != 0, np.broadcast_to(np.arange(W.shape[1]), (live.size, W.shape[1])),
+                               W[block])
+    threshold = penalty * (1.0 + rtol)
+    while live.size:
+        grad = gradient(idx, val, G, C, live, W)
+        in_support = val != 0
+        violation = -grad if positive else np.abs(grad)
+        rows, cols = np.nonzero(in_support)
+        violation[rows, idx[rows, cols]] = -np.inf
+        optimal = _optimal_rows(grad, violation, idx, val, state.polished[live], penalty, threshold, slack)
+        state.converged[live[optimal]] = True
+        go = np.flatnonzero(~optimal & (state.n_steps[live] < max_steps) & ~state.stalled[live])
+        if not go.size:
+            break
+        live, idx, val, in_support = live[go], idx[go], val[go], in_support[go]
+        k = np.where(state.polished[live], state.k_add[live], 0)
+        top, added = top_violators(violation, go, k, threshold)
+        del violation
+        A_idx, w_A, is_new, valid = compact_rows(np.concatenate([in_support, added], axis=1),
+                                                 np.concatenate([idx, top], axis=1),
+                                                 np.concatenate([val, np.zeros(top.shape)], axis=1),
+                                                 np.concatenate([np.zeros(idx.shape, dtype=bool), added], axis=1))
+        theta = _signs(w_A, is_new & valid, grad, go, A_idx, positive)
+        grad_A = np.where(valid, grad[go[:, None], A_idx], 0.0)
+        del grad
+        C_A = np.where(valid, C[live[:, None], A_idx], 0.0)
+        t, new, consistent, singular = solve_and_search(G, A_idx, valid, C_A, w_A, grad_A, theta, penalty,
+                                                        positive, added=is_new & valid)
+        new[singular] = w_A[singular]  # left to the one-target method, unchanged
+        new[~valid] = 0.0
+        rows, cols = np.nonzero(valid)
+        W[live[rows], A_idx[rows, cols]] = new[rows, cols]
+        idx, val = A_idx, new
+        state.n_steps[live] += 1
+        state.update(live, t, consistent, k)
+        state.stalled[live[singular]] = True
+
+
+def gradient(idx, val, G, C, live, W):
+    r""":math:`W G - C` on the rows ``live`` (rows :math:`G w - c`), through the supports ``idx, val`` (the
+    nonzeros of ``W[live]``) when they are few."""
+    nonzero = val != 0
+    count = nonzero.sum(axis=1)
+    if 4 * int(count.sum()) >= live.size * G.shape[0]:
+        grad = W[live] @ G
+    else:
+        indptr = np.concatenate([[0], np.cumsum(count)])
+        grad = csr_matrix((val[nonzero], idx[nonzero], indptr), shape=(live.size, G.shape[0])) @ G
+    grad -= C[live]
+    return grad
+
+
+def _optimal_rows(grad, violation, idx, val, polished, penalty, threshold, slack):
+    r"""Whether each row is optimal: no violation above ``threshold`` outside its support and
+    :math:`g_S = -\lambda\,\mathrm{sign}(w_S)` to the tolerance. Only rows optimal on their support
+    (``polished``, a full step) can be."""
+    optimal = np.zeros(polished.size, dtype=bool)
+    check = np.flatnonzero(polished)
+    if check.size:
+        values = val[check]
+        residual = np.abs(grad[check[:, None], idx[check]] + penalty * np.sign(values), where=values != 0,
+                          out=np.zeros(values.shape))
+        bound = slack[0] + slack[1] * np.maximum(1.0, np.abs(values).sum(axis=1))
+        optimal[check] = (violation[check].max(axis=1) <= threshold) & (residual.max(axis=1) <= bound)
+    return optimal
+
+
+def top_violators(violation, rows, k, threshold):
+    """The ``k[i]`` features of largest violation above ``threshold`` of each row ``rows[i]``, most violating
+    first: indices ``(len(rows), max k)`` and whether each entry is one."""
+    k_max = min(int(k.max(initial=0)), violation.shape[1])
+    top, added = np.zeros((rows.size, k_max), dtype=int), np.zeros((rows.size, k_max), dtype=bool)
+    adding = np.flatnonzero(k > 0)
+    if not adding.size:
+        return top, added
+    part = violation[rows[adding]]
+    if k_max <= _ARGMAX_ADDITIONS:
+        at = np.arange(adding.size)
+        for i in range(k_max):
+            best = np.argmax(part, axis=1)
+            found = (part[at, best] > threshold) & (k[adding] > i)
+            if not found.any():  # the next ones violate less
+                break
+            top[adding, i], added[adding, i] = best, found
+            part[at, best] = -np.inf
+    else:
+        order = np.argpartition(-part, k_max - 1, axis=1)[:, :k_max]
+        order = np.take_along_axis(order, np.argsort(-np.take_along_axis(part, order, axis=1), axis=1,
+                                                     kind="stable"), axis=1)
+        top[adding] = order
+        added[adding] = (np.arange(k_max) < k[adding, None]) & (np.take_along_axis(part, order, axis=1) > threshold)
+    return top, added
+
+
+def _signs(w_A, is_new, grad, grad_rows, A_idx, positive):
+    """The guessed signs: the support's own, and for an added feature the one that decreases :math:`q`."""
+    theta = np.sign(w_A)
+    rows, cols = np.nonzero(is_new)
+    theta[rows, cols] = 1.0 if positive else -np.sign(grad[grad_rows[rows], A_idx[rows, cols]])
+    return theta
+
+
+def compact_rows(mask, *arrays):
+    """The entries of each row of ``arrays`` where ``mask`` holds, moved to the left (in order) and cut to
+    the widest row, then the new mask (entries past a row's count are leftovers, to be masked)."""
+    count = mask.sum(axis=1)
+    K = max(int(count.max(initial=0)), 1)
+    if mask.shape[1] == K and mask.all():
+        return (*arrays, mask)
+    order = np.argsort(~mask, axis=1, kind="stable")[:, :K]
+    return (*(np.take_along_axis(a, order, axis=1) for a in arrays), np.arange(K) < count[:, None])
+
+
+def solve_and_search(G, idx, valid, C_A, w_A, grad_A, theta, penalty, positive, added=None):
+    r"""Solve on each row's guessed support ``idx[valid]``, then the exact line search on :math:`[w, z]`.
+
+    ``added`` marks the features added to a support on which ``w`` was
+    optimal: where only those break their signs, the solve is repeated
+    without them (module docstring). Returns the step length ``t`` in
+    :math:`[0, 1]`, the new values, whether the step's :math:`z` had the
+    guessed signs and whether its block was singular.
+    """
+    rhs = np.where(valid, C_A - penalty * theta, 0.0)
+    z, singular = _solve_padded(G, idx, valid, valid.sum(axis=1), rhs)
+    wrong = valid & (theta * z < 0)
+    if positive:
+        wrong |= valid & (z < 0)
+    consistent = ~wrong.any(axis=1)
+    if added is not None:
+        retry = np.flatnonzero(~consistent & ~singular & ~(wrong & ~added).any(axis=1) & (added & ~wrong).any(axis=1))
+        if retry.size:
+            keep = valid[retry] & ~wrong[retry]
+            z_kept, singular_kept = _solve_masked(G, idx[retry], keep, rhs[retry])
+            ok = ~singular_kept & ~(keep & (theta[retry] * z_kept < 0)).any(axis=1)
+            if positive:
+                ok &= ~(z_kept < 0).any(axis=1)
+            z[retry[ok]] = z_kept[ok]
+            consistent[retry[ok]] = True
+    d = z - w_A
+    t, at_zero = line_search(grad_A, theta, w_A, d, penalty, positive)
+    # z with the guessed signs minimises q on the support: the step is 1 exactly (not a rounded root)
+    t[consistent] = 1.0
+    at_zero[consistent] = False
+    new = np.where(t[:, None] == 1.0, z, w_A + t[:, None] * d)
+    new[at_zero] = 0.0
+    return t, new, consistent, singular
+
+
+def _solve_masked(G, idx, valid, rhs):
+    """:func:`_solve_padded` for supports ``idx[valid]`` not compacted to the left; ``z`` in ``idx``'s layout,
+    zero off ``valid``."""
+    order = np.argsort(~valid, axis=1, kind="stable")
+    size = valid.sum(axis=1)
+    K = max(int(size.max(initial=0)), 1)
+    on = np.arange(K) < size[:, None]
+    z_on, singular = _solve_padded(G, np.take_along_axis(idx, order[:, :K], axis=1), on, size,
+                                   np.where(on, np.take_along_axis(rhs, order[:, :K], axis=1), 0.0))
+    z = np.zeros(rhs.shape)
+    np.put_along_axis(z, order[:, :K], np.where(on, z_on, 0.0), axis=1)
+    return z, singular
+
+
+def _solve_padded(G, idx, valid, size, rhs):
+    """Solve every row's system :math:`G_{AA} z = b` (``idx[valid]`` compacted to the left), in groups of similar
+    support sizes.
+
+    Each group is padded (identity rows) to its largest support only: one
+    batched factorisation costs the cube of the padded size. A group is
+    solved in blocks of rows whose ``(K, K)`` systems (the gathered blocks,
+    their factors and the solver's copy) fit in ``BLOCK_BYTES``.
+    """
+    z, singular = np.zeros_like(rhs), np.zeros(rhs.shape[0], dtype=bool)
+    group = np.ceil(2 * np.log2(np.maximum(size, 1))).astype(int)  # sizes within a factor sqrt(2)
+    for g in np.unique(group):
+        in_group = np.flatnonzero(group == g)
+        K = max(int(size[in_group].max()), 1)
+        for part in row_blocks(in_group.size, SOLVE_TEMPORARIES * K * K * G.itemsize):
+            rows = in_group[part]
+            sub_idx, sub_valid = idx[rows, :K], valid[rows, :K]
+            block = G[sub_idx[:, :, None], sub_idx[:, None, :]]
+            block[~(sub_valid[:, :, None] & sub_valid[:, None, :])] = 0.0
+            block[:, np.arange(K), np.arange(K)] += ~sub_valid  # identity on the padding
+            z[rows, :K], singular[rows] = solve_psd_systems(block, rhs[rows, :K], return_singular=True)
+    return z, singular
+
+
+def dense_guess(W, grad, support, violation, k, positive):
+    """Support guess (the support plus the ``k`` worst violators of each row, ``violation > 0``) and its
+    signs, as dense ``(n_rows, m)`` arrays."""
+    member = support.copy()
+    top, added = top_violators(violation, np.arange(W.shape[0]), k, 0.0)
+    rows = np.broadcast_to(np.arange(W.shape[0])[:, None], top.shape)
+    member[rows[added], top[added]] = True
+    theta = np.where(support, np.sign(W), 1.0 if positive else -np.sign(grad))
+    return member, np.where(member, theta, 0.0)
+
+
+def dense_step(G, C, W, grad, member, theta, penalty, positive):
+    r""":func:`solve_and_search` on dense ``(n_rows, m)`` arrays: the guessed supports ``member`` and signs
+    ``theta``. Returns ``t``, the new rows, whether :math:`z` had the guessed signs and whether the block was
+    singular."""
+    columns = np.broadcast_to(np.arange(W.shape[1]), W.shape)
+    idx, valid = compact_rows(member, columns)
+
+    def on_support(a):
+        return np.where(valid, np.take_along_axis(a, idx, axis=1), 0.0)
+
+    t, new, consistent, singular = solve_and_search(G, idx, valid, on_support(C), on_support(W), on_support(grad),
+                                                    on_support(theta), penalty, positive)
+    W_new = W.copy()
+    rows, cols = np.nonzero(valid)
+    W_new[rows, idx[rows, cols]] = new[rows, cols]
+    return t, W_new, consistent, singular
