@@ -81,7 +81,8 @@ def batched_steps(G, C, penalty, W, block, state, positive, max_steps, rtol, sla
         if not go.size:
             break
         live, idx, val, in_support = live[go], idx[go], val[go], in_support[go]
-        k = np.where(state.polished[live], state.k_add[live], 0)
+        # additions at most double the support (k doubles after each full step, also where fewer violated)
+        k = np.where(state.polished[live], np.minimum(state.k_add[live], in_support.sum(axis=1) + 1), 0)
         top, added = top_violators(violation, go, k, threshold)
         del violation
         A_idx, w_A, is_new, valid = compact_rows(np.concatenate([in_support, added], axis=1),
@@ -92,8 +93,7 @@ def batched_steps(G, C, penalty, W, block, state, positive, max_steps, rtol, sla
         grad_A = np.where(valid, grad[go[:, None], A_idx], 0.0)
         del grad
         C_A = np.where(valid, C[live[:, None], A_idx], 0.0)
-        t, new, consistent, singular = solve_and_search(G, A_idx, valid, C_A, w_A, grad_A, theta, penalty,
-                                                        positive, added=is_new & valid)
+        t, new, consistent, singular = solve_and_search(G, A_idx, valid, C_A, w_A, grad_A, theta, penalty, positive)
         new[singular] = w_A[singular]  # left to the one-target method, unchanged
         new[~valid] = 0.0
         rows, cols = np.nonzero(valid)
@@ -179,31 +179,31 @@ def compact_rows(mask, *arrays):
     return (*(np.take_along_axis(a, order, axis=1) for a in arrays), np.arange(K) < count[:, None])
 
 
-def solve_and_search(G, idx, valid, C_A, w_A, grad_A, theta, penalty, positive, added=None):
+def solve_and_search(G, idx, valid, C_A, w_A, grad_A, theta, penalty, positive):
     r"""Solve on each row's guessed support ``idx[valid]``, then the exact line search on :math:`[w, z]`.
 
-    ``added`` marks the features added to a support on which ``w`` was
-    optimal: where only those break their signs, the solve is repeated
-    without them (module docstring). Returns the step length ``t`` in
-    :math:`[0, 1]`, the new values, whether the step's :math:`z` had the
-    guessed signs and whether its block was singular.
+    Where :math:`z` breaks the guessed signs, the solve is repeated without
+    the coordinates that broke them, and its solution taken when it keeps its
+    signs and lowers :math:`q` (module docstring). Returns the step length
+    ``t`` in :math:`[0, 1]`, the new values, whether the step ends on a
+    solution with the guessed signs (a point optimal on its support) and
+    whether the block was singular.
     """
     rhs = np.where(valid, C_A - penalty * theta, 0.0)
     z, singular = _solve_padded(G, idx, valid, valid.sum(axis=1), rhs)
-    wrong = valid & (theta * z < 0)
-    if positive:
-        wrong |= valid & (z < 0)
+    wrong = _wrong_signs(z, theta, valid, positive)
     consistent = ~wrong.any(axis=1)
-    if added is not None:
-        retry = np.flatnonzero(~consistent & ~singular & ~(wrong & ~added).any(axis=1) & (added & ~wrong).any(axis=1))
-        if retry.size:
-            keep = valid[retry] & ~wrong[retry]
-            z_kept, singular_kept = _solve_masked(G, idx[retry], keep, rhs[retry])
-            ok = ~singular_kept & ~(keep & (theta[retry] * z_kept < 0)).any(axis=1)
-            if positive:
-                ok &= ~(z_kept < 0).any(axis=1)
-            z[retry[ok]] = z_kept[ok]
-            consistent[retry[ok]] = True
+    retry = np.flatnonzero(~consistent & ~singular & (valid & ~wrong).any(axis=1))
+    if retry.size:
+        keep = valid[retry] & ~wrong[retry]
+        z_kept, singular_kept = _solve_masked(G, idx[retry], keep, rhs[retry])
+        # q(z') = -z'.rhs / 2 where G z' = rhs on its support and the signs hold; q(w) through g = G w - c
+        w = w_A[retry]
+        q_w = 0.5 * np.einsum("ri,ri->r", w, grad_A[retry] - C_A[retry]) + penalty * np.abs(w).sum(axis=1)
+        q_kept = -0.5 * np.einsum("ri,ri->r", z_kept, rhs[retry])
+        ok = ~singular_kept & ~_wrong_signs(z_kept, theta[retry], keep, positive).any(axis=1) & (q_kept < q_w)
+        z[retry[ok]] = z_kept[ok]
+        consistent[retry[ok]] = True
     d = z - w_A
     t, at_zero = line_search(grad_A, theta, w_A, d, penalty, positive)
     # z with the guessed signs minimises q on the support: the step is 1 exactly (not a rounded root)
@@ -212,6 +212,12 @@ def solve_and_search(G, idx, valid, C_A, w_A, grad_A, theta, penalty, positive, 
     new = np.where(t[:, None] == 1.0, z, w_A + t[:, None] * d)
     new[at_zero] = 0.0
     return t, new, consistent, singular
+
+
+def _wrong_signs(z, theta, valid, positive):
+    """Coordinates of ``z`` against their guessed signs ``theta`` (or negative, with ``positive``)."""
+    wrong = valid & (theta * z < 0)
+    return wrong | (valid & (z < 0)) if positive else wrong
 
 
 def _solve_masked(G, idx, valid, rhs):
