@@ -39,6 +39,8 @@ STEP_TEMPORARIES = 4
 # Top violators are found by repeated arg-max (one pass over the row per feature added, sorted as they come) up
 # to this many, beyond by a partition and a sort.
 _ARGMAX_ADDITIONS = 24
+# Fewest rows of a batched solve: smaller groups of support sizes join the next larger.
+_MIN_GROUP_ROWS = 16
 
 
 class State:
@@ -236,7 +238,7 @@ def _solve_masked(G, idx, valid, rhs):
 
 def _solve_padded(G, idx, valid, size, rhs):
     """Solve every row's system :math:`G_{AA} z = b` (``idx[valid]`` compacted to the left), in groups of similar
-    support sizes.
+    support sizes (:func:`_size_groups`).
 
     Each group is padded (identity rows) to its largest support only: one
     batched factorisation costs the cube of the padded size. A group is
@@ -244,18 +246,42 @@ def _solve_padded(G, idx, valid, size, rhs):
     their factors and the solver's copy) fit in ``BLOCK_BYTES``.
     """
     z, singular = np.zeros_like(rhs), np.zeros(rhs.shape[0], dtype=bool)
-    group = np.ceil(2 * np.log2(np.maximum(size, 1))).astype(int)  # sizes within a factor sqrt(2)
-    for g in np.unique(group):
-        in_group = np.flatnonzero(group == g)
-        K = max(int(size[in_group].max()), 1)
+    m = G.shape[0]
+    # one flat gather is cheaper than indexing G by two index arrays (G is C-contiguous from the batched steps)
+    flat = G.reshape(-1) if G.flags.c_contiguous else None
+    for in_group, K in _size_groups(size):
         for part in row_blocks(in_group.size, SOLVE_TEMPORARIES * K * K * G.itemsize):
             rows = in_group[part]
             sub_idx, sub_valid = idx[rows, :K], valid[rows, :K]
-            block = G[sub_idx[:, :, None], sub_idx[:, None, :]]
-            block[~(sub_valid[:, :, None] & sub_valid[:, None, :])] = 0.0
-            block[:, np.arange(K), np.arange(K)] += ~sub_valid  # identity on the padding
+            if flat is None:
+                block = G[sub_idx[:, :, None], sub_idx[:, None, :]]
+            else:
+                block = np.take(flat, sub_idx[:, :, None] * m + sub_idx[:, None, :])
+            if not sub_valid.all():  # identity on the padding
+                on = sub_valid.astype(G.dtype)
+                block *= on[:, :, None]
+                block *= on[:, None, :]
+                block[:, np.arange(K), np.arange(K)] += 1.0 - on
             z[rows, :K], singular[rows] = solve_psd_systems(block, rhs[rows, :K], return_singular=True)
     return z, singular
+
+
+def _size_groups(size):
+    """Rows in groups of support sizes within a factor :math:`\\sqrt 2`, a group of fewer than
+    ``_MIN_GROUP_ROWS`` rows joined to the next larger one (a batched call costs more than some padding); yields
+    each group's rows and largest size."""
+    group = np.ceil(2 * np.log2(np.maximum(size, 1))).astype(int)
+    labels, counts = np.unique(group, return_counts=True)
+    low, pending = labels[0], 0
+    for position, (label, count) in enumerate(zip(labels, counts)):
+        pending += count
+        if pending < _MIN_GROUP_ROWS and position + 1 < labels.size:
+            continue
+        rows = np.flatnonzero((group >= low) & (group <= label))
+        yield rows, max(int(size[rows].max()), 1)
+        pending = 0
+        if position + 1 < labels.size:
+            low = labels[position + 1]
 
 
 def dense_guess(W, grad, support, violation, k, positive):

@@ -119,6 +119,7 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
         w, converged, n_steps = _one_target(G, C[0], penalty, W[0], positive, max_steps, rtol, bool(np.all(polished)),
                                             factor)
         return w[None], np.array([converged]), np.array([n_steps])
+    G = np.ascontiguousarray(G)  # the batched solves gather from it flat
     state = State(n_targets)
     state.polished[:] = polished
     state.polished[~(W != 0).any(axis=1)] = True  # zero is optimal on an empty support
