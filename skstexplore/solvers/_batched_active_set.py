@@ -38,7 +38,7 @@ from ._restricted import SOLVE_TEMPORARIES, solve_psd_systems
 STEP_TEMPORARIES = 4
 # Top violators are found by repeated arg-max (one pass over the row per feature added, sorted as they come) up
 # to this many, beyond by a partition and a sort.
-_ARGMAX_ADDITIONS = 24
+_ARGMAX_ADDITIONS = 32
 # Fewest rows of a batched solve: smaller groups of support sizes join the next larger.
 _MIN_GROUP_ROWS = 16
 
