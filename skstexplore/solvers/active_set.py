@@ -39,11 +39,14 @@ column (:class:`SupportFactor`, :math:`O(|A|^2)` per change of support instead
 of :math:`O(|A|^3)`) and can be kept across calls; a feature whose column is
 linearly dependent on the support's is exchanged with a support feature along
 the null space, which keeps the support within the rank (homotopy's step).
-Many targets are batched (in blocks of targets whose temporaries fit in
-``BLOCK_BYTES``): each has its own support and step, the systems of
-one step are solved together in groups of similar sizes (padded by identity
-rows), and a target whose support becomes rank deficient finishes alone. All
-arithmetic is in float64.
+Many targets are batched (:mod:`._batched_active_set`, in blocks of targets
+whose temporaries fit in ``BLOCK_BYTES``): each has its own support, kept
+compactly, and its own step; the systems of one step are solved together in
+groups of similar sizes (padded by identity rows); where :math:`z` breaks
+its guessed signs, a second solve without the coordinates that broke them is
+taken when it keeps its signs and lowers :math:`q` (a full step instead of a
+line search and a re-solve); a target whose support becomes rank deficient
+finishes alone. All arithmetic is in float64.
 """
 
 import numpy as np
