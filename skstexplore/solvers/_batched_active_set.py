@@ -111,13 +111,19 @@ def gradient(idx, val, G, C, live, W):
     nonzeros of ``W[live]``) when they are few."""
     nonzero = val != 0
     count = nonzero.sum(axis=1)
+    rows = _as_slice(live)
     if 4 * int(count.sum()) >= live.size * G.shape[0]:
-        grad = W[live] @ G
+        grad = W[rows] @ G
     else:
         indptr = np.concatenate([[0], np.cumsum(count)])
         grad = csr_matrix((val[nonzero], idx[nonzero], indptr), shape=(live.size, G.shape[0])) @ G
-    grad -= C[live]
+    grad -= C[rows]
     return grad
+
+
+def _as_slice(rows):
+    """Increasing ``rows`` as a slice when consecutive (a view instead of a gathered copy)."""
+    return slice(rows[0], rows[-1] + 1) if rows.size and rows[-1] - rows[0] + 1 == rows.size else rows
 
 
 def _optimal_rows(grad, violation, idx, val, polished, penalty, threshold, slack):

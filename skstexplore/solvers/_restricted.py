@@ -5,8 +5,9 @@ from scipy.linalg import cho_solve
 
 from .._core.memory import row_blocks
 
-# (k, k) arrays per row alive in a batched solve: the gathered block, its Cholesky factor, the solver's copy.
-SOLVE_TEMPORARIES = 3
+# (k, k) arrays per row alive in a batched solve: the gathered block (and the flat index it is gathered by), its
+# Cholesky factor, the solver's copy.
+SOLVE_TEMPORARIES = 4
 # Many systems reuse their Cholesky factors by substitutions vectorised across the systems (2k numpy calls), at
 # least this many per unknown; fewer get LAPACK's solve, one call but a second factorisation.
 _SUBSTITUTION_ROWS = 3
