@@ -178,13 +178,19 @@ def _signs(w_A, is_new, grad, grad_rows, A_idx, positive):
 
 def compact_rows(mask, *arrays):
     """The entries of each row of ``arrays`` where ``mask`` holds, moved to the left (in order) and cut to
-    the widest row, then the new mask (entries past a row's count are leftovers, to be masked)."""
+    the widest row (zeros past a row's count), then the new mask."""
     count = mask.sum(axis=1)
     K = max(int(count.max(initial=0)), 1)
     if mask.shape[1] == K and mask.all():
         return (*arrays, mask)
-    order = np.argsort(~mask, axis=1, kind="stable")[:, :K]
-    return (*(np.take_along_axis(a, order, axis=1) for a in arrays), np.arange(K) < count[:, None])
+    rows, cols = np.nonzero(mask)  # row by row
+    position = np.arange(rows.size) - np.repeat(np.cumsum(count) - count, count)
+    compact = []
+    for a in arrays:
+        out = np.zeros((mask.shape[0], K), dtype=a.dtype)
+        out[rows, position] = a[rows, cols]
+        compact.append(out)
+    return (*compact, np.arange(K) < count[:, None])
 
 
 def solve_and_search(G, idx, valid, C_A, w_A, grad_A, theta, penalty, positive):
