@@ -190,3 +190,19 @@ def test_estimator_on_many_targets_matches_sklearn(dtype, positive):
                              positive, fit_intercept=True)
     assert ours.coef_.dtype == dtype
     assert np.max(np.abs(ours.coef_ - reference)) <= (1e-4 if dtype == np.float32 else 1e-6)
+
+
+def test_warm_starts_anywhere_reach_the_cold_result():
+    """Starts that are not optimal on their supports (dense, random signs; a previous penalty's solution)
+    end where a cold start does."""
+    X, Y = many_targets(30, 40, 25, seed=9)
+    G, C = X.T @ X, (X.T @ Y).T
+    penalty = 0.05 * np.abs(C).max()
+    cold, converged, _ = active_set_lasso(G, C, penalty, np.zeros_like(C))
+    assert converged.all()
+    dense = np.random.default_rng(0).standard_normal(C.shape)
+    previous = active_set_lasso(G, C, 2 * penalty, np.zeros_like(C))[0]
+    for start, polished in ((dense, False), (previous, True)):
+        W, converged, _ = active_set_lasso(G, C, penalty, start, polished=polished)
+        assert converged.all()
+        assert_allclose(W, cold, atol=1e-10)
