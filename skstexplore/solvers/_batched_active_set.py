@@ -15,15 +15,20 @@ the guess, the solves and the line search work on ``(R, K)`` arrays. A step:
 3. :math:`G_{AA} z = c_A - \lambda\theta_A` in groups of similar sizes and the
    exact line search on :math:`[w, z]` (:func:`solve_and_search`).
 
-Where :math:`z` breaks the guessed signs on added features only,
-:func:`solve_and_search` solves once more without them: from a point ``w``
-optimal on its support ``S``, the solution :math:`z'` on :math:`S \cup N'`
-(``N'`` the added features that kept their signs) minimises the quadratic
-:math:`q_\theta` that equals :math:`q` on the signs :math:`\theta`, so when
-:math:`z'` keeps its signs, :math:`q(z') = q_\theta(z') < q_\theta(w) = q(w)`
-(:math:`w` is not stationary for :math:`q_\theta`: the added features violate
-the conditions at ``w``): one full step where the line search would stop at a
-kink and need a second step to re-solve.
+Where :math:`z` breaks its guessed signs, :func:`solve_and_search` solves
+once more without the coordinates that broke them and takes that solution
+:math:`z'` when it keeps its signs and lowers :math:`q`: one full step where
+the line search would stop at a kink and need a second step to re-solve.
+Where ``w`` is optimal on its support ``S`` and only added features broke
+their signs, :math:`z'` on :math:`S \cup N'` (``N'`` the added features that
+kept theirs) minimises the quadratic :math:`q_\theta` that equals :math:`q`
+on the signs :math:`\theta`, so :math:`q(z') = q_\theta(z') < q_\theta(w) =
+q(w)` (``w`` is not stationary for :math:`q_\theta`: the added features
+violate the conditions at ``w``); elsewhere the test decides, from
+:math:`q(z') = -\tfrac12 z'^\top (c - \lambda\theta)` and :math:`q(w) =
+\tfrac12 w^\top (g - c) + \lambda\|w\|_1`. Every step lowers :math:`q`, and a
+step ending with the guessed signs lands on the minimiser of :math:`q` on its
+support and signs, so no such point repeats and the method ends.
 """
 
 import numpy as np
