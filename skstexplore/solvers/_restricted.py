@@ -5,8 +5,12 @@ from scipy.linalg import cho_solve
 
 from .._core.memory import row_blocks
 
-# (k, k) arrays per row alive in a batched solve: the gathered block, its Cholesky factor, the solver's copy.
-SOLVE_TEMPORARIES = 3
+# (k, k) arrays per row alive in a batched solve: the gathered block (and the flat index it is gathered by), its
+# Cholesky factor, the solver's copy.
+SOLVE_TEMPORARIES = 4
+# Many systems reuse their Cholesky factors by substitutions vectorised across the systems (2k numpy calls), at
+# least this many per unknown; fewer get LAPACK's solve, one call but a second factorisation.
+_SUBSTITUTION_ROWS = 3
 
 
 def exact_restricted_solve(gram, Xty, W, penalty, positive=False, max_size=None):
@@ -100,6 +104,8 @@ def solve_psd_systems(G, b, return_singular=False):
         if np.all(pivots > cutoff):
             if G.shape[0] == 1:  # one system: reuse the factor (two triangular solves)
                 z = cho_solve((factor[0], True), b[0], check_finite=False)[None]
+            elif G.shape[0] >= _SUBSTITUTION_ROWS * k:
+                z = _substitutions(factor, b)
             else:
                 z = np.linalg.solve(G, b[..., None])[..., 0]
             return (z, regular) if return_singular else z
@@ -110,3 +116,16 @@ def solve_psd_systems(G, b, return_singular=False):
     inverse = np.where(kept, 1.0 / np.where(eigval > 0, eigval, 1), 0)
     z = np.einsum("tij,tj->ti", eigvec, inverse * np.einsum("tji,tj->ti", eigvec, b))
     return (z, ~kept.all(axis=1)) if return_singular else z
+
+
+def _substitutions(L, b):
+    r"""Solve :math:`L L^\top z = b` for stacked lower triangular ``L``: forward then back substitution, one
+    unknown at a time across all systems."""
+    k = b.shape[1]
+    y = np.empty_like(b)
+    for i in range(k):
+        y[:, i] = (b[:, i] - np.einsum("rj,rj->r", L[:, i, :i], y[:, :i])) / L[:, i, i]
+    z = np.empty_like(b)
+    for i in range(k - 1, -1, -1):
+        z[:, i] = (y[:, i] - np.einsum("rj,rj->r", L[:, i + 1:, i], z[:, i + 1:])) / L[:, i, i]
+    return z

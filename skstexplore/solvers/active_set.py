@@ -39,28 +39,29 @@ column (:class:`SupportFactor`, :math:`O(|A|^2)` per change of support instead
 of :math:`O(|A|^3)`) and can be kept across calls; a feature whose column is
 linearly dependent on the support's is exchanged with a support feature along
 the null space, which keeps the support within the rank (homotopy's step).
-Many targets are batched (in blocks of targets whose temporaries fit in
-``BLOCK_BYTES``): each has its own support and step, the systems of
-one step are solved together in groups of similar sizes (padded by identity
-rows), and a target whose support becomes rank deficient finishes alone. All
-arithmetic is in float64.
+Many targets are batched (:mod:`._batched_active_set`, in blocks of targets
+whose temporaries fit in ``BLOCK_BYTES``): each has its own support, kept
+compactly, and its own step; the systems of one step are solved together in
+groups of similar sizes (padded by identity rows); where :math:`z` breaks
+its guessed signs, a second solve without the coordinates that broke them is
+taken when it keeps its signs and lowers :math:`q` (a full step instead of a
+line search and a re-solve); a target whose support becomes rank deficient
+finishes alone. All arithmetic is in float64.
 """
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from .._core.memory import row_blocks
-from ._line_search import line_search, line_search_one
-from ._restricted import SOLVE_TEMPORARIES, solve_psd_systems
+from ._batched_active_set import STEP_TEMPORARIES, State, batched_steps
+from ._batched_active_set import dense_guess as _guess
+from ._batched_active_set import dense_step as _step
+from ._line_search import line_search_one
 from ._support_factor import SupportFactor
 
 __all__ = ["SupportFactor", "active_set_lasso"]
 
 # Relative violation of |g_j| <= lambda below which a feature is not added.
 DEFAULT_RTOL = 1e-9
-# (m,) arrays per target alive at once in a batched step: the live rows' iterate, correlations, gradient and
-# violations, their restrictions to the rows still going, the guessed signs and the new iterate.
-_STEP_TEMPORARIES = 10
 
 
 def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, rtol=DEFAULT_RTOL, polished=False,
@@ -121,14 +122,15 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
         w, converged, n_steps = _one_target(G, C[0], penalty, W[0], positive, max_steps, rtol, bool(np.all(polished)),
                                             factor)
         return w[None], np.array([converged]), np.array([n_steps])
-    state = _State(n_targets)
+    G = np.ascontiguousarray(G)  # the batched solves gather from it flat
+    state = State(n_targets)
     state.polished[:] = polished
     state.polished[~(W != 0).any(axis=1)] = True  # zero is optimal on an empty support
     slack = _rounding_slack(G, C, penalty, rtol)
     # the targets are independent: they go through the batched steps in blocks, which bounds the
     # temporaries of the steps (a few (rows, m) arrays) by BLOCK_BYTES
-    for block in row_blocks(n_targets, _STEP_TEMPORARIES * m * W.itemsize):
-        _batched_steps(G, C, penalty, W, block, state, positive, max_steps, rtol, slack)
+    for block in row_blocks(n_targets, STEP_TEMPORARIES * m * W.itemsize):
+        batched_steps(G, C, penalty, W, block, state, positive, max_steps, rtol, slack)
     # the batched steps cannot cross a rank-deficient support (minimum-norm solves): the targets they left
     # get the one-target method, whose exchange steps can
     for row in np.flatnonzero(state.stalled & (state.n_steps < max_steps)):
@@ -138,153 +140,10 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
     return W, state.converged, state.n_steps
 
 
-def _batched_steps(G, C, penalty, W, block, state, positive, max_steps, rtol, slack):
-    """The batched steps for the targets of the slice ``block`` until each is optimal, stalled or out of
-    steps (in place in ``W`` and ``state``)."""
-    live = np.arange(block.start, block.stop)
-    n_rows = live.size
-    threshold = penalty * (1.0 + rtol)
-    while live.size:
-        W_live, C_live = (W[block], C[block]) if live.size == n_rows else (W[live], C[live])
-        grad = _gradient(W_live, G, C_live)
-        support = W_live != 0
-        violation = -grad if positive else np.abs(grad)
-        violation[support] = -np.inf
-        violation -= threshold
-        # only a row optimal on its support (a full step) can be optimal
-        check = np.flatnonzero(state.polished[live])
-        residual = np.abs(grad[check] + penalty * np.sign(W_live[check]), where=support[check],
-                          out=np.zeros((check.size, W.shape[1])))
-        bound = slack[0] + slack[1] * np.maximum(1.0, np.abs(W_live[check]).sum(axis=1))
-        optimal = np.zeros(live.size, dtype=bool)
-        optimal[check] = (violation[check].max(axis=1) <= 0) & (residual.max(axis=1) <= bound)
-        state.converged[live[optimal]] = True
-        going = ~optimal & (state.n_steps[live] < max_steps) & ~state.stalled[live]
-        if not going.all():
-            live, W_live, C_live, grad, support, violation = live[going], W_live[going], C_live[going], grad[going], \
-                support[going], violation[going]
-        if not live.size:
-            break
-        k = np.where(state.polished[live], state.k_add[live], 0)
-        member, theta = _guess(W_live, grad, support, violation, k, positive)
-        t, W_new, consistent, singular = _step(G, C_live, W_live, grad, member, theta, penalty, positive)
-        if singular.any():
-            W_new[singular] = W_live[singular]
-        W[live] = W_new
-        state.n_steps[live] += 1
-        state.update(live, t, consistent, k)
-        state.stalled[live[singular]] = True  # left to the one-target method (below)
-
-
 def _fresh_factor(G, w):
     factor = SupportFactor()
     factor.attach(G, np.arange(G.shape[0]), w)
     return factor
-
-
-def _gradient(W, G, C):
-    r""":math:`W G - C` (rows :math:`G w - c`), through the nonzeros of ``W`` when they are few."""
-    if W.shape[0] > 1 and 4 * np.count_nonzero(W) < W.size:
-        return csr_matrix(W) @ G - C
-    return W @ G - C
-
-
-class _State:
-    """Per-target bookkeeping: whether optimal on its support, how many features to add next."""
-
-    def __init__(self, n_targets):
-        self.polished = np.zeros(n_targets, dtype=bool)
-        self.k_add = np.ones(n_targets, dtype=int)
-        self.n_steps = np.zeros(n_targets, dtype=int)
-        self.converged = np.zeros(n_targets, dtype=bool)
-        self.stalled = np.zeros(n_targets, dtype=bool)
-
-    def update(self, rows, t, consistent, k):
-        full = (t == 1.0) & consistent
-        moved = t > 0
-        # a failed addition of one feature from an optimal support is rounding: the target is done
-        self.stalled[rows[~moved & (k == 1)]] = True
-        self.polished[rows] = np.where(moved, full, self.polished[rows] | (k == 0))
-        grown = np.where(full, 2 * k, np.maximum(k // 2, 1))
-        # a re-solve on the support (k = 0) keeps the pace of additions
-        self.k_add[rows] = np.where((k > 0) & (moved | (k > 1)), grown, self.k_add[rows])
-
-
-def _guess(W, grad, support, violation, k, positive):
-    """Support guess (the support plus the ``k`` worst violators of each row) and its signs."""
-    member = support.copy()
-    adding = np.flatnonzero(k > 0)
-    if adding.size:
-        k_max = min(int(k.max()), W.shape[1])
-        part = violation[adding]
-        if k_max == 1:
-            top = np.argmax(part, axis=1)[:, None]
-        else:
-            top = np.argpartition(-part, k_max - 1, axis=1)[:, :k_max]
-            top = np.take_along_axis(top, np.argsort(-np.take_along_axis(part, top, axis=1), axis=1, kind="stable"),
-                                     axis=1)
-        keep = (np.arange(top.shape[1]) < k[adding, None]) & (np.take_along_axis(part, top, axis=1) > 0)
-        rows = np.broadcast_to(adding[:, None], top.shape)
-        member[rows[keep], top[keep]] = True
-    theta = np.where(support, np.sign(W), 1.0 if positive else -np.sign(grad))
-    return member, np.where(member, theta, 0.0)
-
-
-def _step(G, C, W, grad, member, theta, penalty, positive):
-    r"""Solve on each row's guessed support, then the exact line search on :math:`[w, z]`.
-
-    Returns the step length ``t`` in :math:`[0, 1]`, the new rows and whether
-    :math:`z` had the guessed signs.
-    """
-    n_rows, m = W.shape
-    size = member.sum(axis=1)
-    K = max(int(size.max()), 1)
-    rows, cols = np.nonzero(member)  # row by row, columns increasing
-    idx = np.zeros((n_rows, K), dtype=int)
-    idx[rows, np.arange(rows.size) - (np.cumsum(size) - size)[rows]] = cols
-    valid = np.arange(K) < size[:, None]
-    sign = np.where(valid, np.take_along_axis(theta, idx, axis=1), 0.0)
-    rhs = np.where(valid, np.take_along_axis(C, idx, axis=1) - penalty * sign, 0.0)
-    z, singular = _solve_padded(G, idx, valid, size, rhs)
-    w = np.where(valid, np.take_along_axis(W, idx, axis=1), 0.0)
-    d = z - w
-    consistent = np.all((sign * z >= 0) | ~valid, axis=1)
-    if positive:
-        consistent &= np.all(z >= 0, axis=1)
-    grad_A = np.where(valid, np.take_along_axis(grad, idx, axis=1), 0.0)
-    t, at_zero = line_search(grad_A, sign, w, d, penalty, positive)
-    # z with the guessed signs minimises q on the support: the step is 1 exactly (not a rounded root)
-    t[consistent] = 1.0
-    at_zero[consistent] = False
-    new = np.where(t[:, None] == 1.0, z, w + t[:, None] * d)
-    new[at_zero] = 0.0
-    W_new = W.copy()
-    rows = np.broadcast_to(np.arange(n_rows)[:, None], idx.shape)
-    W_new[rows[valid], idx[valid]] = new[valid]
-    return t, W_new, consistent, singular
-
-
-def _solve_padded(G, idx, valid, size, rhs):
-    """Solve every row's system :math:`G_{AA} z = b`, in groups of similar support sizes.
-
-    Each group is padded (identity rows) to its largest support only: one
-    batched factorisation costs the cube of the padded size. A group is
-    solved in blocks of rows whose ``(K, K)`` systems (the gathered blocks,
-    their factors and the solver's copy) fit in ``BLOCK_BYTES``.
-    """
-    z, singular = np.zeros_like(rhs), np.zeros(rhs.shape[0], dtype=bool)
-    group = np.ceil(2 * np.log2(np.maximum(size, 1))).astype(int)  # sizes within a factor sqrt(2)
-    for g in np.unique(group):
-        in_group = np.flatnonzero(group == g)
-        K = max(int(size[in_group].max()), 1)
-        for part in row_blocks(in_group.size, SOLVE_TEMPORARIES * K * K * G.itemsize):
-            rows = in_group[part]
-            sub_idx, sub_valid = idx[rows, :K], valid[rows, :K]
-            block = G[sub_idx[:, :, None], sub_idx[:, None, :]]
-            block[~(sub_valid[:, :, None] & sub_valid[:, None, :])] = 0.0
-            block[:, np.arange(K), np.arange(K)] += ~sub_valid  # identity on the padding
-            z[rows, :K], singular[rows] = solve_psd_systems(block, rhs[rows, :K], return_singular=True)
-    return z, singular
 
 
 def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor):
