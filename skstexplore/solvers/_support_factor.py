@@ -83,11 +83,26 @@ class SupportFactor:
         return True
 
     def remove(self, positions):
-        """Drop the features at ``positions`` of ``order`` (Givens rotations, :math:`O(K^2)` each)."""
+        """Drop the features at ``positions`` of ``order``.
+
+        Deleting column :math:`p` of :math:`R` leaves its rows above
+        :math:`p` upper triangular and its trailing block
+        :math:`R_{p:, p+1:}` upper Hessenberg: Givens rotations of that block
+        alone (:func:`scipy.linalg.qr_delete`, :math:`O((K - p)^2)`) restore
+        the triangle, so features near the end of the order (the last ones
+        added) cost little.
+        """
+        if not len(positions):
+            return
+        R, K = self.R, self.order.size
         for position in np.sort(positions)[::-1]:
-            K = self.order.size
-            _, R = qr_delete(np.eye(K), self.R, int(position), 1, which="col", check_finite=False)
-            self.R, self.order = np.ascontiguousarray(R[: K - 1]), np.delete(self.order, position)
+            m = K - position
+            if m > 1:
+                trailing = R[position:K, position:K]
+                R[position:K, position + 1:K] = qr_delete(np.eye(m), trailing, 0, which="col", check_finite=False)[1]
+                R[:K, position:K - 1] = R[:K, position + 1:K].copy()
+            K -= 1
+        self.R, self.order = np.ascontiguousarray(R[:K, :K]), np.delete(self.order, positions)
         self._label()
 
     def solve(self, rhs):

@@ -58,6 +58,8 @@ __all__ = ["SupportFactor", "active_set_lasso"]
 
 # Relative violation of |g_j| <= lambda below which a feature is not added.
 DEFAULT_RTOL = 1e-9
+# Rounds of removing the coordinates of wrong sign from a one-target step's guess before the line search.
+_DROP_ROUNDS = 3
 # (m,) arrays per target alive at once in a batched step: the live rows' iterate, correlations, gradient and
 # violations, their restrictions to the rows still going, the guessed signs and the new iterate.
 _STEP_TEMPORARIES = 10
@@ -287,7 +289,7 @@ def _solve_padded(G, idx, valid, size, rhs):
     return z, singular
 
 
-def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor):
+def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, gradient=None):
     """:func:`active_set_lasso` for one target, with the Cholesky factor updated by columns.
 
     Adding ``k`` features to a factor of size ``K`` costs :math:`O(K^2 k)`,
@@ -295,24 +297,37 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor):
     :math:`O(K^3)` for a new factorisation: along a path, where supports reach
     hundreds of features, this is most of the cost. Where an addition makes
     the block singular, that step is the batched one (minimum norm).
+
+    A start that is not optimal on its own support (a warm start from another
+    penalty) is first re-solved on that support: along a path this is the
+    exact move of the solution while no feature enters or leaves, and the
+    features that violate the conditions there are the ones about to enter.
+    The next steps add the ``k`` worst of them (``k`` doubling while the
+    guesses hold, ``factor.k_add`` carries it to the next call).
+
+    ``gradient``, if given, is :math:`G w - c` at the start (it saves a
+    product) and holds that of the returned point on return.
     """
     k_add, n_steps = factor.k_add, 0
     threshold = penalty * (1.0 + rtol)
     slack = _rounding_slack(G, c, penalty, rtol)
+    warm = not (polished or not w.any())  # a start that is not optimal on its support (zero is)
+    polished = not warm
+    grad = G @ w - c if gradient is None else gradient
     while True:
         support = np.flatnonzero(w)
-        grad = G @ w - c  # a dense product: cheaper than gathering the support's columns
         violation = -grad if positive else np.abs(grad)
         violation[support] = -np.inf
         violation -= threshold
-        if not np.any(violation > 0) and _support_optimal(grad[support], w[support], penalty, slack, w):
+        n_violators = int(np.count_nonzero(violation > 0))
+        if not n_violators and _support_optimal(grad[support], w[support], penalty, slack, w):
             factor.k_add = k_add
             return w, True, n_steps
         if n_steps >= max_steps:
             return w, False, n_steps
-        # the first step adds too (a warm start, e.g. the previous alpha's solution, is near its optimum);
-        # where that fails the next one re-solves on the support
-        k = k_add if (polished or n_steps == 0) else 0
+        # after re-solving a warm start on its support, the violators are the features about to enter: all
+        k = (n_violators if warm else min(k_add, n_violators)) if polished else 0
+        warm = warm and not polished
         new = _top_violators(violation, k)
         n_steps += 1
         if factor.order is None:
@@ -329,11 +344,13 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor):
         else:  # several new features make the block singular, or the start is not optimal: try fewer
             t, consistent = 0.0, False
         full, moved = t == 1.0 and consistent, t > 0
+        if moved:
+            grad = np.subtract(G @ w, c, out=grad if gradient is not None else None)
         if not moved and k == 1 and polished:
             return w, False, n_steps  # the best single addition cannot decrease q: rounding
         polished = full if moved else (polished or k == 0)
         if k and (moved or k > 1):  # a re-solve on the support (k = 0) keeps the pace of additions
-            k_add = 2 * k if full else max(k // 2, 1)
+            k_add = max(k_add, 2 * k) if full else max(k // 2, 1)
 
 
 def _rounding_slack(G, c, penalty, rtol):
@@ -393,20 +410,65 @@ def _top_violators(violation, k):
 
 
 def _factored_step(factor, c, w, grad, new, penalty, positive):
-    """One step on the support ``factor.order`` (support then ``new``), in place in ``w``."""
+    r"""One step on the guessed support ``factor.order`` (support, then ``new``), in place in ``w``.
+
+    :math:`z` solves the system of the guessed signs :math:`\theta`. Where
+    some coordinates of :math:`z` disagree with them, they leave the guess
+    and the rest is solved again (a few rounds): a consistent solution
+    :math:`z'` on the smaller guess :math:`S` is accepted if it decreases
+    :math:`q`, whose value there needs no product,
+    :math:`q(z') = -\tfrac12 z_S'^\top (c_S - \lambda\theta_S)`; this
+    removes several coordinates in one step, as homotopy would over the
+    same change of support (and when only new features leave, the start
+    lies in the orthant of the smaller guess, so :math:`q` cannot increase).
+    Otherwise the exact line search on :math:`[w, z]` (feature-sign search),
+    and the factor follows the new support.
+    """
     order = factor.order
-    sign = np.sign(w[order])
-    sign[sign == 0] = 1.0 if positive else -np.sign(grad[order][sign == 0])
-    z = factor.solve(c[order] - penalty * sign)
-    w_A = w[order]
-    consistent = bool(np.all(sign * z >= 0)) and (not positive or bool(np.all(z >= 0)))
-    if consistent:
-        t, new_values = 1.0, z
-    else:
-        d = z - w_A
-        t, at_zero = line_search_one(grad[order], sign, w_A, d, penalty, positive)
-        new_values = w_A + t * d
-        new_values[at_zero] = 0.0
-    w[order] = new_values
-    factor.remove(np.flatnonzero(new_values == 0))
-    return t, consistent
+    n_old = order.size - new.size
+    theta = np.sign(w[order])
+    theta[n_old:] = 1.0 if positive else -np.sign(grad[new])
+    rhs = c[order] - penalty * theta
+    z = factor.solve(rhs)
+    wrong = _wrong_signs(theta, z, positive)
+    if not wrong.size:
+        w[order] = z
+        return 1.0, True
+    guess, guess_theta, guess_z = order, theta, z
+    start = guess[:n_old]
+    q_start = 0.5 * float(w[start] @ (grad[start] - c[start])) + penalty * float(np.abs(w[start]).sum())
+    for _ in range(_DROP_ROUNDS):
+        keep = np.ones(theta.size, dtype=bool)
+        keep[wrong] = False
+        factor.remove(wrong)
+        theta, rhs = theta[keep], rhs[keep]
+        z = factor.solve(rhs)
+        wrong = _wrong_signs(theta, z, positive)
+        if not wrong.size:
+            break
+    changed = factor.order.size != n_old or not np.array_equal(factor.order, start)
+    if not wrong.size and changed and -0.5 * float(z @ rhs) < q_start:
+        w[guess] = 0.0
+        w[factor.order] = z
+        return 1.0, True
+    w_A = w[guess]
+    t, at_zero = line_search_one(grad[guess], guess_theta, w_A, guess_z - w_A, penalty, positive)
+    values = w_A + t * (guess_z - w_A)
+    values[at_zero] = 0.0
+    w[guess] = values
+    _follow_support(factor, guess[values != 0], w)
+    return t, False
+
+
+def _wrong_signs(theta, z, positive):
+    """Positions where ``z`` has the opposite of the guessed sign (or, with ``positive``, is negative)."""
+    return np.flatnonzero(z < 0) if positive else np.flatnonzero(theta * z < 0)
+
+
+def _follow_support(factor, support, w):
+    """Make the factor that of ``support`` (positions in the block): append what is missing, drop the rest."""
+    missing = support[~np.isin(support, factor.order)]
+    if not factor.add(missing):
+        factor.reset(support)
+        return
+    factor.remove(np.flatnonzero(w[factor.order] == 0))
