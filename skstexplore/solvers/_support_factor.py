@@ -41,6 +41,9 @@ class SupportFactor:
     def __init__(self):
         self.features, self.R = np.empty(0, dtype=int), np.empty((0, 0))
         self.k_add = 1
+        # R lives in one of two flat buffers, each new factor is written into the other: no allocation (nor
+        # first-touch page faults) per update once they are large enough
+        self._buffers = [np.empty(0), np.empty(0)]
 
     def attach(self, G, labels, w):
         """Use the block ``G`` of features ``labels``; refactorise unless the kept factor is ``w``'s support's."""
@@ -67,17 +70,18 @@ class SupportFactor:
         """Append the features ``new``; False (factor unchanged) if the block becomes singular."""
         if not new.size:
             return True
-        K = self.order.size
-        B = _triangular(self.R, self.G[np.ix_(self.order, new)], trans=1) if K else np.empty((0, new.size))
-        S = self.G[np.ix_(new, new)] - B.T @ B
+        K, k = self.order.size, new.size
+        G_new = self.G[new]  # rows are contiguous: G_{A,new} is the transpose of G_{new,A} (G is symmetric)
+        B = _triangular(self.R, G_new[:, self.order].T, trans=1) if K else np.empty((0, k))
+        S = G_new[:, new] - B.T @ B
         try:
             R22 = np.linalg.cholesky(S).T
         except np.linalg.LinAlgError:
             return False
-        if np.min(np.diagonal(R22)) ** 2 <= (K + new.size) * self.cutoff:
+        if np.min(np.diagonal(R22)) ** 2 <= (K + k) * self.cutoff:
             return False
-        R = np.zeros((K + new.size, K + new.size))
-        R[:K, :K], R[:K, K:], R[K:, K:] = self.R, B, R22
+        R = self._spare(K + k)
+        R[:K, :K], R[:K, K:], R[K:, :K], R[K:, K:] = self.R, B, 0.0, R22
         self.R, self.order = R, np.concatenate([self.order, new])
         self._label()
         return True
@@ -87,23 +91,40 @@ class SupportFactor:
 
         Deleting column :math:`p` of :math:`R` leaves its rows above
         :math:`p` upper triangular and its trailing block
-        :math:`R_{p:, p+1:}` upper Hessenberg: Givens rotations of that block
-        alone (:func:`scipy.linalg.qr_delete`, :math:`O((K - p)^2)`) restore
-        the triangle, so features near the end of the order (the last ones
-        added) cost little.
+        :math:`R_{p:, p+1:}` upper Hessenberg: Givens rotations of the
+        trailing block alone (:func:`scipy.linalg.qr_delete`,
+        :math:`O((K - p)^2)`) restore the triangle, so features near the end
+        of the order (the last ones added) cost little.
         """
         if not len(positions):
             return
-        R, K = self.R, self.order.size
-        for position in np.sort(positions)[::-1]:
-            m = K - position
-            if m > 1:
-                trailing = R[position:K, position:K]
-                R[position:K, position + 1:K] = qr_delete(np.eye(m), trailing, 0, which="col", check_finite=False)[1]
-                R[:K, position:K - 1] = R[:K, position + 1:K].copy()
-            K -= 1
-        self.R, self.order = np.ascontiguousarray(R[:K, :K]), np.delete(self.order, positions)
+        positions = np.sort(positions)
+        K, first = self.order.size, int(positions[0])
+        trailing, size = np.array(self.R[first:, first:]), K - first
+        for position in positions[::-1] - first:  # from the last: earlier positions keep their place
+            if size - position > 1:
+                block = trailing[position:size, position:size]
+                trailing[position:size, position + 1:size] = qr_delete(np.eye(size - position), block, 0, which="col",
+                                                                     check_finite=False)[1]
+                trailing[:size, position:size - 1] = trailing[:size, position + 1:size]
+            size -= 1
+        keep = np.ones(K, dtype=bool)
+        keep[positions] = False
+        R = self._spare(K - positions.size)
+        R[:first, :first] = self.R[:first, :first]
+        R[:first, first:] = np.compress(keep[first:], self.R[:first, first:], axis=1)
+        R[first:, :first] = 0.0
+        R[first:, first:] = trailing[:size, :size]
+        self.R, self.order = R, self.order[keep]
         self._label()
+
+    def _spare(self, size):
+        """A C-contiguous (size, size) array in the buffer that ``R`` does not use (grown when too small)."""
+        spare, current = self._buffers
+        if spare.size < size * size:
+            spare = np.empty(max(size * size, 2 * spare.size))
+        self._buffers = [current, spare]
+        return spare[: size * size].reshape(size, size)
 
     def solve(self, rhs):
         r""":math:`G_{AA}^{-1} b` by the two triangular solves of one LAPACK call (``potrs``)."""
