@@ -70,21 +70,26 @@ class SupportFactor:
         """Append the features ``new``; False (factor unchanged) if the block becomes singular."""
         if not new.size:
             return True
+        extension = self.extension(new)
+        if extension is None:
+            return False
+        extension.append()
+        return True
+
+    def extension(self, new):
+        """The factor extended by the features ``new``, before appending them (:class:`Extension`); None if singular."""
         K, k = self.order.size, new.size
         G_new = self.G[new]  # rows are contiguous: G_{A,new} is the transpose of G_{new,A} (G is symmetric)
         B = _triangular(self.R, G_new[:, self.order].T, trans=1) if K else np.empty((0, k))
-        S = G_new[:, new] - B.T @ B
-        try:
-            R22 = np.linalg.cholesky(S).T
-        except np.linalg.LinAlgError:
-            return False
-        if np.min(np.diagonal(R22)) ** 2 <= (K + k) * self.cutoff:
-            return False
+        extension = Extension(self, new, B, G_new[:, new] - B.T @ B)
+        return extension if extension.R22 is not None else None
+
+    def _append(self, new, B, R22):
+        K, k = self.order.size, new.size
         R = self._spare(K + k)
         R[:K, :K], R[:K, K:], R[K:, :K], R[K:, K:] = self.R, B, 0.0, R22
         self.R, self.order = R, np.concatenate([self.order, new])
         self._label()
-        return True
 
     def remove(self, positions):
         """Drop the features at ``positions`` of ``order``.
@@ -135,6 +140,62 @@ class SupportFactor:
         if info != 0:
             raise np.linalg.LinAlgError("singular Cholesky factor")
         return x.reshape(rhs.shape)
+
+
+class Extension:
+    r"""The factor of a support :math:`A` extended by features :math:`N`, before they are appended.
+
+    .. math::
+
+        R_{ext} = \begin{pmatrix} R & B \\ 0 & R_{N} \end{pmatrix}, \qquad
+        B = R^{-\top} G_{AN}, \qquad R_N^\top R_N = S = G_{NN} - B^\top B.
+
+    Solves reuse the forward substitution with :math:`R` while the right-hand
+    side on :math:`A` is unchanged, and dropping new features only refactors
+    the small Schur complement :math:`S`: a step that guesses several new
+    features and keeps some costs no update of :math:`R` beyond the final
+    :meth:`append`.
+    """
+
+    def __init__(self, factor, new, B, S):
+        self.factor, self.new, self.B, self.S = factor, new, B, S
+        self.R22 = self._cholesky(S)
+        self._forward = (None, None)
+
+    def _cholesky(self, S):
+        try:
+            R22 = np.linalg.cholesky(S).T
+        except np.linalg.LinAlgError:
+            return None
+        if S.size and np.min(np.diagonal(R22)) ** 2 <= (self.factor.order.size + S.shape[0]) * self.factor.cutoff:
+            return None
+        return R22
+
+    def solve(self, rhs):
+        r""":math:`G^{-1} b` on :math:`A \cup N` (``rhs`` in that order) by block substitution."""
+        K = self.factor.order.size
+        rhs_A, rhs_N = rhs[:K], rhs[K:]
+        cached_rhs, y_A = self._forward
+        if cached_rhs is None or not np.array_equal(cached_rhs, rhs_A):
+            y_A = _triangular(self.factor.R, rhs_A, trans=1)
+            self._forward = (rhs_A.copy(), y_A)
+        x_N = _triangular(self.R22, _triangular(self.R22, rhs_N - self.B.T @ y_A, trans=1), trans=0)
+        return np.concatenate([_triangular(self.factor.R, y_A - self.B @ x_N, trans=0), x_N])
+
+    def drop(self, positions):
+        """Leave out the new features at ``positions`` (of ``new``); False (unchanged) if the rest is singular."""
+        keep = np.ones(self.new.size, dtype=bool)
+        keep[positions] = False
+        S = self.S[np.ix_(keep, keep)]
+        R22 = self._cholesky(S)
+        if R22 is None:
+            return False
+        self.new, self.B, self.S, self.R22 = self.new[keep], self.B[:, keep], S, R22
+        return True
+
+    def append(self):
+        """Append the new features to the factor."""
+        self.factor._append(self.new, self.B, self.R22)
 
 
 def _triangular(R, b, trans):

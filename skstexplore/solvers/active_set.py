@@ -337,8 +337,8 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, g
             t, w_new, consistent, _ = _step(G, c[None], w[None], grad[None], member, theta, penalty, positive)
             t, consistent, w[:] = t[0], consistent[0], w_new[0]
             factor.reset(np.flatnonzero(w))
-        elif factor.add(new):
-            t, consistent = _factored_step(factor, c, w, grad, new, penalty, positive)
+        elif not new.size or (extension := factor.extension(new)) is not None:
+            t, consistent = _factored_step(factor, extension if new.size else None, c, w, grad, penalty, positive)
         elif new.size == 1 and polished:  # (the exchange decreases q from a point optimal on its support)
             t, consistent = _exchange_step(factor, grad, w, new[0], positive), False
         else:  # several new features make the block singular, or the start is not optimal: try fewer
@@ -409,33 +409,52 @@ def _top_violators(violation, k):
     return top[violation[top] > 0]
 
 
-def _factored_step(factor, c, w, grad, new, penalty, positive):
-    r"""One step on the guessed support ``factor.order`` (support, then ``new``), in place in ``w``.
+def _factored_step(factor, extension, c, w, grad, penalty, positive):
+    r"""One step on the guessed support: the support ``factor.order``, then the new ``extension.new`` (if any).
 
-    :math:`z` solves the system of the guessed signs :math:`\theta`. Where
-    some coordinates of :math:`z` disagree with them, they leave the guess
-    and the rest is solved again (a few rounds): a consistent solution
-    :math:`z'` on the smaller guess :math:`S` is accepted if it decreases
-    :math:`q`, whose value there needs no product,
-    :math:`q(z') = -\tfrac12 z_S'^\top (c_S - \lambda\theta_S)`; this
-    removes several coordinates in one step, as homotopy would over the
-    same change of support (and when only new features leave, the start
-    lies in the orthant of the smaller guess, so :math:`q` cannot increase).
-    Otherwise the exact line search on :math:`[w, z]` (feature-sign search),
-    and the factor follows the new support.
+    :math:`z` solves the system of the guessed signs :math:`\theta`. New
+    features whose coordinate of :math:`z` has the wrong sign leave the guess
+    (a few rounds, only the small Schur complement of
+    :class:`~skstexplore.solvers._support_factor.Extension` is refactored):
+    the start, zero on them, lies in the closed orthant of the signs on the
+    smaller guess, so a consistent solution there decreases :math:`q`. Where
+    coordinates of the support disagree too, they leave as well and the rest
+    is solved again: a consistent solution :math:`z'` on the smaller guess
+    :math:`S` is accepted if it decreases :math:`q`, whose value there needs
+    no product, :math:`q(z') = -\tfrac12 z_S'^\top (c_S - \lambda\theta_S)`;
+    this removes several coordinates in one step, as homotopy would over the
+    same change of support. Otherwise the exact line search on
+    :math:`[w, z]` (feature-sign search), and the factor follows the new
+    support.
     """
-    order = factor.order
-    n_old = order.size - new.size
-    theta = np.sign(w[order])
-    theta[n_old:] = 1.0 if positive else -np.sign(grad[new])
-    rhs = c[order] - penalty * theta
-    z = factor.solve(rhs)
-    wrong = _wrong_signs(theta, z, positive)
+    start = factor.order
+    n_old = start.size
+    if extension is None:  # a re-solve on the support
+        theta = np.sign(w[start])
+        rhs = c[start] - penalty * theta
+        z = factor.solve(rhs)
+        wrong = _wrong_signs(theta, z, positive)
+    else:
+        new = extension.new
+        theta = np.concatenate([np.sign(w[start]), np.ones(new.size) if positive else -np.sign(grad[new])])
+        rhs = c[np.concatenate([start, new])] - penalty * theta
+        z = extension.solve(rhs)
+        wrong = _wrong_signs(theta, z, positive)
+        for _ in range(_DROP_ROUNDS):
+            if (not wrong.size or wrong[0] < n_old or wrong.size >= extension.new.size
+                    or not extension.drop(wrong - n_old)):
+                break
+            keep = np.ones(theta.size, dtype=bool)
+            keep[wrong] = False
+            theta, rhs = theta[keep], rhs[keep]
+            z = extension.solve(rhs)
+            wrong = _wrong_signs(theta, z, positive)
+        extension.append()
+    guess = factor.order
     if not wrong.size:
-        w[order] = z
+        w[guess] = z
         return 1.0, True
-    guess, guess_theta, guess_z = order, theta, z
-    start = guess[:n_old]
+    guess_theta, guess_z = theta, z
     q_start = 0.5 * float(w[start] @ (grad[start] - c[start])) + penalty * float(np.abs(w[start]).sum())
     for _ in range(_DROP_ROUNDS):
         keep = np.ones(theta.size, dtype=bool)
