@@ -95,32 +95,37 @@ class SupportFactor:
         """Drop the features at ``positions`` of ``order``.
 
         Deleting column :math:`p` of :math:`R` leaves its rows above
-        :math:`p` upper triangular and its trailing block
-        :math:`R_{p:, p+1:}` upper Hessenberg: Givens rotations of the
-        trailing block alone (:func:`scipy.linalg.qr_delete`,
+        :math:`p` upper triangular (they only lose that entry) and its
+        trailing block :math:`R_{p:, p+1:}` upper Hessenberg: Givens
+        rotations of the trailing block alone (:func:`scipy.linalg.qr_delete`,
         :math:`O((K - p)^2)`) restore the triangle, so features near the end
-        of the order (the last ones added) cost little.
+        of the order (the last ones added) cost little. Several positions are
+        taken in increasing order, each on the trailing block left by the
+        previous one, and every row is written once.
         """
         if not len(positions):
             return
         positions = np.sort(positions)
-        K, first = self.order.size, int(positions[0])
-        trailing, size = np.array(self.R[first:, first:]), K - first
-        for position in positions[::-1] - first:  # from the last: earlier positions keep their place
-            if size - position > 1:
-                block = trailing[position:size, position:size]
-                trailing[position:size, position + 1:size] = qr_delete(np.eye(size - position), block, 0, which="col",
-                                                                     check_finite=False)[1]
-                trailing[:size, position:size - 1] = trailing[:size, position + 1:size]
-            size -= 1
+        R, K, first = self.R, self.order.size, int(positions[0])
         keep = np.ones(K, dtype=bool)
         keep[positions] = False
-        R = self._spare(K - positions.size)
-        R[:first, :first] = self.R[:first, :first]
-        R[:first, first:] = np.compress(keep[first:], self.R[:first, first:], axis=1)
-        R[first:, :first] = 0.0
-        R[first:, first:] = trailing[:size, :size]
-        self.R, self.order = R, self.order[keep]
+        new = self._spare(K - positions.size)
+        new[:first, :first] = R[:first, :first]
+        new[:first, first:] = np.compress(keep[first:], R[:first, first:], axis=1)
+        new[first:, :first] = 0.0
+        block, row = R[first:, first:], first  # block: the trailing triangle, its first column to delete
+        for i, position in enumerate(positions.tolist()):
+            size = block.shape[0]
+            if size == 1:
+                break
+            rotated = qr_delete(np.eye(size), block, 0, which="col", check_finite=False)[1][: size - 1]
+            # rows of the features up to the next deleted one are final: they only lose later deleted columns
+            n_rows = (int(positions[i + 1]) if i + 1 < positions.size else K) - position - 1
+            new[row:row + n_rows, first:row] = 0.0
+            new[row:row + n_rows, row:] = np.compress(keep[position + 1:], rotated[:n_rows], axis=1)
+            row += n_rows
+            block = rotated[n_rows:, n_rows:]
+        self.R, self.order = new, self.order[keep]
         self._label()
 
     def _spare(self, size):

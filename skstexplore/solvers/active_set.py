@@ -440,12 +440,12 @@ def _factored_step(factor, extension, c, w, grad, penalty, positive):
         rhs = c[np.concatenate([start, new])] - penalty * theta
         z = extension.solve(rhs)
         wrong = _wrong_signs(theta, z, positive)
-        for _ in range(_DROP_ROUNDS):
-            if (not wrong.size or wrong[0] < n_old or wrong.size >= extension.new.size
-                    or not extension.drop(wrong - n_old)):
+        for _ in range(_DROP_ROUNDS):  # wrong coordinates of the support are left to the removals below
+            wrong_new = wrong[wrong >= n_old]
+            if not wrong_new.size or wrong_new.size >= extension.new.size or not extension.drop(wrong_new - n_old):
                 break
             keep = np.ones(theta.size, dtype=bool)
-            keep[wrong] = False
+            keep[wrong_new] = False
             theta, rhs = theta[keep], rhs[keep]
             z = extension.solve(rhs)
             wrong = _wrong_signs(theta, z, positive)
