@@ -290,7 +290,7 @@ def _solve_padded(G, idx, valid, size, rhs):
 
 
 def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, gradient=None):
-    """:func:`active_set_lasso` for one target, with the Cholesky factor updated by columns.
+    r""":func:`active_set_lasso` for one target, with the Cholesky factor updated by columns.
 
     Adding ``k`` features to a factor of size ``K`` costs :math:`O(K^2 k)`,
     removing one :math:`O(K^2)` (Givens rotations), instead of
