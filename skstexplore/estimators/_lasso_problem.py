@@ -69,8 +69,6 @@ class LassoProblem:
             self.units = DataUnits(peaks[None, :], data.Y)
             self.X = self.units.scale_X(data.X, in_place=True)  # a centred copy
         self.Y = self.units.scale_Y(data.Y)
-        col_sq = self.X.col_sq_norms() if self.is_sparse else np.einsum("ij,ij->j", self.X, self.X)
-        self.col_norms = np.sqrt(np.maximum(col_sq, 0)).astype(np.float64)
         self.n_samples, self.n_features = X.shape
         self.y_sq = np.einsum("ij,ij->j", self.Y, self.Y).astype(np.float64)
         self.precompute = precompute
@@ -85,7 +83,7 @@ class LassoProblem:
             gram = None
             if wants_gram:
                 gram = self.X.gram() if self.is_sparse else self.X.T @ self.X
-            self._design = DesignCache(self.X, gram, col_norms=self.col_norms)
+            self._design = DesignCache(self.X, gram)  # column norms from the Gram diagonal when there is one
         return self._design
 
     def alpha_max(self, positive=False):
