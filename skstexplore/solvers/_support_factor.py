@@ -2,7 +2,7 @@ r"""The Cholesky factor of a support's Gram block, updated feature by feature: :
 
 import numpy as np
 from scipy.linalg import qr_delete
-from scipy.linalg.lapack import dpotrs, dtrtrs
+from scipy.linalg.lapack import dpotrf, dpotrs, dtrtrs
 
 
 class SupportFactor:
@@ -168,10 +168,11 @@ class Extension:
         self._forward = (None, None)
 
     def _cholesky(self, S):
-        try:
-            R22 = np.linalg.cholesky(S).T
-        except np.linalg.LinAlgError:
+        # S is symmetric and C-ordered: S.T is the same matrix in LAPACK's order, and L.T is C-ordered
+        L, info = dpotrf(S.T, lower=1)
+        if info != 0:
             return None
+        R22 = L.T
         if S.size and np.min(np.diagonal(R22)) ** 2 <= (self.factor.order.size + S.shape[0]) * self.factor.cutoff:
             return None
         return R22
