@@ -8,7 +8,7 @@ from sklearn.linear_model import lasso_path as sklearn_lasso_path
 from skstexplore import lasso_path
 from skstexplore._core.lasso import lasso_dual_gap
 from skstexplore.solvers._support_factor import SupportFactor
-from skstexplore.solvers.gram_path import gram_dual_gap, gram_lasso_path
+from skstexplore.solvers.gram_path import _gram_dual_gap, gram_lasso_path
 
 
 def problem(n_samples, n_features, seed=0, n_nonzero=8, noise=0.5):
@@ -73,7 +73,7 @@ def test_gram_gap_equals_the_residual_gap():
             alpha = rng.uniform(0.01, 1.0)
             grad = X.T @ (X @ w) - X.T @ y
             exact = lasso_dual_gap(X, y[:, None], w[None], alpha, positive=positive)[0]
-            assert_allclose(gram_dual_gap(X.T @ y, w, grad, y @ y, 50, alpha, positive), exact, rtol=1e-9)
+            assert_allclose(_gram_dual_gap(X.T @ y, w, grad, y @ y, 50, alpha, positive), exact, rtol=1e-9)
 
 
 def test_lasso_path_finishes_unconverged_points_with_the_residual():
@@ -135,3 +135,12 @@ def test_extension_refuses_a_singular_block():
     extension.drop(np.array([0]))
     extension.append()
     _assert_factor(factor, G)
+
+
+def test_lasso_path_float32_and_intercept_free_conventions():
+    X, y = problem(150, 40, seed=11)
+    alphas, coefs64, _ = lasso_path(X, y, n_alphas=10, tol=1e-10)
+    alphas32, coefs32, gaps32 = lasso_path(X.astype(np.float32), y.astype(np.float32), n_alphas=10, tol=1e-10)
+    assert coefs32.dtype == np.float32 and gaps32.shape == (10,)
+    assert_allclose(alphas32, alphas, rtol=1e-5)
+    assert np.max(np.abs(coefs32 - coefs64)) <= 1e-4 * np.abs(coefs64).max()

@@ -36,7 +36,15 @@ the steps.
 
 For one target (:func:`_one_target`) the Cholesky factor is updated column by
 column (:class:`SupportFactor`, :math:`O(|A|^2)` per change of support instead
-of :math:`O(|A|^3)`) and can be kept across calls; a feature whose column is
+of :math:`O(|A|^3)`) and can be kept across calls. Its steps go further: a
+warm start (the solution for another penalty) is first re-solved on its own
+support (along a path, the exact affine move of the solution until the
+support changes), and then all the features that violate the conditions there
+are added at once; coordinates of :math:`z` with the wrong sign leave the
+guess and the rest is solved again before any line search (accepted when it
+decreases :math:`q`, which costs no product), so a point of a path typically
+costs three or four solves whatever the number of features that enter. A
+feature whose column is
 linearly dependent on the support's is exchanged with a support feature along
 the null space, which keeps the support within the rank (homotopy's step).
 Many targets are batched (in blocks of targets whose temporaries fit in

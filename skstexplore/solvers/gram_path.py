@@ -72,6 +72,17 @@ def gram_lasso_path(gram, Xty, y_sq, n_samples, alphas, *, coef_init=None, tol=0
         The active set stopped on the optimality conditions and the gap is
         within ``tol``.
 
+    References
+    ----------
+    H. Lee, A. Battle, R. Raina, A. Ng. "Efficient sparse coding algorithms",
+    NIPS 2007 (feature-sign search). M. R. Osborne, B. Presnell, B. A.
+    Turlach. "A new approach to variable selection in least squares
+    problems", IMA J. Numer. Anal. 2000 (homotopy: the solution is affine in
+    :math:`\alpha` between changes of support). J. Friedman, T. Hastie,
+    R. Tibshirani. "Regularization paths for generalized linear models via
+    coordinate descent", J. Stat. Softw. 2010 (the path and its gap on the
+    Gram matrix, as in scikit-learn's ``lasso_path``).
+
     Examples
     --------
     >>> import numpy as np
@@ -98,13 +109,13 @@ def gram_lasso_path(gram, Xty, y_sq, n_samples, alphas, *, coef_init=None, tol=0
         penalty = n_samples * alpha
         w, optimal, n_steps[i] = _one_target(G, c, penalty, w, positive, max_steps, DEFAULT_RTOL, False, factor,
                                              gradient=grad)
-        gaps[i] = gram_dual_gap(c, w, grad, y_sq, n_samples, alpha, positive)
+        gaps[i] = _gram_dual_gap(c, w, grad, y_sq, n_samples, alpha, positive)
         converged[i] = optimal and gaps[i] <= tol
         coefs[i] = w
     return coefs, gaps, n_steps, converged
 
 
-def gram_dual_gap(Xty, w, grad, y_sq, n_samples, alpha, positive=False):
+def _gram_dual_gap(Xty, w, grad, y_sq, n_samples, alpha, positive=False):
     r"""The duality gap of ``w`` from :math:`c = X^\top y`, the gradient :math:`g = Gw - c` and :math:`\|y\|^2`.
 
     The terms of :func:`~skstexplore._core.lasso.lasso_dual_gap`, with
