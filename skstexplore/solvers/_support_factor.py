@@ -77,7 +77,7 @@ class SupportFactor:
         return True
 
     def extension(self, new):
-        """The factor extended by the features ``new``, before appending them (:class:`Extension`); None if singular."""
+        """The factor extended by the features ``new``, before appending them (an ``Extension``); None if singular."""
         K, k = self.order.size, new.size
         G_new = self.G[new]  # rows are contiguous: G_{A,new} is the transpose of G_{new,A} (G is symmetric)
         B = _triangular(self.R, G_new[:, self.order].T, trans=1) if K else np.empty((0, k))

@@ -423,7 +423,7 @@ def _factored_step(factor, extension, c, w, grad, penalty, positive):
     :math:`z` solves the system of the guessed signs :math:`\theta`. New
     features whose coordinate of :math:`z` has the wrong sign leave the guess
     (a few rounds, only the small Schur complement of
-    :class:`~skstexplore.solvers._support_factor.Extension` is refactored):
+    ``Extension`` of the factor is refactored):
     the start, zero on them, lies in the closed orthant of the signs on the
     smaller guess, so a consistent solution there decreases :math:`q`. Where
     coordinates of the support disagree too, they leave as well and the rest
