@@ -422,9 +422,8 @@ def _factored_step(factor, extension, c, w, grad, penalty, positive):
 
     :math:`z` solves the system of the guessed signs :math:`\theta`. New
     features whose coordinate of :math:`z` has the wrong sign leave the guess
-    (a few rounds, only the small Schur complement of
-    ``Extension`` of the factor is refactored):
-    the start, zero on them, lies in the closed orthant of the signs on the
+    (a few rounds; only the small Schur complement of the extension is
+    refactored): the start, zero on them, lies in the closed orthant of the signs on the
     smaller guess, so a consistent solution there decreases :math:`q`. Where
     coordinates of the support disagree too, they leave as well and the rest
     is solved again: a consistent solution :math:`z'` on the smaller guess
