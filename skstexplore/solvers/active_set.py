@@ -297,7 +297,7 @@ def _solve_padded(G, idx, valid, size, rhs):
     return z, singular
 
 
-def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, gradient=None):
+def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, gradient=None, scale=None):
     r""":func:`active_set_lasso` for one target, with the Cholesky factor updated by columns.
 
     Adding ``k`` features to a factor of size ``K`` costs :math:`O(K^2 k)`,
@@ -314,11 +314,12 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, g
     guesses hold, ``factor.k_add`` carries it to the next call).
 
     ``gradient``, if given, is :math:`G w - c` at the start (it saves a
-    product) and holds that of the returned point on return.
+    product) and holds that of the returned point on return; ``scale``,
+    :func:`_data_scale` of ``G`` and ``c`` when already known.
     """
     k_add, n_steps = factor.k_add, 0
     threshold = penalty * (1.0 + rtol)
-    slack = _rounding_slack(G, c, penalty, rtol)
+    slack = _rounding_slack(G, c, penalty, rtol, scale)
     warm = not (polished or not w.any())  # a start that is not optimal on its support (zero is)
     polished = not warm
     grad = G @ w - c if gradient is None else gradient
@@ -361,13 +362,20 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, g
             k_add = max(k_add, 2 * k) if full else max(k // 2, 1)
 
 
-def _rounding_slack(G, c, penalty, rtol):
-    r"""Tolerance on :math:`|g_j + \lambda\,\mathrm{sign}(w_j)|` on the support: ``rtol`` and rounding."""
-    # |G_ij| <= max_i G_ii (Cauchy-Schwarz): no pass over all of G
-    # max |c| without an |c| temporary
-    scale = max(float(np.max(np.diagonal(G), initial=0.0)), float(np.max(c, initial=0.0)),
-                -float(np.min(c, initial=0.0)), penalty)
-    return rtol * penalty, 1000 * np.finfo(np.float64).eps * scale
+def _rounding_slack(G, c, penalty, rtol, scale=None):
+    r"""Tolerance on :math:`|g_j + \lambda\,\mathrm{sign}(w_j)|` on the support: ``rtol`` and rounding.
+
+    ``scale`` is :func:`_data_scale` when already known (a path).
+    """
+    scale = _data_scale(G, c) if scale is None else scale
+    return rtol * penalty, 1000 * np.finfo(np.float64).eps * max(scale, penalty)
+
+
+def _data_scale(G, c):
+    """The largest entry of ``G`` and ``c`` in magnitude, without a pass over all of ``G`` or an ``|c|`` temporary."""
+    # |G_ij| <= max_i G_ii (Cauchy-Schwarz)
+    return max(float(np.max(np.diagonal(G), initial=0.0)), float(np.max(c, initial=0.0)),
+               -float(np.min(c, initial=0.0)))
 
 
 def _support_optimal(grad_S, w_S, penalty, slack, w):

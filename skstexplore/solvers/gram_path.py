@@ -33,7 +33,7 @@ converged, so that a caller can finish it with the residual.
 
 import numpy as np
 
-from .active_set import DEFAULT_RTOL, _one_target
+from .active_set import DEFAULT_RTOL, _data_scale, _one_target
 from ._support_factor import SupportFactor
 
 __all__ = ["gram_lasso_path"]
@@ -105,10 +105,11 @@ def gram_lasso_path(gram, Xty, y_sq, n_samples, alphas, *, coef_init=None, tol=0
     coefs = np.empty((len(alphas), n_features))
     gaps, n_steps = np.empty(len(alphas)), np.zeros(len(alphas), dtype=int)
     converged = np.zeros(len(alphas), dtype=bool)
+    scale = _data_scale(G, c)
     for i, alpha in enumerate(alphas):
         penalty = n_samples * alpha
         w, optimal, n_steps[i] = _one_target(G, c, penalty, w, positive, max_steps, DEFAULT_RTOL, False, factor,
-                                             gradient=grad)
+                                             gradient=grad, scale=scale)
         gaps[i] = _gram_dual_gap(c, w, grad, y_sq, n_samples, alpha, positive)
         converged[i] = optimal and gaps[i] <= tol
         coefs[i] = w
