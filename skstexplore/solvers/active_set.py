@@ -309,9 +309,10 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, g
     A start that is not optimal on its own support (a warm start from another
     penalty) is first re-solved on that support: along a path this is the
     exact move of the solution while no feature enters or leaves, and the
-    features that violate the conditions there are the ones about to enter.
-    The next steps add the ``k`` worst of them (``k`` doubling while the
-    guesses hold, ``factor.k_add`` carries it to the next call).
+    features that violate the conditions there are the ones about to enter:
+    the next step adds them all. Later additions take the ``k`` worst
+    violators (``k`` doubling while the guesses hold; ``factor.k_add``
+    carries it to the next call).
 
     ``gradient``, if given, is :math:`G w - c` at the start (it saves a
     product) and holds that of the returned point on return; ``scale``,
