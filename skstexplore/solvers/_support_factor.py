@@ -111,7 +111,7 @@ class SupportFactor:
         keep[positions] = False
         new = self._spare(K - positions.size)
         new[:first, :first] = R[:first, :first]
-        new[:first, first:] = np.compress(keep[first:], R[:first, first:], axis=1)
+        _copy_kept_columns(new[:first, first:], R[:first, first:], positions - first)
         new[first:, :first] = 0.0
         block, row = R[first:, first:], first  # block: the trailing triangle, its first column to delete
         for i, position in enumerate(positions.tolist()):
@@ -124,7 +124,7 @@ class SupportFactor:
             # rows of the features up to the next deleted one are final: they only lose later deleted columns
             n_rows = (int(positions[i + 1]) if i + 1 < positions.size else K) - position - 1
             new[row:row + n_rows, first:row] = 0.0
-            new[row:row + n_rows, row:] = np.compress(keep[position + 1:], rotated[:n_rows], axis=1)
+            _copy_kept_columns(new[row:row + n_rows, row:], rotated[:n_rows], positions[i + 1:] - position - 1)
             row += n_rows
             block = rotated[n_rows:, n_rows:]
         self.R, self.order = new, self.order[keep]
@@ -204,6 +204,14 @@ class Extension:
     def append(self):
         """Append the new features to the factor."""
         self.factor._append(self.new, self.B, self.R22)
+
+
+def _copy_kept_columns(out, source, deleted):
+    """``source`` without its columns ``deleted`` (sorted), into ``out`` by slices (no temporary)."""
+    written, start = 0, 0
+    for stop in [*deleted.tolist(), source.shape[1]]:
+        out[:, written:written + stop - start] = source[:, start:stop]
+        written, start = written + stop - start, stop + 1
 
 
 def _triangular(R, b, trans):
