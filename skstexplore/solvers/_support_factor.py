@@ -44,6 +44,7 @@ class SupportFactor:
         # R lives in one of two flat buffers, each new factor is written into the other: no allocation (nor
         # first-touch page faults) per update once they are large enough
         self._buffers = [np.empty(0), np.empty(0)]
+        self._forward = (None, None)  # the last right-hand side of forward() and R^-T of it, until R changes
 
     def attach(self, G, labels, w):
         """Use the block ``G`` of features ``labels``; refactorise unless the kept factor is ``w``'s support's."""
@@ -58,7 +59,7 @@ class SupportFactor:
             self.reset(support)
 
     def reset(self, order):
-        self.order, self.R = np.empty(0, dtype=int), np.empty((0, 0))
+        self.order, self.R, self._forward = np.empty(0, dtype=int), np.empty((0, 0)), (None, None)
         if not self.add(order):
             self.order = None
         self._label()
@@ -88,7 +89,7 @@ class SupportFactor:
         K, k = self.order.size, new.size
         R = self._spare(K + k)
         R[:K, :K], R[:K, K:], R[K:, :K], R[K:, K:] = self.R, B, 0.0, R22
-        self.R, self.order = R, np.concatenate([self.order, new])
+        self.R, self.order, self._forward = R, np.concatenate([self.order, new]), (None, None)
         self._label()
 
     def remove(self, positions):
@@ -127,7 +128,7 @@ class SupportFactor:
             _copy_kept_columns(new[row:row + n_rows, row:], rotated[:n_rows], positions[i + 1:] - position - 1)
             row += n_rows
             block = rotated[n_rows:, n_rows:]
-        self.R, self.order = new, self.order[keep]
+        self.R, self.order, self._forward = new, self.order[keep], (None, None)
         self._label()
 
     def _spare(self, size):
@@ -139,14 +140,29 @@ class SupportFactor:
         return spare[: size * size].reshape(size, size)
 
     def solve(self, rhs):
-        r""":math:`G_{AA}^{-1} b` by the two triangular solves of one LAPACK call (``potrs``)."""
+        r""":math:`G_{AA}^{-1} b`: :meth:`forward`, then the back substitution with :math:`R`."""
         if not rhs.size:
             return rhs
+        if rhs.ndim == 1:
+            return _triangular(self.R, self.forward(rhs), trans=0)
         # R is C-ordered: R.T is the same memory in Fortran order (LAPACK's), lower triangular
-        x, info = dpotrs(self.R.T, rhs.reshape(rhs.shape[0], -1), lower=1)
+        x, info = dpotrs(self.R.T, rhs, lower=1)
         if info != 0:
             raise np.linalg.LinAlgError("singular Cholesky factor")
-        return x.reshape(rhs.shape)
+        return x
+
+    def forward(self, rhs):
+        r""":math:`R^{-\top} b`, kept for the last ``b`` until :math:`R` changes.
+
+        A step that re-solves the support and the next one, which extends it,
+        share the right-hand side on the support (same signs and penalty):
+        the second needs no forward substitution with :math:`R`.
+        """
+        cached, y = self._forward
+        if cached is None or cached.shape != rhs.shape or not np.array_equal(cached, rhs):
+            y = _triangular(self.R, rhs, trans=1)
+            self._forward = (rhs.copy(), y)
+        return y
 
 
 class Extension:
@@ -158,7 +174,7 @@ class Extension:
         B = R^{-\top} G_{AN}, \qquad R_N^\top R_N = S = G_{NN} - B^\top B.
 
     Solves reuse the forward substitution with :math:`R` while the right-hand
-    side on :math:`A` is unchanged, and dropping new features only refactors
+    side on :math:`A` is unchanged (:meth:`SupportFactor.forward`), and dropping new features only refactors
     the small Schur complement :math:`S`: a step that guesses several new
     features and keeps some costs no update of :math:`R` beyond the final
     :meth:`append`.
@@ -167,7 +183,6 @@ class Extension:
     def __init__(self, factor, new, B, S):
         self.factor, self.new, self.B, self.S = factor, new, B, S
         self.R22 = self._cholesky(S)
-        self._forward = (None, None)
 
     def _cholesky(self, S):
         # S is symmetric and C-ordered: S.T is the same matrix in LAPACK's order, and L.T is C-ordered
@@ -183,10 +198,7 @@ class Extension:
         r""":math:`G^{-1} b` on :math:`A \cup N` (``rhs`` in that order) by block substitution."""
         K = self.factor.order.size
         rhs_A, rhs_N = rhs[:K], rhs[K:]
-        cached_rhs, y_A = self._forward
-        if cached_rhs is None or not np.array_equal(cached_rhs, rhs_A):
-            y_A = _triangular(self.factor.R, rhs_A, trans=1)
-            self._forward = (rhs_A.copy(), y_A)
+        y_A = self.factor.forward(rhs_A)
         x_N = _triangular(self.R22, _triangular(self.R22, rhs_N - self.B.T @ y_A, trans=1), trans=0)
         return np.concatenate([_triangular(self.factor.R, y_A - self.B @ x_N, trans=0), x_N])
 
