@@ -141,15 +141,9 @@ class SupportFactor:
 
     def solve(self, rhs):
         r""":math:`G_{AA}^{-1} b`: :meth:`forward`, then the back substitution with :math:`R`."""
-        if not rhs.size:
-            return rhs
-        if rhs.ndim == 1:
+        if rhs.ndim == 1 and rhs.size:
             return _triangular(self.R, self.forward(rhs), trans=0)
-        # R is C-ordered: R.T is the same memory in Fortran order (LAPACK's), lower triangular
-        x, info = dpotrs(self.R.T, rhs, lower=1)
-        if info != 0:
-            raise np.linalg.LinAlgError("singular Cholesky factor")
-        return x
+        return _cholesky_solve(self.R, rhs)
 
     def forward(self, rhs):
         r""":math:`R^{-\top} b`, kept for the last ``b`` until :math:`R` changes.
@@ -199,7 +193,7 @@ class Extension:
         K = self.factor.order.size
         rhs_A, rhs_N = rhs[:K], rhs[K:]
         y_A = self.factor.forward(rhs_A)
-        x_N = _triangular(self.R22, _triangular(self.R22, rhs_N - self.B.T @ y_A, trans=1), trans=0)
+        x_N = _cholesky_solve(self.R22, rhs_N - self.B.T @ y_A)
         return np.concatenate([_triangular(self.factor.R, y_A - self.B @ x_N, trans=0), x_N])
 
     def drop(self, positions):
@@ -224,6 +218,17 @@ def _copy_kept_columns(out, source, deleted):
     for stop in [*deleted.tolist(), source.shape[1]]:
         out[:, written:written + stop - start] = source[:, start:stop]
         written, start = written + stop - start, stop + 1
+
+
+def _cholesky_solve(R, b):
+    r""":math:`(R^\top R)^{-1} b` by the two triangular solves of one LAPACK call (``potrs``)."""
+    if not b.size:
+        return b
+    # R is C-ordered: R.T is the same memory in Fortran order (LAPACK's), lower triangular
+    x, info = dpotrs(R.T, b, lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError("singular Cholesky factor")
+    return x
 
 
 def _triangular(R, b, trans):
