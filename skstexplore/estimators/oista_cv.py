@@ -92,8 +92,8 @@ def lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, solver="oista", wor
     alphas = _alpha_grid(problem, eps, n_alphas, alphas, positive)
     W = None if coef_init is None else np.broadcast_to(np.asarray(coef_init, dtype=X.dtype),
                                                        (problem.Y.shape[1], problem.n_features))
-    coefs, gaps, n_iters, _ = problem.solve_path(alphas, solver=solver, working_set=working_set, max_iter=max_iter, tol=tol,
-                                           positive=positive, coef_init=W)
+    coefs, gaps, n_iters, _ = problem.solve_path(alphas, solver=solver, working_set=working_set, max_iter=max_iter,
+                                                 tol=tol, positive=positive, coef_init=W)
     # (n_alphas, n_targets, ...) to sklearn's (n_targets, n_features, n_alphas)
     coefs, gaps, n_iters = coefs.transpose(1, 2, 0), gaps.T, n_iters.T
     if y_is_1d:
@@ -254,7 +254,8 @@ def _fold_mse(X, Y, sample_weight, train, test, alphas, fit_intercept, precomput
     for block in row_blocks(alphas.size, Y.shape[1] * problem.n_features * problem.X.dtype.itemsize):
         coefs = problem.solve_path(alphas[block], coef_init=W, **settings)[0]  # (n_block, n_targets, n_features)
         W = coefs[-1]
-        predictions = safe_sparse_dot(X_test, coefs.reshape(-1, coefs.shape[2]).T).reshape(X_test.shape[0], -1, Y.shape[1])
+        predictions = safe_sparse_dot(X_test, coefs.reshape(-1, coefs.shape[2]).T)
+        predictions = predictions.reshape(X_test.shape[0], -1, Y.shape[1])
         residual = predictions + problem.intercept(coefs) - Y_test[:, None, :]
         mse[block] = np.average(residual**2, axis=0, weights=weight_test)
     return mse

@@ -167,11 +167,11 @@ class Extension:
         R_{ext} = \begin{pmatrix} R & B \\ 0 & R_{N} \end{pmatrix}, \qquad
         B = R^{-\top} G_{AN}, \qquad R_N^\top R_N = S = G_{NN} - B^\top B.
 
-    Solves reuse the forward substitution with :math:`R` while the right-hand
-    side on :math:`A` is unchanged (:meth:`SupportFactor.forward`), and dropping new features only refactors
-    the small Schur complement :math:`S`: a step that guesses several new
-    features and keeps some costs no update of :math:`R` beyond the final
-    :meth:`append`.
+    Solves reuse the forward substitution with :math:`R` while the
+    right-hand side on :math:`A` is unchanged (:meth:`SupportFactor.forward`),
+    and dropping new features only refactors the small Schur complement
+    :math:`S`: a step that guesses several new features and keeps some costs
+    no update of :math:`R` beyond the final :meth:`append`.
     """
 
     def __init__(self, factor, new, B, S):
