@@ -21,6 +21,7 @@ from threadpoolctl import ThreadpoolController
 from .._core.lasso import lasso_dual_gap
 from .._core.preprocess import prepare_data
 from .._core.units import DataUnits, column_peaks, zero_centring_noise
+from ..solvers.gram_path import gram_lasso_path
 from ..solvers.ista import fista, ista, oista
 from ..solvers.working_set import DesignCache, working_set_lasso
 
@@ -68,8 +69,6 @@ class LassoProblem:
             self.units = DataUnits(peaks[None, :], data.Y)
             self.X = self.units.scale_X(data.X, in_place=True)  # a centred copy
         self.Y = self.units.scale_Y(data.Y)
-        col_sq = self.X.col_sq_norms() if self.is_sparse else np.einsum("ij,ij->j", self.X, self.X)
-        self.col_norms = np.sqrt(np.maximum(col_sq, 0)).astype(np.float64)
         self.n_samples, self.n_features = X.shape
         self.y_sq = np.einsum("ij,ij->j", self.Y, self.Y).astype(np.float64)
         self.precompute = precompute
@@ -84,7 +83,7 @@ class LassoProblem:
             gram = None
             if wants_gram:
                 gram = self.X.gram() if self.is_sparse else self.X.T @ self.X
-            self._design = DesignCache(self.X, gram, col_norms=self.col_norms)
+            self._design = DesignCache(self.X, gram)  # column norms from the Gram diagonal when there is one
         return self._design
 
     def alpha_max(self, positive=False):
@@ -120,6 +119,57 @@ class LassoProblem:
         result.coef = self.units.coef_to_user(result.coef)
         result.extras["dual_gap"] = self.units.residual_sq_to_user(np.asarray(result.extras["dual_gap"], dtype=float))
         return result
+
+    def solve_path(self, alphas, *, solver="oista", working_set=True, max_iter=1000, tol=1e-4, positive=False,
+             coef_init=None):
+        """Solutions along the decreasing ``alphas``, each warm-started from the previous one, in the user's units.
+
+        One target with a full Gram matrix and working sets (the active-set
+        method on all features) runs :func:`~skstexplore.solvers.gram_path.gram_lasso_path`:
+        :math:`X^\top y` computed once, gaps from the Gram matrix, one
+        BLAS-thread limit for the whole path; a point it leaves unconverged
+        is finished by :meth:`solve`. Otherwise each point is a :meth:`solve`.
+
+        Returns
+        -------
+        coefs : ndarray of shape (n_alphas, n_targets, n_features)
+        gaps, n_iter : ndarray of shape (n_alphas, n_targets)
+        converged : ndarray of bool of shape (n_alphas, n_targets)
+        """
+        settings = dict(solver=solver, working_set=working_set, max_iter=max_iter, tol=tol, positive=positive)
+        n_targets = self.Y.shape[1]
+        design = self.design(working_set, n_targets)
+        if working_set and design.gram is not None and n_targets == 1:
+            return self._gram_path(design.gram, alphas, settings, coef_init)
+        coefs = np.empty((len(alphas), n_targets, self.n_features), dtype=self.X.dtype)
+        gaps, n_iter = np.empty((len(alphas), n_targets)), np.empty((len(alphas), n_targets), dtype=int)
+        converged = np.empty((len(alphas), n_targets), dtype=bool)
+        W = coef_init
+        for i, alpha in enumerate(alphas):
+            result = self.solve(alpha, coef_init=W, **settings)
+            W = coefs[i] = result.coef
+            gaps[i], n_iter[i], converged[i] = result.extras["dual_gap"], result.n_iter, result.converged
+        return coefs, gaps, n_iter, converged
+
+    def _gram_path(self, gram, alphas, settings, coef_init):
+        """:meth:`path` for one target on the full Gram matrix."""
+        units = self.units
+        y = self.Y[:, 0]
+        init = None if coef_init is None else units.coef_to_internal(
+            np.asarray(coef_init, dtype=self.X.dtype).reshape(1, -1))[0]
+        scaled = np.ldexp(np.asarray(alphas, dtype=np.float64), -(units.ex + units.ey))
+        with _blas_limits(self.n_samples, self.n_features, 1):
+            coefs, gaps, n_iter, converged = gram_lasso_path(
+                gram, self.X.T @ y, float(self.y_sq[0]), self.n_samples, scaled, coef_init=init,
+                tol=float(self.gap_tolerance(settings["tol"])[0]), positive=settings["positive"],
+                max_steps=min(settings["max_iter"], 50 + 4 * self.n_features))
+        coefs = units.coef_to_user(coefs.astype(self.X.dtype, copy=False))[:, None, :]
+        gaps, n_iter, converged = units.residual_sq_to_user(gaps)[:, None], n_iter[:, None], converged[:, None]
+        for i in np.flatnonzero(~converged[:, 0]):  # finished with the residual (rounding, or out of steps)
+            result = self.solve(alphas[i], coef_init=coefs[i], **settings)
+            coefs[i], gaps[i], n_iter[i] = result.coef, result.extras["dual_gap"], n_iter[i] + result.n_iter
+            converged[i] = result.converged
+        return coefs, gaps, n_iter, converged
 
     def least_squares(self):
         """The ``alpha = 0`` fit: least squares (minimum norm when ``X`` is rank deficient)."""

@@ -7,6 +7,7 @@ from sklearn.utils import check_array
 from sklearn.utils.extmath import safe_sparse_dot
 
 from .._core.base import SparseLinearRegressor, per_target, warn_if_not_converged
+from .._core.memory import row_blocks
 from .._core.validation import check_float, check_option, check_positive_int, check_precompute, check_sample_weight
 from ._lasso_problem import SOLVERS, LassoProblem
 from .oista import LassoSolverMixin
@@ -89,17 +90,12 @@ def lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, solver="oista", wor
     y_is_1d = y.ndim == 1
     problem = LassoProblem(X, y.reshape(X.shape[0], -1), False, None, precompute, path=True)
     alphas = _alpha_grid(problem, eps, n_alphas, alphas, positive)
-    n_targets = problem.Y.shape[1]
-    coefs = np.empty((n_targets, problem.n_features, alphas.size), dtype=X.dtype)
-    gaps = np.empty((n_targets, alphas.size))
-    n_iters = np.empty((n_targets, alphas.size), dtype=int)
     W = None if coef_init is None else np.broadcast_to(np.asarray(coef_init, dtype=X.dtype),
-                                                       (n_targets, problem.n_features))
-    for i, alpha in enumerate(alphas):
-        result = problem.solve(alpha, solver=solver, working_set=working_set, max_iter=max_iter, tol=tol,
-                               positive=positive, coef_init=W)
-        W = result.coef
-        coefs[..., i], gaps[:, i], n_iters[:, i] = W, result.extras["dual_gap"], result.n_iter
+                                                       (problem.Y.shape[1], problem.n_features))
+    coefs, gaps, n_iters, _ = problem.solve_path(alphas, solver=solver, working_set=working_set, max_iter=max_iter,
+                                                 tol=tol, positive=positive, coef_init=W)
+    # (n_alphas, n_targets, ...) to sklearn's (n_targets, n_features, n_alphas)
+    coefs, gaps, n_iters = coefs.transpose(1, 2, 0), gaps.T, n_iters.T
     if y_is_1d:
         coefs, gaps, n_iters = coefs[0], gaps[0], n_iters[0]
     return (alphas, coefs, gaps, n_iters) if return_n_iter else (alphas, coefs, gaps)
@@ -253,10 +249,15 @@ def _fold_mse(X, Y, sample_weight, train, test, alphas, fit_intercept, precomput
     weight_test = None if sample_weight is None else sample_weight[test]
     mse = np.empty((alphas.size, Y.shape[1]))
     W = None
-    for i, alpha in enumerate(alphas):
-        W = problem.solve(alpha, coef_init=W, **settings).coef
-        residual = safe_sparse_dot(X_test, W.T) + problem.intercept(W) - Y_test
-        mse[i] = np.average(residual**2, axis=0, weights=weight_test)
+    # the path in blocks of alphas whose coefficients fit in BLOCK_BYTES; each block's held-out predictions
+    # in one product with X_test
+    for block in row_blocks(alphas.size, Y.shape[1] * problem.n_features * problem.X.dtype.itemsize):
+        coefs = problem.solve_path(alphas[block], coef_init=W, **settings)[0]  # (n_block, n_targets, n_features)
+        W = coefs[-1]
+        predictions = safe_sparse_dot(X_test, coefs.reshape(-1, coefs.shape[2]).T)
+        predictions = predictions.reshape(X_test.shape[0], -1, Y.shape[1])
+        residual = predictions + problem.intercept(coefs) - Y_test[:, None, :]
+        mse[block] = np.average(residual**2, axis=0, weights=weight_test)
     return mse
 
 

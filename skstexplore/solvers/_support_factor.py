@@ -2,7 +2,7 @@ r"""The Cholesky factor of a support's Gram block, updated feature by feature: :
 
 import numpy as np
 from scipy.linalg import qr_delete
-from scipy.linalg.lapack import dpotrs, dtrtrs
+from scipy.linalg.lapack import dpotrf, dpotrs, dtrtrs
 
 
 class SupportFactor:
@@ -41,6 +41,10 @@ class SupportFactor:
     def __init__(self):
         self.features, self.R = np.empty(0, dtype=int), np.empty((0, 0))
         self.k_add = 1
+        # R lives in one of two flat buffers, each new factor is written into the other: no allocation (nor
+        # first-touch page faults) per update once they are large enough
+        self._buffers = [np.empty(0), np.empty(0)]
+        self._forward = (None, None)  # the last right-hand side of forward() and R^-T of it, until R changes
 
     def attach(self, G, labels, w):
         """Use the block ``G`` of features ``labels``; refactorise unless the kept factor is ``w``'s support's."""
@@ -55,7 +59,7 @@ class SupportFactor:
             self.reset(support)
 
     def reset(self, order):
-        self.order, self.R = np.empty(0, dtype=int), np.empty((0, 0))
+        self.order, self.R, self._forward = np.empty(0, dtype=int), np.empty((0, 0)), (None, None)
         if not self.add(order):
             self.order = None
         self._label()
@@ -67,38 +71,164 @@ class SupportFactor:
         """Append the features ``new``; False (factor unchanged) if the block becomes singular."""
         if not new.size:
             return True
-        K = self.order.size
-        B = _triangular(self.R, self.G[np.ix_(self.order, new)], trans=1) if K else np.empty((0, new.size))
-        S = self.G[np.ix_(new, new)] - B.T @ B
-        try:
-            R22 = np.linalg.cholesky(S).T
-        except np.linalg.LinAlgError:
+        extension = self.extension(new)
+        if extension is None:
             return False
-        if np.min(np.diagonal(R22)) ** 2 <= (K + new.size) * self.cutoff:
-            return False
-        R = np.zeros((K + new.size, K + new.size))
-        R[:K, :K], R[:K, K:], R[K:, K:] = self.R, B, R22
-        self.R, self.order = R, np.concatenate([self.order, new])
-        self._label()
+        extension.append()
         return True
 
-    def remove(self, positions):
-        """Drop the features at ``positions`` of ``order`` (Givens rotations, :math:`O(K^2)` each)."""
-        for position in np.sort(positions)[::-1]:
-            K = self.order.size
-            _, R = qr_delete(np.eye(K), self.R, int(position), 1, which="col", check_finite=False)
-            self.R, self.order = np.ascontiguousarray(R[: K - 1]), np.delete(self.order, position)
+    def extension(self, new):
+        """The factor extended by the features ``new``, before appending them (an ``Extension``); None if singular."""
+        K, k = self.order.size, new.size
+        G_new = self.G[new]  # rows are contiguous: G_{A,new} is the transpose of G_{new,A} (G is symmetric)
+        B = _triangular(self.R, G_new[:, self.order].T, trans=1) if K else np.empty((0, k))
+        extension = Extension(self, new, B, G_new[:, new] - B.T @ B)
+        return extension if extension.R22 is not None else None
+
+    def _append(self, new, B, R22):
+        K, k = self.order.size, new.size
+        R = self._spare(K + k)
+        R[:K, :K], R[:K, K:], R[K:, :K], R[K:, K:] = self.R, B, 0.0, R22
+        self.R, self.order, self._forward = R, np.concatenate([self.order, new]), (None, None)
         self._label()
 
+    def remove(self, positions):
+        """Drop the features at ``positions`` of ``order``.
+
+        Deleting column :math:`p` of :math:`R` leaves its rows above
+        :math:`p` upper triangular (they only lose that entry) and its
+        trailing block :math:`R_{p:, p+1:}` upper Hessenberg: Givens
+        rotations of the trailing block alone (:func:`scipy.linalg.qr_delete`,
+        :math:`O((K - p)^2)`) restore the triangle, so features near the end
+        of the order (the last ones added) cost little. Several positions are
+        taken in increasing order, each on the trailing block left by the
+        previous one, and every row is written once.
+        """
+        if not len(positions):
+            return
+        positions = np.sort(positions)
+        R, K, first = self.R, self.order.size, int(positions[0])
+        keep = np.ones(K, dtype=bool)
+        keep[positions] = False
+        new = self._spare(K - positions.size)
+        new[:first, :first] = R[:first, :first]
+        _copy_kept_columns(new[:first, first:], R[:first, first:], positions - first)
+        new[first:, :first] = 0.0
+        block, row = R[first:, first:], first  # block: the trailing triangle, its first column to delete
+        for i, position in enumerate(positions.tolist()):
+            size = block.shape[0]
+            if size == 1:
+                break
+            # Fortran-ordered copies, rotated in place: the fastest layout for qr_delete's row and column rotations
+            rotated = qr_delete(np.eye(size, order="F"), np.asfortranarray(block), 0, which="col", overwrite_qr=True,
+                                check_finite=False)[1][: size - 1]
+            # rows of the features up to the next deleted one are final: they only lose later deleted columns
+            n_rows = (int(positions[i + 1]) if i + 1 < positions.size else K) - position - 1
+            new[row:row + n_rows, first:row] = 0.0
+            _copy_kept_columns(new[row:row + n_rows, row:], rotated[:n_rows], positions[i + 1:] - position - 1)
+            row += n_rows
+            block = rotated[n_rows:, n_rows:]
+        self.R, self.order, self._forward = new, self.order[keep], (None, None)
+        self._label()
+
+    def _spare(self, size):
+        """A C-contiguous (size, size) array in the buffer that ``R`` does not use (grown when too small)."""
+        spare, current = self._buffers
+        if spare.size < size * size:
+            spare = np.empty(max(size * size, 2 * spare.size))
+        self._buffers = [current, spare]
+        return spare[: size * size].reshape(size, size)
+
     def solve(self, rhs):
-        r""":math:`G_{AA}^{-1} b` by the two triangular solves of one LAPACK call (``potrs``)."""
-        if not rhs.size:
-            return rhs
-        # R is C-ordered: R.T is the same memory in Fortran order (LAPACK's), lower triangular
-        x, info = dpotrs(self.R.T, rhs.reshape(rhs.shape[0], -1), lower=1)
+        r""":math:`G_{AA}^{-1} b`: :meth:`forward`, then the back substitution with :math:`R`."""
+        if rhs.ndim == 1 and rhs.size:
+            return _triangular(self.R, self.forward(rhs), trans=0)
+        return _cholesky_solve(self.R, rhs)
+
+    def forward(self, rhs):
+        r""":math:`R^{-\top} b`, kept for the last ``b`` until :math:`R` changes.
+
+        A step that re-solves the support and the next one, which extends it,
+        share the right-hand side on the support (same signs and penalty):
+        the second needs no forward substitution with :math:`R`.
+        """
+        cached, y = self._forward
+        if cached is None or cached.shape != rhs.shape or not np.array_equal(cached, rhs):
+            y = _triangular(self.R, rhs, trans=1)
+            self._forward = (rhs.copy(), y)
+        return y
+
+
+class Extension:
+    r"""The factor of a support :math:`A` extended by features :math:`N`, before they are appended.
+
+    .. math::
+
+        R_{ext} = \begin{pmatrix} R & B \\ 0 & R_{N} \end{pmatrix}, \qquad
+        B = R^{-\top} G_{AN}, \qquad R_N^\top R_N = S = G_{NN} - B^\top B.
+
+    Solves reuse the forward substitution with :math:`R` while the
+    right-hand side on :math:`A` is unchanged (:meth:`SupportFactor.forward`),
+    and dropping new features only refactors the small Schur complement
+    :math:`S`: a step that guesses several new features and keeps some costs
+    no update of :math:`R` beyond the final :meth:`append`.
+    """
+
+    def __init__(self, factor, new, B, S):
+        self.factor, self.new, self.B, self.S = factor, new, B, S
+        self.R22 = self._cholesky(S)
+
+    def _cholesky(self, S):
+        # S is symmetric and C-ordered: S.T is the same matrix in LAPACK's order, and L.T is C-ordered
+        L, info = dpotrf(S.T, lower=1)
         if info != 0:
-            raise np.linalg.LinAlgError("singular Cholesky factor")
-        return x.reshape(rhs.shape)
+            return None
+        R22 = L.T
+        if S.size and np.min(np.diagonal(R22)) ** 2 <= (self.factor.order.size + S.shape[0]) * self.factor.cutoff:
+            return None
+        return R22
+
+    def solve(self, rhs):
+        r""":math:`G^{-1} b` on :math:`A \cup N` (``rhs`` in that order) by block substitution."""
+        K = self.factor.order.size
+        rhs_A, rhs_N = rhs[:K], rhs[K:]
+        y_A = self.factor.forward(rhs_A)
+        x_N = _cholesky_solve(self.R22, rhs_N - self.B.T @ y_A)
+        return np.concatenate([_triangular(self.factor.R, y_A - self.B @ x_N, trans=0), x_N])
+
+    def drop(self, positions):
+        """Leave out the new features at ``positions`` (of ``new``); False (unchanged) if the rest is singular."""
+        keep = np.ones(self.new.size, dtype=bool)
+        keep[positions] = False
+        S = self.S[np.ix_(keep, keep)]
+        R22 = self._cholesky(S)
+        if R22 is None:
+            return False
+        self.new, self.B, self.S, self.R22 = self.new[keep], self.B[:, keep], S, R22
+        return True
+
+    def append(self):
+        """Append the new features to the factor."""
+        self.factor._append(self.new, self.B, self.R22)
+
+
+def _copy_kept_columns(out, source, deleted):
+    """``source`` without its columns ``deleted`` (sorted), into ``out`` by slices (no temporary)."""
+    written, start = 0, 0
+    for stop in [*deleted.tolist(), source.shape[1]]:
+        out[:, written:written + stop - start] = source[:, start:stop]
+        written, start = written + stop - start, stop + 1
+
+
+def _cholesky_solve(R, b):
+    r""":math:`(R^\top R)^{-1} b` by the two triangular solves of one LAPACK call (``potrs``)."""
+    if not b.size:
+        return b
+    # R is C-ordered: R.T is the same memory in Fortran order (LAPACK's), lower triangular
+    x, info = dpotrs(R.T, b, lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError("singular Cholesky factor")
+    return x
 
 
 def _triangular(R, b, trans):
