@@ -12,15 +12,25 @@ from ._support_factor import SupportFactor
 # curvature, not its digits).
 _DENSE_EIGEN_MAX = 300
 _LANCZOS_RTOL = 1e-4
+# For a sparse X, Gram blocks with more multiply-adds than this as dense products come from sparse products
+# (scipy's sparse products cost about as much as this in overhead).
+_DENSE_PRODUCT_MAX = 4_000_000
 
 
 class DesignCache:
     r"""What depends on the design alone, computed once and reused.
 
-    Column norms at construction; dense columns and Gram entries
+    Column norms at construction; the dense columns and Gram entries
     :math:`G_{EE}` among the features :math:`E` that have entered some working
-    set, grown on demand (a new block costs :math:`n |E_{new}| (|E| + |E_{new}|)`).
-    A precomputed full Gram matrix, when given, is sliced instead.
+    set, grown on demand. The entered columns are kept as rows (gathering rows
+    is contiguous); new ones are gathered in increasing feature order (a
+    strided gather from a C-ordered ``X`` then costs half as much). A new
+    block costs :math:`n |E_{new}| (|E| + |E_{new}|)` for a dense ``X``; for a
+    sparse one :math:`X_{new}^\top X_E` is a sparse-times-dense product
+    (:math:`\mathrm{nnz}(X_{new}) |E|`), and the centring enters through
+    :math:`X_{c,E}^\top X_{c,new} = X_{c,E}^\top X_{new} - (X_{c,E}^\top
+    \sqrt{s})\,\bar x_{new}^\top` (no cancellation between large terms). A
+    precomputed full Gram matrix, when given, is sliced instead.
 
     Parameters
     ----------
@@ -48,6 +58,8 @@ class DesignCache:
         self._full_value = None
         # entered columns stored as rows (gathering rows is contiguous)
         self._rows = np.empty((0, X.shape[0]), dtype=X.dtype)
+        self._features = np.empty(0, dtype=np.intp)  # the entered features, in cache order
+        self._csc = X.X.tocsc() if self.is_sparse else None  # column slices of a sparse X
         self._lipschitz_vector = np.zeros(X.shape[1])
         self._gram = np.empty((0, 0), dtype=X.dtype)
         # Cholesky factor of the last single-target support (a path's next point starts from it)
@@ -59,6 +71,13 @@ class DesignCache:
             return self.X.columns(idx) if self.is_sparse else self.X[:, idx]
         self._enter(idx)
         return self._rows[self._take(self._position[idx])].T
+
+    def fitted(self, W):
+        r""":math:`X W^\top` through the columns of the joint support only (all of ``X`` when it has few columns)."""
+        support = np.flatnonzero((W != 0).any(axis=0))
+        if self.gram is not None and not self.is_sparse and 4 * support.size >= W.shape[1]:
+            return self.X @ W.T  # cheaper than gathering the columns
+        return self.columns(support) @ W[:, support].T
 
     def gram_block(self, idx):
         """:math:`G_{UU}` for the features ``idx``."""
@@ -94,19 +113,39 @@ class DesignCache:
         return position
 
     def _enter(self, idx):
-        new = idx[self._position[idx] < 0]
+        new = np.unique(idx[self._position[idx] < 0])  # sorted
         if not new.size:
             return
-        X_new = self.X.columns(new) if self.is_sparse else self.X[:, new]
         m, total = self._n_entered, self._n_entered + new.size
-        if total > self._rows.shape[0]:
-            self._grow(max(total, 2 * self._rows.shape[0]))
-        self._rows[m:total] = X_new.T
-        cross = self._rows[:total] @ X_new
+        if total > self._gram.shape[0]:
+            self._grow(max(total, 2 * self._gram.shape[0]))
+        self._features[m:total] = new
+        if self.is_sparse:
+            block = self._csc[:, new]
+            self._rows[m:total] = (block.toarray() - np.multiply.outer(self.X.sqrt_weight, self.X.offset[new])).T
+        else:
+            self._rows[m:total] = self.X.T[new]
+        if self.is_sparse and self.X.shape[0] * total * new.size > _DENSE_PRODUCT_MAX:
+            cross = self._sparse_cross(block, new, total)
+        else:
+            cross = self._rows[:total] @ self._rows[m:total].T
         self._gram[:total, m:total] = cross
         self._gram[m:total, :m] = cross[:m].T
         self._position[new] = np.arange(m, total)
         self._n_entered = total
+
+    def _sparse_cross(self, block, new, total):
+        r""":math:`X_{c,E}^\top X_{c,new}` from the sparse product :math:`X_E^\top X_{new}` and the centring terms.
+
+        With :math:`X_c = X - \sqrt{s}\,\bar x^\top`:
+        :math:`X_{c,E}^\top X_{c,new} = X_E^\top X_{new} - \bar x_E (\sqrt{s}^\top X_{new})
+        - (X_{c,E}^\top \sqrt{s})\,\bar x_{new}^\top`.
+        """
+        weight, offset = self.X.sqrt_weight, self.X.offset
+        cross = (self._csc[:, self._features[:total]].T @ block).toarray()
+        cross -= np.multiply.outer(offset[self._features[:total]], np.asarray(block.T @ weight).ravel())
+        cross -= np.multiply.outer(self._rows[:total] @ weight, offset[new])
+        return cross
 
     def _grow(self, capacity):
         """Room for ``capacity`` entered features (amortised: capacities double)."""
@@ -115,7 +154,9 @@ class DesignCache:
         rows[:m] = self._rows[:m]
         gram = np.empty((capacity, capacity), dtype=self.X.dtype)
         gram[:m, :m] = self._gram[:m, :m]
-        self._rows, self._gram = rows, gram
+        features = np.empty(capacity, dtype=np.intp)
+        features[:m] = self._features[:m]
+        self._rows, self._gram, self._features = rows, gram, features
 
     def lipschitz(self, idx, gram_block):
         r""":math:`\lambda_{\max}(G_{UU}) / n` for the features ``idx`` (1 if zero).
