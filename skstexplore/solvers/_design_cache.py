@@ -1,6 +1,7 @@
 r"""What depends on the design alone, computed once per fit, path or fold: :class:`DesignCache`."""
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from .._core.lipschitz import spectral_norm_sq
@@ -60,6 +61,9 @@ class DesignCache:
         self._rows = np.empty((0, X.shape[0]), dtype=X.dtype)
         self._features = np.empty(0, dtype=np.intp)  # the entered features, in cache order
         self._csc = X.X.tocsc() if self.is_sparse else None  # column slices of a sparse X
+        # X^T of a sparse X as a CSR matrix sharing the CSC arrays (no transpose object per product)
+        self._csr_t = None if self._csc is None else csr_matrix(
+            (self._csc.data, self._csc.indices, self._csc.indptr), shape=X.shape[::-1])
         self._lipschitz_vector = np.zeros(X.shape[1])
         self._gram = np.empty((0, 0), dtype=X.dtype)
         # Cholesky factor of the last single-target support (a path's next point starts from it)
@@ -71,6 +75,12 @@ class DesignCache:
             return self.X.columns(idx) if self.is_sparse else self.X[:, idx]
         self._enter(idx)
         return self._rows[self._take(self._position[idx])].T
+
+    def correlations(self, R):
+        r""":math:`X^\top R` for ``R`` of shape (n_samples, n_targets)."""
+        if self.is_sparse:
+            return np.asarray(self._csr_t @ R) - np.multiply.outer(self.X.offset, self.X.sqrt_weight @ R)
+        return self.X.T @ R
 
     def fitted(self, W):
         r""":math:`X W^\top` through the columns of the joint support only (all of ``X`` when it has few columns)."""

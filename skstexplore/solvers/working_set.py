@@ -16,11 +16,18 @@ dual scaling :math:`s = \max(1, \|c\|_\infty / \alpha)`, each outer iteration
    radius :math:`R = \sqrt{2\,\mathrm{gap}/n} / \alpha` (Ndiaye et al. 2017),
    a feature with :math:`\rho_j + \|x_j\| R < 1` is zero at every solution
    and never enters;
-3. **chooses** the working set: the current support and the features
-   closest to violating the optimality conditions, by
+3. **chooses** the working set: the current support :math:`S` and the
+   features closest to violating the optimality conditions, by
    :math:`(1 - \rho_j) / \|x_j\|` (the distance of the dual point to the
-   feature's constraint), :math:`\max(p_0, 2|S|)` of them (and never fewer
-   than at the previous outer iteration);
+   feature's constraint), as many as there are violators
+   (:math:`|c_j| > \alpha`, :math:`j \notin S`), at least :math:`p_0 = 20`
+   and at most :math:`\max(p_0, |S|)` (celer's doubling while many
+   features violate; near the end, when a few do, the working set stays
+   small: its Gram block costs :math:`n |U|^2`). The most violating feature
+   (score 0) always enters and the restricted solve is exact, so :math:`F`
+   decreases strictly from one outer iteration to the next and no working
+   set's solution repeats (``max_iter`` bounds the loop where rounding
+   stalls it);
 4. **solves the restricted problem exactly** on the working set :math:`U`
    with the Gram block :math:`G_{UU}`, by the active-set method of
    :func:`~skstexplore.solvers.active_set.active_set_lasso` (a few Cholesky
@@ -69,8 +76,8 @@ __all__ = ["DesignCache", "exact_restricted_solve", "working_set_lasso"]
 _INNER_GAP_FRACTION = 0.3
 # Fewest inner iterations between two outer iterations.
 _MIN_INNER_ITER = 50
-# Smallest working set.
-_MIN_WORKING_SET = 10
+# Fewest new features in a working set (the first working set's size).
+_MIN_WORKING_SET = 20
 
 
 def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_iter=1000, tol=0.0,
@@ -131,7 +138,7 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     while active.size:
         Y_active = Y[:, active]
         R = Y_active - design.fitted(W[active])
-        XtR = X.T @ R
+        XtR = design.correlations(R)
         gap = lasso_dual_gap(X, Y_active, W[active], alpha, R=R, XtR=XtR, positive=positive)
         gaps[active] = gap
         done = gap <= tols[active]
