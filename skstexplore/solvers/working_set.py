@@ -76,6 +76,8 @@ __all__ = ["DesignCache", "exact_restricted_solve", "working_set_lasso"]
 _INNER_GAP_FRACTION = 0.3
 # Fewest inner iterations between two outer iterations.
 _MIN_INNER_ITER = 50
+# Outer iterations in a row without a change of the coefficients after which a target stops.
+_MAX_UNCHANGED = 2
 # Fewest new features in a working set (the first working set's size).
 _MIN_WORKING_SET = 20
 
@@ -134,6 +136,10 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     counts["polished"] = np.zeros(n_targets, dtype=bool)
     converged = np.zeros(n_targets, dtype=bool)
     gaps = np.full(n_targets, np.inf)
+    # outer iterations in a row that left a target's coefficients unchanged: the next ones would repeat them
+    # (the working set and the solve depend on W alone), so a target whose gap rounding keeps above its
+    # tolerance stops there instead of at max_iter
+    unchanged = np.zeros(n_targets, dtype=int)
     active = np.arange(n_targets)
     while active.size:
         Y_active = Y[:, active]
@@ -143,7 +149,7 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
         gaps[active] = gap
         done = gap <= tols[active]
         converged[active[done]] = True
-        going = ~done & (counts["n_iter"][active] < max_iter)
+        going = ~done & (counts["n_iter"][active] < max_iter) & (unchanged[active] < _MAX_UNCHANGED)
         active, XtR, gap = active[going], XtR[:, going], gap[going]
         if not active.size:
             break
@@ -153,8 +159,12 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
             XtR = XtR[U]  # only these rows are kept alive during the solves
         else:  # the full Gram matrix is known: the active-set method needs no working set
             U = None
+        rows = np.ix_(active, U) if U is not None else active  # W changes only on the working set
+        before = W[rows]
         _solve_on_working_set(inner, design, Y[:, active], W, active, U, XtR, alpha, gap, max_iter, counts, positive)
         del XtR
+        same = np.all(W[rows] == before, axis=1)
+        unchanged[active] = np.where(same, unchanged[active] + 1, 0)
     extras = {"dual_gap": gaps}
     extras.update({name: counts[name] for name in ("n_oracle_steps", "n_outer", "n_exact")})
     return SolverResult(coef=W, n_iter=counts["n_iter"], converged=converged, extras=extras)
