@@ -28,16 +28,20 @@ def sparse_problem(n_samples, n_features, density, seed, n_nonzero=8, dtype=np.f
     return X, y.astype(dtype)
 
 
-@pytest.mark.parametrize("products", ["dense", "sparse"])
+@pytest.mark.parametrize("products", ["gathered", "sparse"])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("layout", ["dense", "csr", "csc"])
 def test_cache_matches_the_centred_design(layout, fit_intercept, weighted, products, monkeypatch):
     """Gram blocks grown in several chunks, columns, X^T R and X W^T equal those of the dense centred design,
-    whichever product builds the blocks of a sparse X (forced by the size threshold)."""
+    whichever product builds the blocks of a sparse X (forced by the size threshold), empty columns included."""
     if products == "sparse":
-        monkeypatch.setattr(_design_cache, "_DENSE_PRODUCT_MAX", 0)
+        monkeypatch.setattr(_design_cache, "_GATHER_MAX", 0)
     X, y = sparse_problem(40, 120, 0.1, seed=1)
+    X = X.tolil()
+    X[:, [55, 119]] = 0
+    X = X.tocsc()
+    X.eliminate_zeros()
     rng = np.random.default_rng(2)
     weight = rng.uniform(0, 2, X.shape[0]) if weighted else None
     data = prepare_data(X if layout != "dense" else X.toarray(), y[:, None], fit_intercept, weight)
@@ -46,7 +50,7 @@ def test_cache_matches_the_centred_design(layout, fit_intercept, weighted, produ
     dense = data.X.dot(np.eye(X.shape[1])) if layout != "dense" else data.X
     cache = DesignCache(data.X)
     entered = np.empty(0, dtype=int)
-    for chunk in (rng.choice(120, 7, replace=False), rng.choice(120, 30, replace=False), np.arange(50, 60)):
+    for chunk in (rng.choice(120, 7, replace=False), rng.choice(120, 30, replace=False), np.arange(50, 60), [119]):
         U = cache.in_cache_order(np.union1d(entered, chunk))
         entered = U
         assert_allclose(cache.gram_block(U), dense[:, U].T @ dense[:, U], atol=1e-12)
@@ -71,11 +75,9 @@ def test_new_features_follow_the_violators():
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("layout", ["dense", "csc", "csr"])
-def test_wide_fits_match_sklearn(layout, dtype, fit_intercept, positive, monkeypatch):
+def test_wide_fits_match_sklearn(layout, dtype, fit_intercept, positive):
     """A wide problem at a small alpha (a support of about a hundred features, reached through working sets
-    that double and then shrink) equals sklearn's Lasso(tol=1e-12): 1e-6 in float64, 1e-4 in float32.
-    Sparse Gram blocks come from sparse products (threshold lowered)."""
-    monkeypatch.setattr(_design_cache, "_DENSE_PRODUCT_MAX", 0)
+    that double and then shrink) equals sklearn's Lasso(tol=1e-12): 1e-6 in float64, 1e-4 in float32."""
     X, y = sparse_problem(150, 600, 0.05, seed=3, n_nonzero=60)
     Xc = X.toarray() - X.toarray().mean(axis=0) if fit_intercept else X.toarray()
     yc = y - y.mean() if fit_intercept else y

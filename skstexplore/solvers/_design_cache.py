@@ -13,9 +13,9 @@ from ._support_factor import SupportFactor
 # curvature, not its digits).
 _DENSE_EIGEN_MAX = 300
 _LANCZOS_RTOL = 1e-4
-# For a sparse X, Gram blocks with more multiply-adds than this as dense products come from sparse products
-# (scipy's sparse products cost about as much as this in overhead).
-_DENSE_PRODUCT_MAX = 4_000_000
+# For a sparse X, new Gram columns needing more multiply-adds than this through the cached dense rows come
+# from a sparse product instead (a temporary of this many entries).
+_GATHER_MAX = 500_000
 
 
 class DesignCache:
@@ -60,7 +60,7 @@ class DesignCache:
         # entered columns stored as rows (gathering rows is contiguous)
         self._rows = np.empty((0, X.shape[0]), dtype=X.dtype)
         self._features = np.empty(0, dtype=np.intp)  # the entered features, in cache order
-        self._csc = X.X.tocsc() if self.is_sparse else None  # column slices of a sparse X
+        self._csc = _canonical_csc(X.X) if self.is_sparse else None  # column slices of a sparse X
         # X^T of a sparse X as a CSR matrix sharing the CSC arrays (no transpose object per product)
         self._csr_t = None if self._csc is None else csr_matrix(
             (self._csc.data, self._csc.indices, self._csc.indptr), shape=X.shape[::-1])
@@ -131,30 +131,48 @@ class DesignCache:
             self._grow(max(total, 2 * self._gram.shape[0]))
         self._features[m:total] = new
         if self.is_sparse:
-            block = self._csc[:, new]
-            self._rows[m:total] = (block.toarray() - np.multiply.outer(self.X.sqrt_weight, self.X.offset[new])).T
+            cross = self._enter_sparse(new, m, total)
         else:
             self._rows[m:total] = self.X.T[new]
-        if self.is_sparse and self.X.shape[0] * total * new.size > _DENSE_PRODUCT_MAX:
-            cross = self._sparse_cross(block, new, total)
-        else:
             cross = self._rows[:total] @ self._rows[m:total].T
         self._gram[:total, m:total] = cross
         self._gram[m:total, :m] = cross[:m].T
         self._position[new] = np.arange(m, total)
         self._n_entered = total
 
-    def _sparse_cross(self, block, new, total):
-        r""":math:`X_{c,E}^\top X_{c,new}` from the sparse product :math:`X_E^\top X_{new}` and the centring terms.
+    def _enter_sparse(self, new, m, total):
+        r"""Dense centred rows of the sparse columns ``new`` into the cache, and :math:`X_{c,E}^\top X_{c,new}`.
 
-        With :math:`X_c = X - \sqrt{s}\,\bar x^\top`:
-        :math:`X_{c,E}^\top X_{c,new} = X_E^\top X_{new} - \bar x_E (\sqrt{s}^\top X_{new})
-        - (X_{c,E}^\top \sqrt{s})\,\bar x_{new}^\top`.
+        The nonzeros of the new columns are read from the CSC arrays
+        directly (no sparse matrix objects: their overhead exceeds the work on
+        small blocks). With :math:`X_c = X - \sqrt{s}\,\bar x^\top`,
+        :math:`X_{c,E}^\top X_{c,new} = X_{c,E}^\top X_{new} - (X_{c,E}^\top
+        \sqrt{s})\,\bar x_{new}^\top`, where :math:`X_{c,E}^\top X_{new}`
+        gathers the cached rows at the new columns' nonzeros
+        (:math:`|E|\,\mathrm{nnz}(X_{new})` multiply-adds) or, beyond
+        ``_GATHER_MAX`` of them, comes from a sparse product.
         """
         weight, offset = self.X.sqrt_weight, self.X.offset
-        cross = (self._csc[:, self._features[:total]].T @ block).toarray()
-        cross -= np.multiply.outer(offset[self._features[:total]], np.asarray(block.T @ weight).ravel())
-        cross -= np.multiply.outer(self._rows[:total] @ weight, offset[new])
+        indptr = self._csc.indptr
+        lengths = indptr[new + 1] - indptr[new]
+        starts = np.cumsum(lengths) - lengths
+        source = np.repeat(indptr[new] - starts, lengths) + np.arange(lengths.sum())
+        samples, values = self._csc.indices[source], self._csc.data[source]
+        rows = np.zeros((new.size, self.X.shape[0]), dtype=self._rows.dtype)
+        rows[np.repeat(np.arange(new.size), lengths), samples] = values
+        rows -= np.multiply.outer(offset[new], weight)
+        self._rows[m:total] = rows
+        entered = self._rows[:total]
+        if total * values.size > _GATHER_MAX:
+            block = self._csc[:, new]
+            cross = (self._csc[:, self._features[:total]].T @ block).toarray()
+            cross -= np.multiply.outer(offset[self._features[:total]], np.asarray(block.T @ weight).ravel())
+        else:
+            cross = np.zeros((total, new.size), dtype=self._rows.dtype)
+            filled = lengths > 0  # reduceat cannot give an empty column's zero sum
+            if filled.any():
+                cross[:, filled] = np.add.reduceat(entered[:, samples] * values, starts[filled], axis=1)
+        cross -= np.multiply.outer(entered @ weight, offset[new])
         return cross
 
     def _grow(self, capacity):
@@ -193,3 +211,12 @@ class DesignCache:
             self._lipschitz_vector[idx] = np.abs(vectors[:, 0])
         value /= n_samples
         return value if value > 0 else 1.0
+
+
+def _canonical_csc(X):
+    """``X`` as CSC without duplicated entries (its arrays are read directly); a copy only where needed."""
+    csc = X.tocsc()
+    if not csc.has_canonical_format:
+        csc = csc.copy()
+        csc.sum_duplicates()
+    return csc
