@@ -27,11 +27,13 @@ class DesignCache:
     is contiguous); new ones are gathered in increasing feature order (a
     strided gather from a C-ordered ``X`` then costs half as much). A new
     block costs :math:`n |E_{new}| (|E| + |E_{new}|)` for a dense ``X``; for a
-    sparse one :math:`X_{new}^\top X_E` is a sparse-times-dense product
-    (:math:`\mathrm{nnz}(X_{new}) |E|`), and the centring enters through
-    :math:`X_{c,E}^\top X_{c,new} = X_{c,E}^\top X_{new} - (X_{c,E}^\top
-    \sqrt{s})\,\bar x_{new}^\top` (no cancellation between large terms). A
-    precomputed full Gram matrix, when given, is sliced instead.
+    sparse one the cached rows are gathered at the new columns' nonzeros
+    (:math:`|E|\,\mathrm{nnz}(X_{new})`, see :meth:`_enter_sparse`), and the
+    centring enters without cancellation between large terms. A precomputed
+    full Gram matrix, when given, is sliced instead. :meth:`correlations`
+    (:math:`X^\top R`, the outer iterations' full product) and
+    :meth:`fitted` (:math:`X W^\top` through the cached columns of the
+    support) complete what a working-set solve needs of ``X``.
 
     Parameters
     ----------
