@@ -28,11 +28,11 @@ class DesignCache:
     strided gather from a C-ordered ``X`` then costs half as much). A new
     block costs :math:`n |E_{new}| (|E| + |E_{new}|)` for a dense ``X``; for a
     sparse one the cached rows are gathered at the new columns' nonzeros
-    (:math:`|E|\,\mathrm{nnz}(X_{new})`, see :meth:`_enter_sparse`), and the
+    (:math:`|E|\,\mathrm{nnz}(X_{new})`), and the
     centring enters without cancellation between large terms. A precomputed
-    full Gram matrix, when given, is sliced instead. :meth:`correlations`
+    full Gram matrix, when given, is sliced instead. ``correlations``
     (:math:`X^\top R`, the outer iterations' full product) and
-    :meth:`fitted` (:math:`X W^\top` through the cached columns of the
+    ``fitted`` (:math:`X W^\top` through the cached columns of the
     support) complete what a working-set solve needs of ``X``.
 
     Parameters
