@@ -56,6 +56,7 @@ class DesignCache:
         else:
             col_sq = np.einsum("ij,ij->j", X, X)
         self.col_norms = np.sqrt(np.maximum(col_sq, 0)).astype(np.float64)
+        self.zero_columns = np.flatnonzero(self.col_norms == 0)
         self._position = np.full(X.shape[1], -1)
         self._n_entered = 0
         self._full_value = None

@@ -180,7 +180,9 @@ def _working_set(design, support, XtR, gap, alpha, n_samples, positive):
     rho = np.abs(corr, out=corr).astype(np.float64, copy=False)
     del corr
     n_support = support.sum(axis=1)
-    n_violators = np.count_nonzero(rho > alpha, axis=1) - np.count_nonzero((rho > alpha) & support, axis=1)
+    violating = rho > alpha
+    n_violators = np.count_nonzero(violating, axis=1) - np.count_nonzero(violating & support, axis=1)
+    del violating
     scale = np.maximum(1.0, rho.max(axis=1) / alpha)
     rho /= alpha * scale[:, None]
     norms = design.col_norms
@@ -192,13 +194,15 @@ def _working_set(design, support, XtR, gap, alpha, n_samples, positive):
     score = np.subtract(1.0, rho, out=rho)
     with np.errstate(divide="ignore", invalid="ignore"):
         score /= norms
-    score[:, norms == 0] = np.inf
+    score[:, design.zero_columns] = np.inf
     score[screened] = np.inf
     del screened
     score[support] = -1.0
-    n_candidates = np.isfinite(score).sum(axis=1)
+    n_candidates = np.count_nonzero(np.isfinite(score), axis=1)
     size = np.minimum(n_support + _new_features(n_support, n_violators), n_candidates)
     k = max(int(size.max()), 1)
+    if k < score.shape[1] and score.shape[0] == 1:  # one target: its k best, in any order
+        return np.sort(np.argpartition(score[0], k - 1)[:k])
     if k < score.shape[1]:  # the k best of each row, then in order (a partition, not a full sort)
         order = np.argpartition(score, k - 1, axis=1)[:, :k].copy()  # not a view of the whole partition
         order = np.take_along_axis(order, np.argsort(np.take_along_axis(score, order, axis=1), axis=1,
