@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from sklearn.linear_model._base import _preprocess_data
 
-from skstexplore._core.preprocess import prepare_data
+from skstexplore._core.preprocess import prepare_data, sparse_column_sums
 from skstexplore._core.validation import check_sample_weight
 
 
@@ -92,3 +92,22 @@ def test_bad_sample_weight_message(sample_weight, message):
 
 def test_scalar_sample_weight_is_broadcast():
     assert_allclose(check_sample_weight(2.0, np.ones((4, 2))), np.full(4, 2.0))
+
+
+@pytest.mark.parametrize("layout", ["csr", "csc", "coo"])
+def test_sparse_column_sums_of_any_values(layout):
+    """Column sums through the stored entries (CSR/CSC arrays read directly) equal the dense ones."""
+    X, _, _ = _data(np.float64, seed=3)
+    X = X.asformat(layout)
+    assert_allclose(sparse_column_sums(X, X.data), X.toarray().sum(axis=0), rtol=1e-14)
+    assert_allclose(sparse_column_sums(X, X.data**2), (X.toarray() ** 2).sum(axis=0), rtol=1e-14)
+
+
+@pytest.mark.parametrize("exponent", [-3, 40, -1070])
+def test_sparse_ldexp_is_exact(exponent):
+    """Rescaling a sparse design by a power of two is exact, subnormal factors included."""
+    X, Y, _ = _data(np.float64, seed=4)
+    design = prepare_data(X, Y, True).X
+    scaled = design.ldexp(exponent)
+    assert_allclose(scaled.X.data, np.ldexp(design.X.data, exponent), rtol=0, atol=0)
+    assert_allclose(scaled.offset, np.ldexp(design.offset, exponent), rtol=0, atol=0)

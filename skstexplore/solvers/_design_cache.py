@@ -1,6 +1,7 @@
 r"""What depends on the design alone, computed once per fit, path or fold: :class:`DesignCache`."""
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from .._core.lipschitz import spectral_norm_sq
@@ -12,15 +13,27 @@ from ._support_factor import SupportFactor
 # curvature, not its digits).
 _DENSE_EIGEN_MAX = 300
 _LANCZOS_RTOL = 1e-4
+# For a sparse X, new Gram columns needing more multiply-adds than this through the cached dense rows come
+# from a sparse product instead (a temporary of this many entries).
+_GATHER_MAX = 500_000
 
 
 class DesignCache:
     r"""What depends on the design alone, computed once and reused.
 
-    Column norms at construction; dense columns and Gram entries
+    Column norms at construction; the dense columns and Gram entries
     :math:`G_{EE}` among the features :math:`E` that have entered some working
-    set, grown on demand (a new block costs :math:`n |E_{new}| (|E| + |E_{new}|)`).
-    A precomputed full Gram matrix, when given, is sliced instead.
+    set, grown on demand. The entered columns are kept as rows (gathering rows
+    is contiguous); new ones are gathered in increasing feature order (a
+    strided gather from a C-ordered ``X`` then costs half as much). A new
+    block costs :math:`n |E_{new}| (|E| + |E_{new}|)` for a dense ``X``; for a
+    sparse one the cached rows are gathered at the new columns' nonzeros
+    (:math:`|E|\,\mathrm{nnz}(X_{new})`), and the
+    centring enters without cancellation between large terms. A precomputed
+    full Gram matrix, when given, is sliced instead. ``correlations``
+    (:math:`X^\top R`, the outer iterations' full product) and
+    ``fitted`` (:math:`X W^\top` through the cached columns of the
+    support) complete what a working-set solve needs of ``X``.
 
     Parameters
     ----------
@@ -43,11 +56,17 @@ class DesignCache:
         else:
             col_sq = np.einsum("ij,ij->j", X, X)
         self.col_norms = np.sqrt(np.maximum(col_sq, 0)).astype(np.float64)
+        self.zero_columns = np.flatnonzero(self.col_norms == 0)
         self._position = np.full(X.shape[1], -1)
         self._n_entered = 0
         self._full_value = None
         # entered columns stored as rows (gathering rows is contiguous)
         self._rows = np.empty((0, X.shape[0]), dtype=X.dtype)
+        self._features = np.empty(0, dtype=np.intp)  # the entered features, in cache order
+        self._csc = _canonical_csc(X.X) if self.is_sparse else None  # column slices of a sparse X
+        # X^T of a sparse X as a CSR matrix sharing the CSC arrays (no transpose object per product)
+        self._csr_t = None if self._csc is None else csr_matrix(
+            (self._csc.data, self._csc.indices, self._csc.indptr), shape=X.shape[::-1])
         self._lipschitz_vector = np.zeros(X.shape[1])
         self._gram = np.empty((0, 0), dtype=X.dtype)
         # Cholesky factor of the last single-target support (a path's next point starts from it)
@@ -59,6 +78,19 @@ class DesignCache:
             return self.X.columns(idx) if self.is_sparse else self.X[:, idx]
         self._enter(idx)
         return self._rows[self._take(self._position[idx])].T
+
+    def correlations(self, R):
+        r""":math:`X^\top R` for ``R`` of shape (n_samples, n_targets)."""
+        if self.is_sparse:
+            return np.asarray(self._csr_t @ R) - np.multiply.outer(self.X.offset, self.X.sqrt_weight @ R)
+        return self.X.T @ R
+
+    def fitted(self, W):
+        r""":math:`X W^\top` through the columns of the joint support only (all of ``X`` when it has few columns)."""
+        support = np.flatnonzero((W != 0).any(axis=0))
+        if self.gram is not None and not self.is_sparse and 4 * support.size >= W.shape[1]:
+            return self.X @ W.T  # cheaper than gathering the columns
+        return self.columns(support) @ W[:, support].T
 
     def gram_block(self, idx):
         """:math:`G_{UU}` for the features ``idx``."""
@@ -94,19 +126,57 @@ class DesignCache:
         return position
 
     def _enter(self, idx):
-        new = idx[self._position[idx] < 0]
+        new = np.unique(idx[self._position[idx] < 0])  # sorted
         if not new.size:
             return
-        X_new = self.X.columns(new) if self.is_sparse else self.X[:, new]
         m, total = self._n_entered, self._n_entered + new.size
-        if total > self._rows.shape[0]:
-            self._grow(max(total, 2 * self._rows.shape[0]))
-        self._rows[m:total] = X_new.T
-        cross = self._rows[:total] @ X_new
+        if total > self._gram.shape[0]:
+            self._grow(max(total, 2 * self._gram.shape[0]))
+        self._features[m:total] = new
+        if self.is_sparse:
+            cross = self._enter_sparse(new, m, total)
+        else:
+            self._rows[m:total] = self.X.T[new]
+            cross = self._rows[:total] @ self._rows[m:total].T
         self._gram[:total, m:total] = cross
         self._gram[m:total, :m] = cross[:m].T
         self._position[new] = np.arange(m, total)
         self._n_entered = total
+
+    def _enter_sparse(self, new, m, total):
+        r"""Dense centred rows of the sparse columns ``new`` into the cache, and :math:`X_{c,E}^\top X_{c,new}`.
+
+        The nonzeros of the new columns are read from the CSC arrays
+        directly (no sparse matrix objects: their overhead exceeds the work on
+        small blocks). With :math:`X_c = X - \sqrt{s}\,\bar x^\top`,
+        :math:`X_{c,E}^\top X_{c,new} = X_{c,E}^\top X_{new} - (X_{c,E}^\top
+        \sqrt{s})\,\bar x_{new}^\top`, where :math:`X_{c,E}^\top X_{new}`
+        gathers the cached rows at the new columns' nonzeros
+        (:math:`|E|\,\mathrm{nnz}(X_{new})` multiply-adds) or, beyond
+        ``_GATHER_MAX`` of them, comes from a sparse product.
+        """
+        weight, offset = self.X.sqrt_weight, self.X.offset
+        indptr = self._csc.indptr
+        lengths = indptr[new + 1] - indptr[new]
+        starts = np.cumsum(lengths) - lengths
+        source = np.repeat(indptr[new] - starts, lengths) + np.arange(lengths.sum())
+        samples, values = self._csc.indices[source], self._csc.data[source]
+        rows = np.zeros((new.size, self.X.shape[0]), dtype=self._rows.dtype)
+        rows[np.repeat(np.arange(new.size), lengths), samples] = values
+        rows -= np.multiply.outer(offset[new], weight)
+        self._rows[m:total] = rows
+        entered = self._rows[:total]
+        if total * values.size > _GATHER_MAX:
+            block = self._csc[:, new]
+            cross = (self._csc[:, self._features[:total]].T @ block).toarray()
+            cross -= np.multiply.outer(offset[self._features[:total]], np.asarray(block.T @ weight).ravel())
+        else:
+            cross = np.zeros((total, new.size), dtype=self._rows.dtype)
+            filled = lengths > 0  # reduceat cannot give an empty column's zero sum
+            if filled.any():
+                cross[:, filled] = np.add.reduceat(entered[:, samples] * values, starts[filled], axis=1)
+        cross -= np.multiply.outer(entered @ weight, offset[new])
+        return cross
 
     def _grow(self, capacity):
         """Room for ``capacity`` entered features (amortised: capacities double)."""
@@ -115,7 +185,9 @@ class DesignCache:
         rows[:m] = self._rows[:m]
         gram = np.empty((capacity, capacity), dtype=self.X.dtype)
         gram[:m, :m] = self._gram[:m, :m]
-        self._rows, self._gram = rows, gram
+        features = np.empty(capacity, dtype=np.intp)
+        features[:m] = self._features[:m]
+        self._rows, self._gram, self._features = rows, gram, features
 
     def lipschitz(self, idx, gram_block):
         r""":math:`\lambda_{\max}(G_{UU}) / n` for the features ``idx`` (1 if zero).
@@ -142,3 +214,12 @@ class DesignCache:
             self._lipschitz_vector[idx] = np.abs(vectors[:, 0])
         value /= n_samples
         return value if value > 0 else 1.0
+
+
+def _canonical_csc(X):
+    """``X`` as CSC without duplicated entries (its arrays are read directly); a copy only where needed."""
+    csc = X.tocsc()
+    if not csc.has_canonical_format:
+        csc = csc.copy()
+        csc.sum_duplicates()
+    return csc

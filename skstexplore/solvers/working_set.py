@@ -16,11 +16,18 @@ dual scaling :math:`s = \max(1, \|c\|_\infty / \alpha)`, each outer iteration
    radius :math:`R = \sqrt{2\,\mathrm{gap}/n} / \alpha` (Ndiaye et al. 2017),
    a feature with :math:`\rho_j + \|x_j\| R < 1` is zero at every solution
    and never enters;
-3. **chooses** the working set: the current support and the features
-   closest to violating the optimality conditions, by
+3. **chooses** the working set: the current support :math:`S` and the
+   features closest to violating the optimality conditions, by
    :math:`(1 - \rho_j) / \|x_j\|` (the distance of the dual point to the
-   feature's constraint), :math:`\max(p_0, 2|S|)` of them (and never fewer
-   than at the previous outer iteration);
+   feature's constraint), as many as there are violators
+   (:math:`|c_j| > \alpha`, :math:`j \notin S`), at least :math:`p_0 = 20`
+   and at most :math:`\max(p_0, |S|)` (celer's doubling while many
+   features violate; near the end, when a few do, the working set stays
+   small: its Gram block costs :math:`n |U|^2`). The most violating feature
+   (score 0) always enters and the restricted solve is exact, so :math:`F`
+   decreases strictly from one outer iteration to the next and no working
+   set's solution repeats (``max_iter`` bounds the loop where rounding
+   stalls it);
 4. **solves the restricted problem exactly** on the working set :math:`U`
    with the Gram block :math:`G_{UU}`, by the active-set method of
    :func:`~skstexplore.solvers.active_set.active_set_lasso` (a few Cholesky
@@ -55,6 +62,7 @@ A. Battle, R. Raina, A. Ng. "Efficient sparse coding algorithms", NIPS 2007.
 """
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from .._core.base import SolverResult
 from .._core.lasso import lasso_dual_gap
@@ -68,8 +76,10 @@ __all__ = ["DesignCache", "exact_restricted_solve", "working_set_lasso"]
 _INNER_GAP_FRACTION = 0.3
 # Fewest inner iterations between two outer iterations.
 _MIN_INNER_ITER = 50
-# Smallest working set.
-_MIN_WORKING_SET = 10
+# Outer iterations in a row without a change of the coefficients after which a target stops.
+_MAX_UNCHANGED = 2
+# Fewest new features in a working set (the first working set's size).
+_MIN_WORKING_SET = 20
 
 
 def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_iter=1000, tol=0.0,
@@ -126,43 +136,42 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     counts["polished"] = np.zeros(n_targets, dtype=bool)
     converged = np.zeros(n_targets, dtype=bool)
     gaps = np.full(n_targets, np.inf)
-    ws_size = np.zeros(n_targets, dtype=int)
+    # outer iterations in a row that left a target's coefficients unchanged: the next ones would repeat them
+    # (the working set and the solve depend on W alone), so a target whose gap rounding keeps above its
+    # tolerance stops there instead of at max_iter
+    unchanged = np.zeros(n_targets, dtype=int)
     active = np.arange(n_targets)
     while active.size:
         Y_active = Y[:, active]
-        R = Y_active - _fitted(design, W[active])
-        XtR = X.T @ R
+        R = Y_active - design.fitted(W[active])
+        XtR = design.correlations(R)
         gap = lasso_dual_gap(X, Y_active, W[active], alpha, R=R, XtR=XtR, positive=positive)
         gaps[active] = gap
         done = gap <= tols[active]
         converged[active[done]] = True
-        going = ~done & (counts["n_iter"][active] < max_iter)
+        going = ~done & (counts["n_iter"][active] < max_iter) & (unchanged[active] < _MAX_UNCHANGED)
         active, XtR, gap = active[going], XtR[:, going], gap[going]
         if not active.size:
             break
         counts["n_outer"][active] += 1
         if design.gram is None:
-            U, ws_size[active] = _working_set(design, W[active] != 0, XtR, gap, alpha, n_samples, ws_size[active],
-                                              positive)
+            U = design.in_cache_order(_working_set(design, W[active] != 0, XtR, gap, alpha, n_samples, positive))
+            XtR = XtR[U]  # only these rows are kept alive during the solves
         else:  # the full Gram matrix is known: the active-set method needs no working set
             U = None
-        del XtR  # not kept alive during the solves
-        _solve_on_working_set(inner, design, Y[:, active], W, active, U, alpha, gap, max_iter, counts, positive)
+        rows = np.ix_(active, U) if U is not None else active  # W changes only on the working set
+        before = W[rows]
+        _solve_on_working_set(inner, design, Y[:, active], W, active, U, XtR, alpha, gap, max_iter, counts, positive)
+        del XtR
+        same = np.all(W[rows] == before, axis=1)
+        unchanged[active] = np.where(same, unchanged[active] + 1, 0)
     extras = {"dual_gap": gaps}
     extras.update({name: counts[name] for name in ("n_oracle_steps", "n_outer", "n_exact")})
     return SolverResult(coef=W, n_iter=counts["n_iter"], converged=converged, extras=extras)
 
 
-def _fitted(design, W):
-    r""":math:`X W^\top` through the columns of the joint support only (all of ``X`` when it has few columns)."""
-    support = np.flatnonzero((W != 0).any(axis=0))
-    if design.gram is not None and not design.is_sparse and 4 * support.size >= W.shape[1]:
-        return design.X @ W.T  # cheaper than gathering the columns
-    return design.columns(support) @ W[:, support].T
-
-
-def _working_set(design, support, XtR, gap, alpha, n_samples, previous_size, positive):
-    """Union of the targets' working sets (sorted feature indices) and each target's new size.
+def _working_set(design, support, XtR, gap, alpha, n_samples, positive):
+    """Union of the targets' working sets (sorted feature indices).
 
     ``support`` is ``W != 0``. The scores are computed in place: besides
     ``XtR`` this holds two ``(n_targets, n_features)`` arrays at a time.
@@ -170,6 +179,10 @@ def _working_set(design, support, XtR, gap, alpha, n_samples, previous_size, pos
     corr = XtR.T / n_samples if not positive else np.maximum(XtR.T, 0) / n_samples
     rho = np.abs(corr, out=corr).astype(np.float64, copy=False)
     del corr
+    n_support = support.sum(axis=1)
+    violating = rho > alpha
+    n_violators = np.count_nonzero(violating, axis=1) - np.count_nonzero(violating & support, axis=1)
+    del violating
     scale = np.maximum(1.0, rho.max(axis=1) / alpha)
     rho /= alpha * scale[:, None]
     norms = design.col_norms
@@ -181,15 +194,15 @@ def _working_set(design, support, XtR, gap, alpha, n_samples, previous_size, pos
     score = np.subtract(1.0, rho, out=rho)
     with np.errstate(divide="ignore", invalid="ignore"):
         score /= norms
-    score[:, norms == 0] = np.inf
+    score[:, design.zero_columns] = np.inf
     score[screened] = np.inf
     del screened
     score[support] = -1.0
-    n_candidates = np.isfinite(score).sum(axis=1)
-    # never shrinks; room for as many new features as the support has
-    size = np.maximum(np.maximum(2 * support.sum(axis=1), _MIN_WORKING_SET), previous_size)
-    size = np.minimum(size, n_candidates)
+    n_candidates = np.count_nonzero(np.isfinite(score), axis=1)
+    size = np.minimum(n_support + _new_features(n_support, n_violators), n_candidates)
     k = max(int(size.max()), 1)
+    if k < score.shape[1] and score.shape[0] == 1:  # one target: its k best, in any order
+        return np.sort(np.argpartition(score[0], k - 1)[:k])
     if k < score.shape[1]:  # the k best of each row, then in order (a partition, not a full sort)
         order = np.argpartition(score, k - 1, axis=1)[:, :k].copy()  # not a view of the whole partition
         order = np.take_along_axis(order, np.argsort(np.take_along_axis(score, order, axis=1), axis=1,
@@ -197,23 +210,33 @@ def _working_set(design, support, XtR, gap, alpha, n_samples, previous_size, pos
     else:
         order = np.argsort(score, axis=1, kind="stable")
     chosen = np.arange(k) < size[:, None]
-    return np.unique(order[chosen]), size
+    return np.unique(order[chosen])
 
 
-def _solve_on_working_set(inner, design, Y, W, active, U, alpha, gap, max_iter, counts, positive):
-    """Exact solve on the features ``U`` for the ``active`` targets (in place in ``W``).
+def _new_features(n_support, n_violators):
+    """How many features join the support in a working set: one per violator, at least ``_MIN_WORKING_SET``
+    and at most as many as the support has (the working set at most doubles)."""
+    return np.clip(n_violators, _MIN_WORKING_SET, np.maximum(n_support, _MIN_WORKING_SET))
 
-    The active-set method first; the targets it cannot finish get the proximal
-    ``inner`` solver (:func:`_proximal_fallback`).
+
+def _solve_on_working_set(inner, design, Y, W, active, U, XtR_U, alpha, gap, max_iter, counts, positive):
+    r"""Exact solve on the features ``U`` (in cache order) for the ``active`` targets (in place in ``W``).
+
+    ``XtR_U`` is :math:`X_U^\top R` at the current ``W``: the restricted
+    problem's :math:`X_U^\top Y = X_U^\top R + G_{UU} W_U^\top` needs no product
+    with :math:`X`. The active-set method first; the targets it cannot finish
+    get the proximal ``inner`` solver (:func:`_proximal_fallback`).
     """
-    if U is None:
-        U, X_U, G_U = np.arange(design.X.shape[1]), design.X, design.gram
+    full = U is None
+    if full:
+        U, G_U = np.arange(design.X.shape[1]), design.gram
     else:
-        U = design.in_cache_order(U)
-        X_U, G_U = design.columns(U), design.gram_block(U)
+        G_U = design.gram_block(U)
     rows = np.ix_(active, U)
     budget = max_iter - counts["n_iter"][active]
-    W_U, converged, n_steps = active_set_lasso(G_U, (X_U.T @ Y).T, X_U.shape[0] * alpha, W[rows], positive=positive,
+    XtY_U = _times_gram(W[rows], G_U)
+    XtY_U += XtR_U.T
+    W_U, converged, n_steps = active_set_lasso(G_U, XtY_U, design.X.shape[0] * alpha, W[rows], positive=positive,
                                                max_steps=int(min(budget.max(), 50 + 4 * U.size)),
                                                polished=counts["polished"][active], factor=design.support_factor,
                                                labels=U)
@@ -224,8 +247,16 @@ def _solve_on_working_set(inner, design, Y, W, active, U, alpha, gap, max_iter, 
     counts["polished"][active] = converged
     stuck = ~converged & (counts["n_iter"][active] < max_iter)
     if stuck.any():
+        X_U = design.X if full else design.columns(U)
         _proximal_fallback(inner, design, Y[:, stuck], W, active[stuck], U, X_U, G_U, alpha, gap[stuck], max_iter,
                            counts, positive)
+
+
+def _times_gram(W, G):
+    """``W @ G`` (float64), through the nonzeros of ``W`` (CSR) when there are several rows and few nonzeros."""
+    if W.shape[0] > 1 and 4 * np.count_nonzero(W) < W.size:
+        return np.asarray(csr_matrix(W) @ G, dtype=np.float64)
+    return np.asarray(W @ G, dtype=np.float64)
 
 
 def _proximal_fallback(inner, design, Y, W, active, U, X_U, G_U, alpha, gap, max_iter, counts, positive):
