@@ -24,7 +24,8 @@ class SupportFactor:
         The same as positions in the current block; None after a failed
         factorisation (a singular block).
     R : ndarray of shape (K, K)
-        Upper triangular factor.
+        Upper triangular factor (a view of the storage: valid until the
+        next update).
     k_add : int
         How many features the last call was adding per step.
 
@@ -39,11 +40,12 @@ class SupportFactor:
     """
 
     def __init__(self):
-        self.features, self.R = np.empty(0, dtype=int), np.empty((0, 0))
+        self.features, self.order = np.empty(0, dtype=int), np.empty(0, dtype=int)
         self.k_add = 1
-        # R lives in one of two flat buffers, each new factor is written into the other: no allocation (nor
-        # first-touch page faults) per update once they are large enough
-        self._buffers = [np.empty(0), np.empty(0)]
+        # R is the top-left (K, K) corner of a C-ordered (capacity, capacity) buffer: its first K rows are one
+        # contiguous block, which LAPACK reads as the lower triangular R^T with leading dimension `capacity`. An
+        # append writes the new columns and rows in place, a removal shifts columns in place: no copy of R
+        self._storage = np.empty((0, 0))
         self._forward = (None, None)  # the last right-hand side of forward() and R^-T of it, until R changes
 
     def attach(self, G, labels, w):
@@ -58,8 +60,18 @@ class SupportFactor:
         else:
             self.reset(support)
 
+    @property
+    def R(self):
+        K = self.order.size
+        return self._storage[:K, :K]
+
+    @property
+    def _rows(self):
+        """The first K rows of the storage (contiguous): R padded with columns that LAPACK does not read."""
+        return self._storage[: self.order.size]
+
     def reset(self, order):
-        self.order, self.R, self._forward = np.empty(0, dtype=int), np.empty((0, 0)), (None, None)
+        self.order, self._forward = np.empty(0, dtype=int), (None, None)
         if not self.add(order):
             self.order = None
         self._label()
@@ -81,16 +93,28 @@ class SupportFactor:
         """The factor extended by the features ``new``, before appending them (an ``Extension``); None if singular."""
         K, k = self.order.size, new.size
         G_new = self.G[new]  # rows are contiguous: G_{A,new} is the transpose of G_{new,A} (G is symmetric)
-        B = _triangular(self.R, G_new[:, self.order].T, trans=1) if K else np.empty((0, k))
+        B = _triangular(self._rows, G_new[:, self.order].T, trans=1) if K else np.empty((0, k))
         extension = Extension(self, new, B, G_new[:, new] - B.T @ B)
         return extension if extension.R22 is not None else None
 
     def _append(self, new, B, R22):
         K, k = self.order.size, new.size
-        R = self._spare(K + k)
-        R[:K, :K], R[:K, K:], R[K:, :K], R[K:, K:] = self.R, B, 0.0, R22
-        self.R, self.order, self._forward = R, np.concatenate([self.order, new]), (None, None)
+        self._reserve(K + k)
+        R = self._storage
+        R[:K, K:K + k], R[K:K + k, :K], R[K:K + k, K:K + k] = B, 0.0, R22
+        self.order, self._forward = np.concatenate([self.order, new]), (None, None)
         self._label()
+
+    def _reserve(self, size):
+        """Grow the storage (keeping R) to hold a factor of ``size`` features: doubling, at most the block's size."""
+        capacity = self._storage.shape[0]
+        if size <= capacity:
+            return
+        K = self.order.size
+        capacity = max(size, min(2 * capacity, self.G.shape[0]))
+        storage = np.empty((capacity, capacity))
+        storage[:K, :K] = self._storage[:K, :K]
+        self._storage = storage
 
     def remove(self, positions):
         """Drop the features at ``positions`` of ``order``.
@@ -107,43 +131,34 @@ class SupportFactor:
         if not len(positions):
             return
         positions = np.sort(positions)
-        R, K, first = self.R, self.order.size, int(positions[0])
+        R, K, first = self._storage, self.order.size, int(positions[0])
         keep = np.ones(K, dtype=bool)
         keep[positions] = False
-        new = self._spare(K - positions.size)
-        new[:first, :first] = R[:first, :first]
-        _copy_kept_columns(new[:first, first:], R[:first, first:], positions - first)
-        new[first:, :first] = 0.0
-        block, row = R[first:, first:], first  # block: the trailing triangle, its first column to delete
+        # rows above the first deleted feature only lose columns: shifted left in place
+        _copy_kept_columns(R[:first, first:K - positions.size], R[:first, first:K], positions - first)
+        # the trailing triangle, as a Fortran-ordered copy rotated in place (qr_delete's fastest layout)
+        block, row = np.asfortranarray(R[first:K, first:K]), first
         for i, position in enumerate(positions.tolist()):
             size = block.shape[0]
             if size == 1:
                 break
-            # Fortran-ordered copies, rotated in place: the fastest layout for qr_delete's row and column rotations
-            rotated = qr_delete(np.eye(size, order="F"), np.asfortranarray(block), 0, which="col", overwrite_qr=True,
+            rotated = qr_delete(np.eye(size, order="F"), block, 0, which="col", overwrite_qr=True,
                                 check_finite=False)[1][: size - 1]
             # rows of the features up to the next deleted one are final: they only lose later deleted columns
             n_rows = (int(positions[i + 1]) if i + 1 < positions.size else K) - position - 1
-            new[row:row + n_rows, first:row] = 0.0
-            _copy_kept_columns(new[row:row + n_rows, row:], rotated[:n_rows], positions[i + 1:] - position - 1)
+            R[row:row + n_rows, first:row] = 0.0
+            _copy_kept_columns(R[row:row + n_rows, row:K - positions.size], rotated[:n_rows],
+                               positions[i + 1:] - position - 1)
             row += n_rows
             block = rotated[n_rows:, n_rows:]
-        self.R, self.order, self._forward = new, self.order[keep], (None, None)
+        self.order, self._forward = self.order[keep], (None, None)
         self._label()
-
-    def _spare(self, size):
-        """A C-contiguous (size, size) array in the buffer that ``R`` does not use (grown when too small)."""
-        spare, current = self._buffers
-        if spare.size < size * size:
-            spare = np.empty(max(size * size, 2 * spare.size))
-        self._buffers = [current, spare]
-        return spare[: size * size].reshape(size, size)
 
     def solve(self, rhs):
         r""":math:`G_{AA}^{-1} b`: :meth:`forward`, then the back substitution with :math:`R`."""
         if rhs.ndim == 1 and rhs.size:
-            return _triangular(self.R, self.forward(rhs), trans=0)
-        return _cholesky_solve(self.R, rhs)
+            return _triangular(self._rows, self.forward(rhs), trans=0)
+        return _triangular(self._rows, _triangular(self._rows, rhs, trans=1), trans=0)
 
     def forward(self, rhs):
         r""":math:`R^{-\top} b`, kept for the last ``b`` until :math:`R` changes.
@@ -154,7 +169,7 @@ class SupportFactor:
         """
         cached, y = self._forward
         if cached is None or cached.shape != rhs.shape or not np.array_equal(cached, rhs):
-            y = _triangular(self.R, rhs, trans=1)
+            y = _triangular(self._rows, rhs, trans=1)
             self._forward = (rhs.copy(), y)
         return y
 
@@ -194,7 +209,7 @@ class Extension:
         rhs_A, rhs_N = rhs[:K], rhs[K:]
         y_A = self.factor.forward(rhs_A)
         x_N = _cholesky_solve(self.R22, rhs_N - self.B.T @ y_A)
-        return np.concatenate([_triangular(self.factor.R, y_A - self.B @ x_N, trans=0), x_N])
+        return np.concatenate([_triangular(self.factor._rows, y_A - self.B @ x_N, trans=0), x_N])
 
     def drop(self, positions):
         """Leave out the new features at ``positions`` (of ``new``); False (unchanged) if the rest is singular."""
@@ -231,12 +246,15 @@ def _cholesky_solve(R, b):
     return x
 
 
-def _triangular(R, b, trans):
-    """:math:`R^{-1} b` (``trans=0``) or :math:`R^{-\top} b` (``trans=1``) for upper triangular ``R`` (LAPACK)."""
+def _triangular(rows, b, trans):
+    """:math:`R^{-1} b` (``trans=0``) or :math:`R^{-\top} b` (``trans=1``) for upper triangular ``R`` (LAPACK).
+
+    ``rows``: C-contiguous, of shape (K, >= K), whose first K columns are ``R``.
+    """
     if not b.size:
         return b
-    # R is C-ordered: R.T is the same memory in Fortran order (LAPACK's), lower triangular
-    x, info = dtrtrs(R.T, b.reshape(b.shape[0], -1), lower=1, trans=1 - trans)
+    # rows.T is the same memory in Fortran order (LAPACK's): lower triangular R^T, leading dimension rows.shape[1]
+    x, info = dtrtrs(rows.T, b.reshape(b.shape[0], -1), lower=1, trans=1 - trans)
     if info != 0:
         raise np.linalg.LinAlgError("singular triangular factor")
     return x.reshape(b.shape)
