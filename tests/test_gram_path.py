@@ -122,6 +122,26 @@ def test_factor_updates_equal_a_fresh_cholesky():
         assert_allclose(G[np.ix_(factor.order, factor.order)] @ factor.solve(b), b, rtol=1e-8, atol=1e-10)
 
 
+def test_factor_grows_past_its_first_block():
+    """Kept across blocks of a working set: a factor filling a small block keeps its R when a larger block adds more."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((100, 40))
+    G = X.T @ X
+    small = np.arange(0, 40, 4)
+    factor = SupportFactor()
+    factor.attach(G[np.ix_(small, small)], small, np.ones(small.size))
+    assert factor.order.size == small.size
+    w = np.zeros(40)
+    w[small] = 1.0
+    factor.attach(G, np.arange(40), w)
+    assert_allclose(factor.features, small)
+    assert factor.add(np.setdiff1d(np.arange(40), small)[::2])
+    factor.remove(np.array([1, 3, 12]))
+    _assert_factor(factor, G)
+    B = rng.standard_normal((factor.order.size, 3))
+    assert_allclose(G[np.ix_(factor.order, factor.order)] @ factor.solve(B), B, rtol=1e-8, atol=1e-10)
+
+
 def test_extension_refuses_a_singular_block():
     rng = np.random.default_rng(2)
     X = rng.standard_normal((30, 6))
