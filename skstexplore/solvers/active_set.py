@@ -58,6 +58,7 @@ finishes alone. All arithmetic is in float64.
 """
 
 import numpy as np
+from scipy.linalg.blas import dsymv
 
 from .._core.memory import row_blocks
 from ._batched_active_set import STEP_TEMPORARIES, State, batched_steps
@@ -156,7 +157,8 @@ def _fresh_factor(G, w):
     return factor
 
 
-def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, gradient=None, scale=None):
+def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, gradient=None, scale=None,
+                resolved=False):
     r""":func:`active_set_lasso` for one target, with the Cholesky factor updated by columns.
 
     Adding ``k`` features to a factor of size ``K`` costs :math:`O(K^2 k)`,
@@ -175,14 +177,16 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, g
 
     ``gradient``, if given, is :math:`G w - c` at the start (it saves a
     product) and holds that of the returned point on return; ``scale``,
-    :func:`_data_scale` of ``G`` and ``c`` when already known.
+    :func:`_data_scale` of ``G`` and ``c`` when already known. ``resolved``:
+    the start is a warm start already re-solved on its support at this
+    penalty (:func:`affine_move`), so the first step adds all the violators.
     """
     k_add, n_steps = factor.k_add, 0
     threshold = penalty * (1.0 + rtol)
     slack = _rounding_slack(G, c, penalty, rtol, scale)
-    warm = not (polished or not w.any())  # a start that is not optimal on its support (zero is)
-    polished = not warm
-    grad = G @ w - c if gradient is None else gradient
+    warm = resolved or not (polished or not w.any())  # a start that is not optimal on its support (zero is)
+    polished = resolved or not warm
+    grad = symmetric_product(G, w) - c if gradient is None else gradient
     while True:
         support = np.flatnonzero(w)
         violation = -grad if positive else np.abs(grad)
@@ -214,12 +218,55 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, g
             t, consistent = 0.0, False
         full, moved = t == 1.0 and consistent, t > 0
         if moved:
-            grad = np.subtract(G @ w, c, out=grad if gradient is not None else None)
+            grad = np.subtract(symmetric_product(G, w), c, out=grad if gradient is not None else None)
         if not moved and k == 1 and polished:
             return w, False, n_steps  # the best single addition cannot decrease q: rounding
         polished = full if moved else (polished or k == 0)
         if k and (moved or k > 1):  # a re-solve on the support (k = 0) keeps the pace of additions
             k_add = max(k_add, 2 * k) if full else max(k // 2, 1)
+
+
+def symmetric_product(G, w):
+    """:math:`G w` for symmetric ``G``: BLAS ``symv`` (reads one triangle: 1/3 faster than ``gemv``) on float64."""
+    if G.dtype == np.float64 and w.dtype == np.float64 and G.flags.c_contiguous and G.size:
+        return dsymv(1.0, G.T, w)  # G.T: the same memory in Fortran order, and the same matrix
+    return G @ w
+
+
+def affine_move(G, factor, w, grad, decrease, direction=None):
+    r"""Re-solve ``w``, optimal on its support for a penalty, at a penalty lower by ``decrease``, if signs hold.
+
+    On a fixed support :math:`A` with signs :math:`\theta`, the solution of
+    :math:`G_{AA} w_A = c_A - \lambda\theta_A` moves by :math:`\delta v`,
+    :math:`v = G_{AA}^{-1}\theta_A`, when :math:`\lambda` decreases by
+    :math:`\delta`, and its gradient by :math:`\delta\, G_{:A} v`: along a
+    path where the support does not change from one penalty to the next, a
+    point then costs no solve and no product (the direction is kept). Moves
+    ``w`` and ``grad`` in place when all the signs hold and returns the
+    direction (to pass back at the next penalty), or None (nothing moved)
+    when a coordinate would cross zero or the factor is not the support's.
+    """
+    order = factor.order
+    if order is None or not order.size or np.count_nonzero(w) != order.size:
+        return None
+    w_A = w[order]
+    theta = np.sign(w_A)
+    if not np.all(theta):
+        return None
+    if direction is None or direction[0] is not order or not np.array_equal(direction[1], theta):
+        v = np.zeros(w.size)
+        v[order] = factor.solve(theta)
+        direction = (order, theta, v, None)
+    order, theta, v, Gv = direction
+    moved = w_A + decrease * v[order]
+    if not np.all(theta * moved > 0):
+        return None
+    if Gv is None:
+        Gv = symmetric_product(G, v)
+        direction = (order, theta, v, Gv)
+    w[order] = moved
+    grad += decrease * Gv
+    return direction
 
 
 def _rounding_slack(G, c, penalty, rtol, scale=None):

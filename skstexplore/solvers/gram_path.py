@@ -33,7 +33,7 @@ converged, so that a caller can finish it with the residual.
 
 import numpy as np
 
-from .active_set import DEFAULT_RTOL, _data_scale, _one_target
+from .active_set import DEFAULT_RTOL, _data_scale, _one_target, affine_move, symmetric_product
 from ._support_factor import SupportFactor
 
 __all__ = ["gram_lasso_path"]
@@ -99,17 +99,22 @@ def gram_lasso_path(gram, Xty, y_sq, n_samples, alphas, *, coef_init=None, tol=0
     n_features = c.size
     max_steps = 50 + 4 * n_features if max_steps is None else max_steps
     w = np.zeros(n_features) if coef_init is None else np.array(coef_init, dtype=np.float64)
-    grad = G @ w - c
+    grad = symmetric_product(G, w) - c
     factor = SupportFactor()
     factor.attach(G, np.arange(n_features), w)
     coefs = np.empty((len(alphas), n_features))
     gaps, n_steps = np.empty(len(alphas)), np.zeros(len(alphas), dtype=int)
     converged = np.zeros(len(alphas), dtype=bool)
     scale = _data_scale(G, c)
+    optimal, direction, previous = False, None, None
     for i, alpha in enumerate(alphas):
         penalty = n_samples * alpha
+        # from the previous point, optimal: its exact move on its support, while no sign changes (no product)
+        moved = optimal and penalty < previous and (
+            direction := affine_move(G, factor, w, grad, previous - penalty, direction)) is not None
         w, optimal, n_steps[i] = _one_target(G, c, penalty, w, positive, max_steps, DEFAULT_RTOL, False, factor,
-                                             gradient=grad, scale=scale)
+                                             gradient=grad, scale=scale, resolved=moved)
+        previous = penalty
         gaps[i] = _gram_dual_gap(c, w, grad, y_sq, n_samples, alpha, positive)
         converged[i] = optimal and gaps[i] <= tol
         coefs[i] = w
