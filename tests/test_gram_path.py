@@ -8,6 +8,7 @@ from sklearn.linear_model import lasso_path as sklearn_lasso_path
 from skstexplore import lasso_path
 from skstexplore._core.lasso import lasso_dual_gap
 from skstexplore.solvers._support_factor import SupportFactor
+from skstexplore.solvers.active_set import affine_move
 from skstexplore.solvers.gram_path import _gram_dual_gap, gram_lasso_path
 
 
@@ -37,6 +38,43 @@ def test_path_matches_sklearn(n_alphas, positive):
         assert abs(gap - exact) <= 1e-12 * (y @ y) / n_samples
     if positive:
         assert coefs.min() >= 0
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_fine_path_moves_points_on_their_support(positive):
+    """A fine grid: most points are the affine move of the previous one (no step), and the path is sklearn's."""
+    X, y = problem(150, 40, seed=4)
+    ref_alphas, ref_coefs, _ = sklearn_lasso_path(X, y, alphas=150, eps=1e-3, tol=1e-12, max_iter=200000,
+                                                  positive=positive)
+    coefs, _, n_steps, converged = gram_lasso_path(X.T @ X, X.T @ y, y @ y, len(y), ref_alphas,
+                                                   tol=1e-10 * (y @ y) / len(y), positive=positive)
+    assert converged.all() and np.count_nonzero(n_steps[1:] == 0) >= 50
+    assert np.max(np.abs(coefs - ref_coefs.T)) <= 1e-6
+
+
+def test_affine_move_is_the_solution_on_the_support():
+    X, y = problem(100, 30, seed=6)
+    G, c, n = X.T @ X, X.T @ y, len(y)
+    alpha = 0.05 * np.abs(c).max() / n
+    w = gram_lasso_path(G, c, y @ y, n, np.array([alpha]), tol=1e-12)[0][0]
+    factor = SupportFactor()
+    factor.attach(G, np.arange(30), w)
+    grad = G @ w - c
+    support, theta = np.flatnonzero(w), np.sign(w[np.flatnonzero(w)])
+    direction = None
+    for decrease in (1e-3, 2e-3):
+        direction = affine_move(G, factor, w, grad, decrease * n * alpha, direction)
+        assert direction is not None
+        penalty = n * alpha * (1 - (1e-3 if decrease == 1e-3 else 3e-3))
+        assert_allclose(w[support], np.linalg.solve(G[np.ix_(support, support)], c[support] - penalty * theta),
+                        rtol=1e-10)
+        assert np.count_nonzero(w) == support.size
+        assert_allclose(grad, G @ w - c, atol=1e-10 * np.abs(c).max())
+    # a move that makes a coordinate cross zero (here: back up to a penalty far above alpha_max) moves nothing
+    before, before_grad = w.copy(), grad.copy()
+    assert affine_move(G, factor, w, grad, -1e3 * n * alpha, direction) is None
+    assert_allclose(w, before, atol=0)
+    assert_allclose(grad, before_grad, atol=0)
 
 
 def test_path_with_rank_deficient_supports():
