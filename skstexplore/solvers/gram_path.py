@@ -9,10 +9,14 @@ computed once for the whole path (as scikit-learn's ``lasso_path`` does when
 ``n_features <= n_samples``). Each point is the exact active-set method of
 :mod:`~skstexplore.solvers.active_set` on :math:`q(w) = \tfrac12 w^\top G w -
 c^\top w + n\alpha\|w\|_1` (:math:`= n F(w)` up to a constant), started from
-the previous point and the Cholesky factor of its support: the support
-moves affinely with :math:`\alpha` until a feature enters or leaves, so a
-point costs a few solves, a few products with :math:`G` and the growth of
-the factor by the entering features.
+the previous point and the Cholesky factor of its support: the solution
+moves affinely with :math:`\alpha` until a feature enters or leaves. The
+previous point is first moved along that line to the new penalty
+(:func:`~skstexplore.solvers.active_set.affine_move`, one solve and one
+product, both kept while the support holds: on a fine grid most points cost
+neither), then the features that violate the conditions there enter at
+once, so a point costs a few solves, a few products with :math:`G` and the
+growth of the factor by the entering features.
 
 The duality gap of each point comes from the Gram matrix alone, as in
 scikit-learn's coordinate descent on the Gram matrix: with the gradient
