@@ -62,17 +62,18 @@ def test_affine_move_is_the_solution_on_the_support():
     grad = G @ w - c
     support, theta = np.flatnonzero(w), np.sign(w[np.flatnonzero(w)])
     direction = None
-    for decrease in (1e-3, 2e-3):
-        direction = affine_move(G, factor, w, grad, decrease * n * alpha, direction)
-        assert direction is not None
-        penalty = n * alpha * (1 - (1e-3 if decrease == 1e-3 else 3e-3))
+    for penalty, decrease in ((1 - 1e-3) * n * alpha, 1e-3 * n * alpha), ((1 - 3e-3) * n * alpha, 2e-3 * n * alpha):
+        # the first move solves, the second reuses the direction
+        kept = direction
+        direction = affine_move(G, c, factor, w, grad, penalty, decrease, direction)
+        assert direction is not None and (kept is None or direction is kept)
         assert_allclose(w[support], np.linalg.solve(G[np.ix_(support, support)], c[support] - penalty * theta),
                         rtol=1e-10)
         assert np.count_nonzero(w) == support.size
         assert_allclose(grad, G @ w - c, atol=1e-10 * np.abs(c).max())
     # a move that makes a coordinate cross zero (here: back up to a penalty far above alpha_max) moves nothing
     before, before_grad = w.copy(), grad.copy()
-    assert affine_move(G, factor, w, grad, -1e3 * n * alpha, direction) is None
+    assert affine_move(G, c, factor, w, grad, 1e3 * n * alpha, -1e3 * n * alpha, direction) is None
     assert_allclose(w, before, atol=0)
     assert_allclose(grad, before_grad, atol=0)
 

@@ -233,18 +233,21 @@ def symmetric_product(G, w):
     return G @ w
 
 
-def affine_move(G, factor, w, grad, decrease, direction=None):
-    r"""Re-solve ``w``, optimal on its support for a penalty, at a penalty lower by ``decrease``, if signs hold.
+def affine_move(G, c, factor, w, grad, penalty, decrease, direction=None):
+    r"""Re-solve ``w``, optimal on its support at ``penalty + decrease``, at ``penalty``, if its signs hold.
 
-    On a fixed support :math:`A` with signs :math:`\theta`, the solution of
-    :math:`G_{AA} w_A = c_A - \lambda\theta_A` moves by :math:`\delta v`,
+    On a fixed support :math:`A` with signs :math:`\theta` the solution
+    :math:`z_A = G_{AA}^{-1}(c_A - \lambda\theta_A)` moves by :math:`\delta v`,
     :math:`v = G_{AA}^{-1}\theta_A`, when :math:`\lambda` decreases by
-    :math:`\delta`, and its gradient by :math:`\delta\, G_{:A} v`: along a
-    path where the support does not change from one penalty to the next, a
-    point then costs no solve and no product (the direction is kept). Moves
-    ``w`` and ``grad`` in place when all the signs hold and returns the
-    direction (to pass back at the next penalty), or None (nothing moved)
-    when a coordinate would cross zero or the factor is not the support's.
+    :math:`\delta`, and its gradient by :math:`\delta\, G_{:A} v`. The first
+    move on a support solves for :math:`z` (the forward substitution is kept
+    for the step that extends the support next) and takes the gradient's
+    change from one product with :math:`z - w`; the direction is kept, so
+    that while the support holds (a fine grid of penalties) a point costs no
+    solve and no product. Moves ``w`` and ``grad`` in place when all the
+    signs hold and returns the direction (to pass back at the next penalty),
+    or None (nothing moved) when a coordinate would cross zero or the factor
+    is not the support's.
     """
     order = factor.order
     if order is None or not order.size or np.count_nonzero(w) != order.size:
@@ -253,19 +256,19 @@ def affine_move(G, factor, w, grad, decrease, direction=None):
     theta = np.sign(w_A)
     if not np.all(theta):
         return None
-    if direction is None or direction[0] is not order or not np.array_equal(direction[1], theta):
-        v = np.zeros(w.size)
-        v[order] = factor.solve(theta)
-        direction = (order, theta, v, None)
-    order, theta, v, Gv = direction
-    moved = w_A + decrease * v[order]
+    kept = direction is not None and direction[0] is order and np.array_equal(direction[1], theta)
+    moved = w_A + decrease * direction[2][order] if kept else factor.solve(c[order] - penalty * theta)
     if not np.all(theta * moved > 0):
         return None
-    if Gv is None:
-        Gv = symmetric_product(G, v)
-        direction = (order, theta, v, Gv)
+    if not kept:
+        step = np.zeros(w.size)
+        step[order] = moved - w_A
+        change = symmetric_product(G, step)
+        direction = (order, theta, step / decrease, change / decrease)
+    else:
+        change = decrease * direction[3]
     w[order] = moved
-    grad += decrease * Gv
+    grad += change
     return direction
 
 

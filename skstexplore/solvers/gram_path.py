@@ -113,9 +113,9 @@ def gram_lasso_path(gram, Xty, y_sq, n_samples, alphas, *, coef_init=None, tol=0
     optimal, direction, previous = False, None, None
     for i, alpha in enumerate(alphas):
         penalty = n_samples * alpha
-        # from the previous point, optimal: its exact move on its support, while no sign changes (no product)
+        # from the previous point, optimal: its exact move on its support, while no sign changes
         moved = optimal and penalty < previous and (
-            direction := affine_move(G, factor, w, grad, previous - penalty, direction)) is not None
+            direction := affine_move(G, c, factor, w, grad, penalty, previous - penalty, direction)) is not None
         w, optimal, n_steps[i] = _one_target(G, c, penalty, w, positive, max_steps, DEFAULT_RTOL, False, factor,
                                              gradient=grad, scale=scale, resolved=moved)
         previous = penalty
