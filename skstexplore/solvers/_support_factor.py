@@ -42,10 +42,10 @@ class SupportFactor:
     def __init__(self):
         self.features, self.order = np.empty(0, dtype=int), np.empty(0, dtype=int)
         self.k_add = 1
-        # R is the top-left (K, K) corner of a C-ordered (capacity, capacity) buffer: its first K rows are one
-        # contiguous block, which LAPACK reads as the lower triangular R^T with leading dimension `capacity`. An
-        # append writes the new columns and rows in place, a removal shifts columns in place: no copy of R
-        self._storage = np.empty((0, 0))
+        # R is the top-left (K, K) corner of a Fortran-ordered (capacity, capacity) buffer: its first K columns are
+        # one contiguous block, which LAPACK reads as R with leading dimension `capacity`. An append writes the new
+        # columns and rows in place, a removal shifts whole columns in place: no copy of R
+        self._storage = np.empty((0, 0), order="F")
         self._forward = (None, None)  # the last right-hand side of forward() and R^-T of it, until R changes
 
     def attach(self, G, labels, w):
@@ -66,9 +66,9 @@ class SupportFactor:
         return self._storage[:K, :K]
 
     @property
-    def _rows(self):
-        """The first K rows of the storage (contiguous): R padded with columns that LAPACK does not read."""
-        return self._storage[: self.order.size]
+    def _columns(self):
+        """The first K columns of the storage (contiguous): R padded with rows that LAPACK does not read."""
+        return self._storage[:, : self.order.size]
 
     def reset(self, order):
         self.order, self._forward = np.empty(0, dtype=int), (None, None)
@@ -93,7 +93,7 @@ class SupportFactor:
         """The factor extended by the features ``new``, before appending them (an ``Extension``); None if singular."""
         K, k = self.order.size, new.size
         G_new = self.G[new]  # rows are contiguous: G_{A,new} is the transpose of G_{new,A} (G is symmetric)
-        B = _triangular(self._rows, G_new[:, self.order].T, trans=1) if K else np.empty((0, k))
+        B = _triangular(self._columns, G_new[:, self.order].T, trans=1) if K else np.empty((0, k))
         extension = Extension(self, new, B, G_new[:, new] - B.T @ B)
         return extension if extension.R22 is not None else None
 
@@ -112,7 +112,7 @@ class SupportFactor:
             return
         K = self.order.size
         capacity = max(size, min(2 * capacity, self.G.shape[0]))
-        storage = np.empty((capacity, capacity))
+        storage = np.empty((capacity, capacity), order="F")
         storage[:K, :K] = self._storage[:K, :K]
         self._storage = storage
 
@@ -134,9 +134,9 @@ class SupportFactor:
         R, K, first = self._storage, self.order.size, int(positions[0])
         keep = np.ones(K, dtype=bool)
         keep[positions] = False
-        # rows above the first deleted feature only lose columns: shifted left in place
+        # rows above the first deleted feature only lose columns: columns shifted left in place
         _copy_kept_columns(R[:first, first:K - positions.size], R[:first, first:K], positions - first)
-        # the trailing triangle, as a Fortran-ordered copy rotated in place (qr_delete's fastest layout)
+        # the trailing triangle, as a contiguous copy rotated in place
         block, row = np.asfortranarray(R[first:K, first:K]), first
         for i, position in enumerate(positions.tolist()):
             size = block.shape[0]
@@ -157,8 +157,8 @@ class SupportFactor:
     def solve(self, rhs):
         r""":math:`G_{AA}^{-1} b`: :meth:`forward`, then the back substitution with :math:`R`."""
         if rhs.ndim == 1 and rhs.size:
-            return _triangular(self._rows, self.forward(rhs), trans=0)
-        return _triangular(self._rows, _triangular(self._rows, rhs, trans=1), trans=0)
+            return _triangular(self._columns, self.forward(rhs), trans=0)
+        return _triangular(self._columns, _triangular(self._columns, rhs, trans=1), trans=0)
 
     def forward(self, rhs):
         r""":math:`R^{-\top} b`, kept for the last ``b`` until :math:`R` changes.
@@ -169,7 +169,7 @@ class SupportFactor:
         """
         cached, y = self._forward
         if cached is None or cached.shape != rhs.shape or not np.array_equal(cached, rhs):
-            y = _triangular(self._rows, rhs, trans=1)
+            y = _triangular(self._columns, rhs, trans=1)
             self._forward = (rhs.copy(), y)
         return y
 
@@ -209,7 +209,7 @@ class Extension:
         rhs_A, rhs_N = rhs[:K], rhs[K:]
         y_A = self.factor.forward(rhs_A)
         x_N = _cholesky_solve(self.R22, rhs_N - self.B.T @ y_A)
-        return np.concatenate([_triangular(self.factor._rows, y_A - self.B @ x_N, trans=0), x_N])
+        return np.concatenate([_triangular(self.factor._columns, y_A - self.B @ x_N, trans=0), x_N])
 
     def drop(self, positions):
         """Leave out the new features at ``positions`` (of ``new``); False (unchanged) if the rest is singular."""
@@ -246,15 +246,15 @@ def _cholesky_solve(R, b):
     return x
 
 
-def _triangular(rows, b, trans):
+def _triangular(columns, b, trans):
     """:math:`R^{-1} b` (``trans=0``) or :math:`R^{-\top} b` (``trans=1``) for upper triangular ``R`` (LAPACK).
 
-    ``rows``: C-contiguous, of shape (K, >= K), whose first K columns are ``R``.
+    ``columns``: Fortran-contiguous, of shape (>= K, K), whose first K rows are ``R``.
     """
     if not b.size:
         return b
-    # rows.T is the same memory in Fortran order (LAPACK's): lower triangular R^T, leading dimension rows.shape[1]
-    x, info = dtrtrs(rows.T, b.reshape(b.shape[0], -1), lower=1, trans=1 - trans)
+    # leading dimension columns.shape[0]: LAPACK reads the first K rows
+    x, info = dtrtrs(columns, b.reshape(b.shape[0], -1), lower=0, trans=trans)
     if info != 0:
         raise np.linalg.LinAlgError("singular triangular factor")
     return x.reshape(b.shape)
