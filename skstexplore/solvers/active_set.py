@@ -218,7 +218,8 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, g
             t, consistent = 0.0, False
         full, moved = t == 1.0 and consistent, t > 0
         if moved:
-            grad = np.subtract(symmetric_product(G, w), c, out=grad if gradient is not None else None)
+            grad = np.subtract(symmetric_product(G, w, np.flatnonzero(w)), c,
+                               out=grad if gradient is not None else None)
         if not moved and k == 1 and polished:
             return w, False, n_steps  # the best single addition cannot decrease q: rounding
         polished = full if moved else (polished or k == 0)
@@ -226,8 +227,15 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, g
             k_add = max(k_add, 2 * k) if full else max(k // 2, 1)
 
 
-def symmetric_product(G, w):
-    """:math:`G w` for symmetric ``G``: BLAS ``symv`` (reads one triangle: 1/3 faster than ``gemv``) on float64."""
+def symmetric_product(G, w, support=None):
+    """:math:`G w` for symmetric ``G``, ``w`` zero outside ``support`` (if given).
+
+    A small support reads only its rows (:math:`G w = G_{S:}^\top w_S`);
+    otherwise BLAS ``symv`` (one triangle: 1/3 faster than ``gemv``) on
+    float64.
+    """
+    if support is not None and 8 * support.size < G.shape[0]:
+        return w[support] @ G[support]
     if G.dtype == np.float64 and w.dtype == np.float64 and G.flags.c_contiguous and G.size:
         return dsymv(1.0, G.T, w)  # G.T: the same memory in Fortran order, and the same matrix
     return G @ w
@@ -263,7 +271,7 @@ def affine_move(G, c, factor, w, grad, penalty, decrease, direction=None):
     if not kept:
         step = np.zeros(w.size)
         step[order] = moved - w_A
-        change = symmetric_product(G, step)
+        change = symmetric_product(G, step, order)
         direction = (order, theta, step / decrease, change / decrease)
     else:
         change = decrease * direction[3]
