@@ -8,7 +8,7 @@ from sklearn.linear_model import lasso_path as sklearn_lasso_path
 from skstexplore import lasso_path
 from skstexplore._core.lasso import lasso_dual_gap
 from skstexplore.solvers._support_factor import SupportFactor
-from skstexplore.solvers.active_set import affine_move
+from skstexplore.solvers.active_set import affine_move, symmetric_product
 from skstexplore.solvers.gram_path import _gram_dual_gap, gram_lasso_path
 
 
@@ -50,6 +50,22 @@ def test_fine_path_moves_points_on_their_support(positive):
                                                    tol=1e-10 * (y @ y) / len(y), positive=positive)
     assert converged.all() and np.count_nonzero(n_steps[1:] == 0) >= 50
     assert np.max(np.abs(coefs - ref_coefs.T)) <= 1e-6
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("n_support", [0, 3, 40])
+def test_symmetric_product_equals_the_product(dtype, order, n_support):
+    rng = np.random.default_rng(n_support)
+    X = rng.standard_normal((60, 40))
+    G = np.asarray(X.T @ X, dtype=dtype, order=order)
+    support = np.sort(rng.choice(40, n_support, replace=False))
+    w = np.zeros(40, dtype=dtype)
+    w[support] = rng.standard_normal(n_support)
+    expected = G.astype(np.float64) @ w.astype(np.float64)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for given in (None, support):
+        assert_allclose(symmetric_product(G, w, given), expected, rtol=rtol, atol=rtol * np.abs(G).max())
 
 
 def test_affine_move_is_the_solution_on_the_support():
