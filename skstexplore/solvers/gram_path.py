@@ -132,11 +132,10 @@ def _gram_dual_gap(Xty, w, grad, y_sq, n_samples, alpha, positive=False):
     :math:`X^\top r = -g` and :math:`\|r\|^2 = \|y\|^2 - c^\top w + w^\top g`
     (see the module docstring for its rounding).
     """
-    support = np.flatnonzero(w)
-    w_S, g_S = w[support], grad[support]
-    w_dot_g = float(w_S @ g_S)
-    r_sq = max(y_sq - float(w_S @ Xty[support]) + w_dot_g, 0.0)
-    corr = -float(grad.min(initial=0.0)) if positive else float(np.abs(grad).max(initial=0.0))
+    w_dot_g = float(w @ grad)
+    r_sq = max(y_sq - float(w @ Xty) + w_dot_g, 0.0)
+    lowest = -float(grad.min(initial=0.0))
+    corr = lowest if positive else max(float(grad.max(initial=0.0)), lowest)  # no |g| temporary
     scale = max(1.0, corr / (n_samples * alpha))
-    l1_terms = alpha * float(np.abs(w_S).sum()) + w_dot_g / (n_samples * scale)
+    l1_terms = alpha * float(np.abs(w).sum()) + w_dot_g / (n_samples * scale)
     return (1.0 - 1.0 / scale) ** 2 * r_sq / (2 * n_samples) + max(l1_terms, 0.0)
