@@ -228,7 +228,7 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, g
 
 
 def symmetric_product(G, w, support=None):
-    """:math:`G w` for symmetric ``G``, ``w`` zero outside ``support`` (if given).
+    r""":math:`G w` for symmetric ``G``, ``w`` zero outside ``support`` (if given).
 
     A small support reads only its rows (:math:`G w = G_{S:}^\top w_S`);
     otherwise BLAS ``symv`` (one triangle: 1/3 faster than ``gemv``) on
