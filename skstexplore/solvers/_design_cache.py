@@ -63,6 +63,7 @@ class DesignCache:
         # entered columns stored as rows (gathering rows is contiguous)
         self._rows = np.empty((0, X.shape[0]), dtype=X.dtype)
         self._features = np.empty(0, dtype=np.intp)  # the entered features, in cache order
+        self._weighted_sums = np.empty(0, dtype=X.dtype)  # rows times sqrt(s), for a sparse X's centring
         self._csc = _canonical_csc(X.X) if self.is_sparse else None  # column slices of a sparse X
         # X^T of a sparse X as a CSR matrix sharing the CSC arrays (no transpose object per product)
         self._csr_t = None if self._csc is None else csr_matrix(
@@ -159,12 +160,12 @@ class DesignCache:
         indptr = self._csc.indptr
         lengths = indptr[new + 1] - indptr[new]
         starts = np.cumsum(lengths) - lengths
-        source = np.repeat(indptr[new] - starts, lengths) + np.arange(lengths.sum())
+        source = np.repeat(indptr[new] - starts, lengths) + np.arange(starts[-1] + lengths[-1])
         samples, values = self._csc.indices[source], self._csc.data[source]
-        rows = np.zeros((new.size, self.X.shape[0]), dtype=self._rows.dtype)
-        rows[np.repeat(np.arange(new.size), lengths), samples] = values
-        rows -= np.multiply.outer(offset[new], weight)
-        self._rows[m:total] = rows
+        rows = self._rows[m:total]
+        np.multiply.outer(-offset[new], weight, out=rows)  # the centring, then the stored entries (no duplicates)
+        rows[np.repeat(np.arange(new.size), lengths), samples] += values
+        self._weighted_sums[m:total] = rows @ weight
         entered = self._rows[:total]
         if total * values.size > _GATHER_MAX:
             block = self._csc[:, new]
@@ -175,7 +176,7 @@ class DesignCache:
             filled = lengths > 0  # reduceat cannot give an empty column's zero sum
             if filled.any():
                 cross[:, filled] = np.add.reduceat(entered[:, samples] * values, starts[filled], axis=1)
-        cross -= np.multiply.outer(entered @ weight, offset[new])
+        cross -= np.multiply.outer(self._weighted_sums[:total], offset[new])
         return cross
 
     def _grow(self, capacity):
@@ -187,7 +188,9 @@ class DesignCache:
         gram[:m, :m] = self._gram[:m, :m]
         features = np.empty(capacity, dtype=np.intp)
         features[:m] = self._features[:m]
-        self._rows, self._gram, self._features = rows, gram, features
+        sums = np.empty(capacity, dtype=self.X.dtype)
+        sums[:m] = self._weighted_sums[:m]
+        self._rows, self._gram, self._features, self._weighted_sums = rows, gram, features, sums
 
     def lipschitz(self, idx, gram_block):
         r""":math:`\lambda_{\max}(G_{UU}) / n` for the features ``idx`` (1 if zero).

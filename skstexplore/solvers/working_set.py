@@ -174,31 +174,27 @@ def _working_set(design, support, XtR, gap, alpha, n_samples, positive):
     """Union of the targets' working sets (sorted feature indices).
 
     ``support`` is ``W != 0``. The scores are computed in place: besides
-    ``XtR`` this holds two ``(n_targets, n_features)`` arrays at a time.
+    ``XtR`` this holds two ``(n_targets, n_features)`` arrays at a time. A
+    feature is screened exactly when its score exceeds the gap-safe radius
+    (:math:`\rho_j + \|x_j\| R < 1 \iff (1 - \rho_j)/\|x_j\| > R`), so
+    the screened features are never among the best ``size`` ones, which are
+    all taken among the features scoring at most ``R``.
     """
-    corr = XtR.T / n_samples if not positive else np.maximum(XtR.T, 0) / n_samples
-    rho = np.abs(corr, out=corr).astype(np.float64, copy=False)
-    del corr
-    n_support = support.sum(axis=1)
+    rho = np.maximum(XtR.T, 0) if positive else np.abs(XtR.T)
+    rho = rho.astype(np.float64, copy=False) / n_samples
     violating = rho > alpha
     n_violators = np.count_nonzero(violating, axis=1) - np.count_nonzero(violating & support, axis=1)
     del violating
     scale = np.maximum(1.0, rho.max(axis=1) / alpha)
-    rho /= alpha * scale[:, None]
-    norms = design.col_norms
     radius = np.sqrt(2 * gap / n_samples) / alpha
-    bound = norms * radius[:, None]
-    bound += rho
-    screened = bound < 1.0  # gap-safe screening
-    del bound
+    rho /= (alpha * scale)[:, None]
     score = np.subtract(1.0, rho, out=rho)
     with np.errstate(divide="ignore", invalid="ignore"):
-        score /= norms
+        score /= design.col_norms
     score[:, design.zero_columns] = np.inf
-    score[screened] = np.inf
-    del screened
     score[support] = -1.0
-    n_candidates = np.count_nonzero(np.isfinite(score), axis=1)
+    n_candidates = np.count_nonzero(score <= radius[:, None], axis=1)  # the unscreened ones
+    n_support = support.sum(axis=1)
     size = np.minimum(n_support + _new_features(n_support, n_violators), n_candidates)
     k = max(int(size.max()), 1)
     if k < score.shape[1] and score.shape[0] == 1:  # one target: its k best, in any order
