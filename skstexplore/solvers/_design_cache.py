@@ -127,9 +127,10 @@ class DesignCache:
         return position
 
     def _enter(self, idx):
-        new = np.unique(idx[self._position[idx] < 0])  # sorted
+        new = idx[self._position[idx] < 0]
         if not new.size:
             return
+        new = np.unique(new)  # sorted
         m, total = self._n_entered, self._n_entered + new.size
         if total > self._gram.shape[0]:
             self._grow(max(total, 2 * self._gram.shape[0]))
@@ -172,10 +173,14 @@ class DesignCache:
             cross = (self._csc[:, self._features[:total]].T @ block).toarray()
             cross -= np.multiply.outer(offset[self._features[:total]], np.asarray(block.T @ weight).ravel())
         else:
-            cross = np.zeros((total, new.size), dtype=self._rows.dtype)
+            products = entered[:, samples] * values
             filled = lengths > 0  # reduceat cannot give an empty column's zero sum
-            if filled.any():
-                cross[:, filled] = np.add.reduceat(entered[:, samples] * values, starts[filled], axis=1)
+            if filled.all():
+                cross = np.add.reduceat(products, starts, axis=1)
+            else:
+                cross = np.zeros((total, new.size), dtype=self._rows.dtype)
+                if filled.any():
+                    cross[:, filled] = np.add.reduceat(products, starts[filled], axis=1)
         cross -= np.multiply.outer(self._weighted_sums[:total], offset[new])
         return cross
 

@@ -142,26 +142,28 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     unchanged = np.zeros(n_targets, dtype=int)
     active = np.arange(n_targets)
     while active.size:
-        Y_active = Y[:, active]
-        R = Y_active - design.fitted(W[active])
+        Y_active, W_active = Y[:, active], W[active]
+        R = Y_active - design.fitted(W_active)
         XtR = design.correlations(R)
-        gap = lasso_dual_gap(X, Y_active, W[active], alpha, R=R, XtR=XtR, positive=positive)
+        gap = lasso_dual_gap(X, Y_active, W_active, alpha, R=R, XtR=XtR, positive=positive)
         gaps[active] = gap
         done = gap <= tols[active]
         converged[active[done]] = True
         going = ~done & (counts["n_iter"][active] < max_iter) & (unchanged[active] < _MAX_UNCHANGED)
-        active, XtR, gap = active[going], XtR[:, going], gap[going]
-        if not active.size:
+        if not going.any():
             break
+        if not going.all():
+            active, W_active, XtR, gap = active[going], W_active[going], XtR[:, going], gap[going]
         counts["n_outer"][active] += 1
         if design.gram is None:
-            U = design.in_cache_order(_working_set(design, W[active] != 0, XtR, gap, alpha, n_samples, positive))
+            U = design.in_cache_order(_working_set(design, W_active != 0, XtR, gap, alpha, n_samples, positive))
             XtR = XtR[U]  # only these rows are kept alive during the solves
         else:  # the full Gram matrix is known: the active-set method needs no working set
             U = None
         rows = np.ix_(active, U) if U is not None else active  # W changes only on the working set
-        before = W[rows]
-        _solve_on_working_set(inner, design, Y[:, active], W, active, U, XtR, alpha, gap, max_iter, counts, positive)
+        before = W_active if U is None else W_active[:, U]
+        _solve_on_working_set(inner, design, Y[:, active], W, active, U, before, XtR, alpha, gap, max_iter, counts,
+                              positive)
         del XtR
         same = np.all(W[rows] == before, axis=1)
         unchanged[active] = np.where(same, unchanged[active] + 1, 0)
@@ -183,7 +185,7 @@ def _working_set(design, support, XtR, gap, alpha, n_samples, positive):
     rho = np.maximum(XtR.T, 0) if positive else np.abs(XtR.T)
     rho = rho.astype(np.float64, copy=False) / n_samples
     violating = rho > alpha
-    n_violators = np.count_nonzero(violating, axis=1) - np.count_nonzero(violating & support, axis=1)
+    n_violators = _row_counts(violating) - _row_counts(violating & support)
     del violating
     scale = np.maximum(1.0, rho.max(axis=1) / alpha)
     radius = np.sqrt(2 * gap / n_samples) / alpha
@@ -193,8 +195,8 @@ def _working_set(design, support, XtR, gap, alpha, n_samples, positive):
         score /= design.col_norms
     score[:, design.zero_columns] = np.inf
     score[support] = -1.0
-    n_candidates = np.count_nonzero(score <= radius[:, None], axis=1)  # the unscreened ones
-    n_support = support.sum(axis=1)
+    n_candidates = _row_counts(score <= radius[:, None])  # the unscreened ones
+    n_support = _row_counts(support)
     size = np.minimum(n_support + _new_features(n_support, n_violators), n_candidates)
     k = max(int(size.max()), 1)
     if k < score.shape[1] and score.shape[0] == 1:  # one target: its k best, in any order
@@ -209,14 +211,20 @@ def _working_set(design, support, XtR, gap, alpha, n_samples, positive):
     return np.unique(order[chosen])
 
 
+def _row_counts(mask):
+    """``np.count_nonzero(mask, axis=1)``, without its per-axis overhead for one row."""
+    return np.array([np.count_nonzero(mask)]) if mask.shape[0] == 1 else np.count_nonzero(mask, axis=1)
+
+
 def _new_features(n_support, n_violators):
     """How many features join the support in a working set: one per violator, at least ``_MIN_WORKING_SET``
     and at most as many as the support has (the working set at most doubles)."""
     return np.clip(n_violators, _MIN_WORKING_SET, np.maximum(n_support, _MIN_WORKING_SET))
 
 
-def _solve_on_working_set(inner, design, Y, W, active, U, XtR_U, alpha, gap, max_iter, counts, positive):
-    r"""Exact solve on the features ``U`` (in cache order) for the ``active`` targets (in place in ``W``).
+def _solve_on_working_set(inner, design, Y, W, active, U, W_U, XtR_U, alpha, gap, max_iter, counts, positive):
+    r"""Exact solve on the features ``U`` (in cache order) for the ``active`` targets (in place in ``W``),
+    starting from ``W_U = W[np.ix_(active, U)]``.
 
     ``XtR_U`` is :math:`X_U^\top R` at the current ``W``: the restricted
     problem's :math:`X_U^\top Y = X_U^\top R + G_{UU} W_U^\top` needs no product
@@ -230,9 +238,9 @@ def _solve_on_working_set(inner, design, Y, W, active, U, XtR_U, alpha, gap, max
         G_U = design.gram_block(U)
     rows = np.ix_(active, U)
     budget = max_iter - counts["n_iter"][active]
-    XtY_U = _times_gram(W[rows], G_U)
+    XtY_U = _times_gram(W_U, G_U)
     XtY_U += XtR_U.T
-    W_U, converged, n_steps = active_set_lasso(G_U, XtY_U, design.X.shape[0] * alpha, W[rows], positive=positive,
+    W_U, converged, n_steps = active_set_lasso(G_U, XtY_U, design.X.shape[0] * alpha, W_U, positive=positive,
                                                max_steps=int(min(budget.max(), 50 + 4 * U.size)),
                                                polished=counts["polished"][active], factor=design.support_factor,
                                                labels=U)
