@@ -80,6 +80,9 @@ _MIN_INNER_ITER = 50
 _MAX_UNCHANGED = 2
 # Fewest new features in a working set (the first working set's size).
 _MIN_WORKING_SET = 20
+# Features the active-set method adds in its first step from zero (doubling while its sign guesses hold, halving
+# when they fail): the first working set's support has several features, one at a time costs a step each.
+_FIRST_ADDITIONS = 4
 
 
 def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_iter=1000, tol=0.0,
@@ -128,8 +131,9 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     n_samples, n_features = X.shape
     n_targets = Y.shape[1]
     design = DesignCache(X) if design is None else design
-    design.support_factor.k_add = 1  # a new alpha: additions start one at a time
     W = np.zeros((n_targets, n_features), dtype=Y.dtype) if coef_init is None else np.array(coef_init, dtype=Y.dtype)
+    # a new alpha: a warm start's additions start one at a time, a cold start's a few at a time
+    design.support_factor.k_add = 1 if W.any() else _FIRST_ADDITIONS
     tols = np.broadcast_to(np.asarray(tol, dtype=np.float64), (n_targets,))
     counts = {name: np.zeros(n_targets, dtype=int) for name in ("n_iter", "n_oracle_steps", "n_outer", "n_exact")}
     # whether a target's coefficients minimise F over their own support (known after an exact solve)
