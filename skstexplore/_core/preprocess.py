@@ -107,7 +107,7 @@ class CenteredSparseDesign:
 
 
 def sparse_column_sums(X, values):
-    """Column sums of the sparse ``X`` with its stored entries replaced by ``values``: for CSR/CSC one
+    r"""Column sums of the sparse ``X`` with its stored entries replaced by ``values``: for CSR/CSC one
     sparse product :math:`X^\top \mathbf{1}` sharing ``X``'s index arrays (scipy's reductions, ``bincount`` and
     ``reduceat`` cost up to twice as much on one pass)."""
     if X.format not in ("csr", "csc"):

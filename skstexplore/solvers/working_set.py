@@ -177,7 +177,7 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
 
 
 def _working_set(design, support, XtR, gap, alpha, n_samples, positive):
-    """Union of the targets' working sets (sorted feature indices).
+    r"""Union of the targets' working sets (sorted feature indices).
 
     ``support`` is ``W != 0``. The scores are computed in place: besides
     ``XtR`` this holds two ``(n_targets, n_features)`` arrays at a time. A
