@@ -73,7 +73,8 @@ class CenteredSparseDesign:
 
     def max_abs(self):
         """An upper bound of the largest magnitude of :math:`X_c` (within a factor 2)."""
-        data_max = float(np.max(np.abs(self.X.data), initial=0.0))
+        data = self.X.data  # max(max, -min): no |data| temporary
+        data_max = max(float(np.max(data, initial=0.0)), -float(np.min(data, initial=0.0)))
         return data_max + float(np.max(np.abs(self.offset), initial=0.0) * np.max(self.sqrt_weight, initial=0.0))
 
     def ldexp(self, exponent):

@@ -83,7 +83,9 @@ class DesignCache:
     def correlations(self, R):
         r""":math:`X^\top R` for ``R`` of shape (n_samples, n_targets)."""
         if self.is_sparse:
-            return np.asarray(self._csr_t @ R) - np.multiply.outer(self.X.offset, self.X.sqrt_weight @ R)
+            XtR = np.asarray(self._csr_t @ R)
+            XtR -= np.multiply.outer(self.X.offset, self.X.sqrt_weight @ R)
+            return XtR
         return self.X.T @ R
 
     def fitted(self, W):
