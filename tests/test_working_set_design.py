@@ -190,6 +190,8 @@ def test_sparse_rescaling_shares_indices_and_non_canonical_input_fits(layout):
     data = np.concatenate([np.tile(X.data[seg][::-1] / 2, 2) for seg in segments])
     doubled = type(X)((data, indices, 2 * X.indptr), shape=X.shape)
     assert not doubled.has_canonical_format
+    rescaled = prepare_data(doubled, y[:, None], True).X.ldexp(-3).X  # a copy: scipy may sort it in place
+    assert not np.shares_memory(rescaled.indices, doubled.indices)
     alpha = 0.05 * np.abs((X.toarray() - X.toarray().mean(axis=0)).T @ (y - y.mean())).max() / len(y)
     ref = Lasso(alpha=alpha, tol=1e-12, max_iter=200000).fit(X.toarray(), y)
     est = OracleISTALasso(alpha=alpha, tol=1e-12, max_iter=100000).fit(doubled, y)

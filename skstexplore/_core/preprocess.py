@@ -120,16 +120,16 @@ def sparse_column_sums(X, values):
 
 
 def _sparse_times_power_of_two(X, exponent):
-    """The CSR/CSC/other sparse ``X`` times ``2**exponent`` (exact): a new matrix sharing the index arrays of a
-    CSR/CSC ``X`` (the solvers never modify them) and keeping its known canonical-format flag."""
-    if X.format not in ("csr", "csc"):
-        X = X.copy()
-        X.data = _times_power_of_two(X.data, exponent)
-        return X
-    scaled = type(X)((_times_power_of_two(X.data, exponent), X.indices, X.indptr), shape=X.shape, copy=False)
-    if X.has_canonical_format:  # computed once and kept by the user's matrix, not by each new one
+    """The sparse ``X`` times ``2**exponent`` (exact). A canonical CSR/CSC ``X`` (sorted, no duplicates: scipy
+    never reorders it in place) gives a new matrix sharing its index arrays, flagged canonical (the flag is
+    computed once and kept by the user's matrix, not by each new one); any other is copied."""
+    if X.format in ("csr", "csc") and X.has_canonical_format:
+        scaled = type(X)((_times_power_of_two(X.data, exponent), X.indices, X.indptr), shape=X.shape, copy=False)
         scaled.has_canonical_format = True
-    return scaled
+        return scaled
+    X = X.copy()
+    X.data = _times_power_of_two(X.data, exponent)
+    return X
 
 
 def _times_power_of_two(A, exponent):
