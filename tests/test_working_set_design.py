@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
 from skstexplore import OracleISTALasso
+from skstexplore._core.lasso import lasso_dual_gap
 from skstexplore._core.preprocess import prepare_data
 from skstexplore.solvers import _design_cache, working_set
 from skstexplore.solvers.ista import oista
@@ -142,3 +143,74 @@ def test_a_fit_that_rounding_stalls_stops_early():
         est.fit(Xd.astype(np.float32), y.astype(np.float32))
     assert est.n_iter_ < 10000
     assert np.isfinite(est.dual_gap_) and est.coef_.min() >= 0
+
+
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("n_targets", [1, 3])
+def test_working_set_keeps_the_support_and_no_screened_feature(n_targets, positive):
+    """The working set holds every support feature, never a feature that gap-safe screening removes
+    (:math:`\\rho_j + \\|x_j\\| R < 1`, written out here), and the best-scoring others."""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((60, 400))
+    X[:, 5] = 0.0
+    Y = X[:, :12] @ rng.standard_normal((12, n_targets)) + 0.3 * rng.standard_normal((60, n_targets))
+    alpha = 0.2 * np.abs(X.T @ Y).max() / 60
+    W = np.zeros((n_targets, 400))
+    W[:, [0, 3, 9]] = 0.1
+    R = Y - X @ W.T
+    XtR = X.T @ R
+    gap = lasso_dual_gap(X, Y, W, alpha, R=R, XtR=XtR, positive=positive)
+    design = DesignCache(X)
+    U = working_set._working_set(design, W != 0, XtR, gap, alpha, 60, positive)
+    assert np.all(np.diff(U) > 0) and {0, 3, 9} <= set(U) and 5 not in U
+    corr = (np.maximum(XtR.T, 0) if positive else np.abs(XtR.T)) / 60
+    rho = corr / (alpha * np.maximum(1.0, corr.max(axis=1) / alpha))[:, None]
+    norms = np.linalg.norm(X, axis=0)
+    screened = (rho + norms * (np.sqrt(2 * gap / 60) / alpha)[:, None] < 1 - 1e-12).all(axis=0)
+    assert screened.any() and not screened[U].any()
+    score = np.where(norms > 0, (1 - rho) / np.where(norms > 0, norms, 1), np.inf)
+    best = np.argmin(np.where(W != 0, np.inf, score), axis=1)  # each target's best new feature enters
+    assert set(best) <= set(U)
+
+
+@pytest.mark.parametrize("layout", ["csr", "csc"])
+def test_sparse_rescaling_shares_indices_and_non_canonical_input_fits(layout):
+    """The power-of-two rescaling of a sparse design shares its index arrays and keeps its canonical flag;
+    an input with duplicated, unsorted entries (not canonical) is summed before its columns are read, and
+    its fit equals sklearn's on the dense matrix."""
+    X, y = sparse_problem(50, 200, 0.08, seed=5)
+    X = X.asformat(layout)
+    design = prepare_data(X, y[:, None], True).X
+    scaled = design.ldexp(-3)
+    assert np.shares_memory(scaled.X.indices, X.indices) and np.shares_memory(scaled.X.indptr, X.indptr)
+    assert scaled.X.has_canonical_format
+    # every stored entry split in two halves stored apart, in reverse order within each row/column
+    segments = [slice(a, b) for a, b in zip(X.indptr[:-1], X.indptr[1:])]
+    indices = np.concatenate([np.tile(X.indices[seg][::-1], 2) for seg in segments])
+    data = np.concatenate([np.tile(X.data[seg][::-1] / 2, 2) for seg in segments])
+    doubled = type(X)((data, indices, 2 * X.indptr), shape=X.shape)
+    assert not doubled.has_canonical_format
+    rescaled = prepare_data(doubled, y[:, None], True).X.ldexp(-3).X  # a copy: scipy may sort it in place
+    assert not np.shares_memory(rescaled.indices, doubled.indices)
+    alpha = 0.05 * np.abs((X.toarray() - X.toarray().mean(axis=0)).T @ (y - y.mean())).max() / len(y)
+    ref = Lasso(alpha=alpha, tol=1e-12, max_iter=200000).fit(X.toarray(), y)
+    est = OracleISTALasso(alpha=alpha, tol=1e-12, max_iter=100000).fit(doubled, y)
+    assert np.count_nonzero(ref.coef_) > 5
+    assert np.max(np.abs(est.coef_ - ref.coef_)) <= 1e-6
+    assert_allclose(est.intercept_, ref.intercept_, atol=1e-5)
+
+
+def test_first_additions_change_the_steps_not_the_solution(monkeypatch):
+    """Adding several features in the first step from zero (and one at a time from a warm start) gives the
+    solution of one-at-a-time additions, in no more steps."""
+    X, y = sparse_problem(120, 500, 0.06, seed=6, n_nonzero=25)
+    alpha = 0.05 * np.abs(X.T @ y).max() / len(y)
+    fits = {}
+    for first in (1, working_set._FIRST_ADDITIONS):
+        monkeypatch.setattr(working_set, "_FIRST_ADDITIONS", first)
+        fits[first] = OracleISTALasso(alpha=alpha, tol=1e-12, max_iter=100000).fit(X, y)
+    one, several = fits[1], fits[working_set._FIRST_ADDITIONS]
+    assert working_set._FIRST_ADDITIONS > 1 and several.n_iter_ <= one.n_iter_
+    assert np.max(np.abs(several.coef_ - one.coef_)) <= 1e-9 * np.abs(one.coef_).max()
+    ref = Lasso(alpha=alpha, tol=1e-12, max_iter=200000).fit(X.toarray(), y)
+    assert np.max(np.abs(several.coef_ - ref.coef_)) <= 1e-6

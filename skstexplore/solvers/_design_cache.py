@@ -63,6 +63,7 @@ class DesignCache:
         # entered columns stored as rows (gathering rows is contiguous)
         self._rows = np.empty((0, X.shape[0]), dtype=X.dtype)
         self._features = np.empty(0, dtype=np.intp)  # the entered features, in cache order
+        self._weighted_sums = np.empty(0, dtype=X.dtype)  # rows times sqrt(s), for a sparse X's centring
         self._csc = _canonical_csc(X.X) if self.is_sparse else None  # column slices of a sparse X
         # X^T of a sparse X as a CSR matrix sharing the CSC arrays (no transpose object per product)
         self._csr_t = None if self._csc is None else csr_matrix(
@@ -82,7 +83,9 @@ class DesignCache:
     def correlations(self, R):
         r""":math:`X^\top R` for ``R`` of shape (n_samples, n_targets)."""
         if self.is_sparse:
-            return np.asarray(self._csr_t @ R) - np.multiply.outer(self.X.offset, self.X.sqrt_weight @ R)
+            XtR = np.asarray(self._csr_t @ R)
+            XtR -= np.multiply.outer(self.X.offset, self.X.sqrt_weight @ R)
+            return XtR
         return self.X.T @ R
 
     def fitted(self, W):
@@ -126,9 +129,10 @@ class DesignCache:
         return position
 
     def _enter(self, idx):
-        new = np.unique(idx[self._position[idx] < 0])  # sorted
+        new = idx[self._position[idx] < 0]
         if not new.size:
             return
+        new = np.unique(new)  # sorted
         m, total = self._n_entered, self._n_entered + new.size
         if total > self._gram.shape[0]:
             self._grow(max(total, 2 * self._gram.shape[0]))
@@ -159,23 +163,27 @@ class DesignCache:
         indptr = self._csc.indptr
         lengths = indptr[new + 1] - indptr[new]
         starts = np.cumsum(lengths) - lengths
-        source = np.repeat(indptr[new] - starts, lengths) + np.arange(lengths.sum())
+        source = np.repeat(indptr[new] - starts, lengths) + np.arange(starts[-1] + lengths[-1])
         samples, values = self._csc.indices[source], self._csc.data[source]
-        rows = np.zeros((new.size, self.X.shape[0]), dtype=self._rows.dtype)
-        rows[np.repeat(np.arange(new.size), lengths), samples] = values
-        rows -= np.multiply.outer(offset[new], weight)
-        self._rows[m:total] = rows
+        rows = self._rows[m:total]
+        np.multiply.outer(-offset[new], weight, out=rows)  # the centring, then the stored entries (no duplicates)
+        rows[np.repeat(np.arange(new.size), lengths), samples] += values
+        self._weighted_sums[m:total] = rows @ weight
         entered = self._rows[:total]
         if total * values.size > _GATHER_MAX:
             block = self._csc[:, new]
             cross = (self._csc[:, self._features[:total]].T @ block).toarray()
             cross -= np.multiply.outer(offset[self._features[:total]], np.asarray(block.T @ weight).ravel())
         else:
-            cross = np.zeros((total, new.size), dtype=self._rows.dtype)
+            products = entered[:, samples] * values
             filled = lengths > 0  # reduceat cannot give an empty column's zero sum
-            if filled.any():
-                cross[:, filled] = np.add.reduceat(entered[:, samples] * values, starts[filled], axis=1)
-        cross -= np.multiply.outer(entered @ weight, offset[new])
+            if filled.all():
+                cross = np.add.reduceat(products, starts, axis=1)
+            else:
+                cross = np.zeros((total, new.size), dtype=self._rows.dtype)
+                if filled.any():
+                    cross[:, filled] = np.add.reduceat(products, starts[filled], axis=1)
+        cross -= np.multiply.outer(self._weighted_sums[:total], offset[new])
         return cross
 
     def _grow(self, capacity):
@@ -187,7 +195,9 @@ class DesignCache:
         gram[:m, :m] = self._gram[:m, :m]
         features = np.empty(capacity, dtype=np.intp)
         features[:m] = self._features[:m]
-        self._rows, self._gram, self._features = rows, gram, features
+        sums = np.empty(capacity, dtype=self.X.dtype)
+        sums[:m] = self._weighted_sums[:m]
+        self._rows, self._gram, self._features, self._weighted_sums = rows, gram, features, sums
 
     def lipschitz(self, idx, gram_block):
         r""":math:`\lambda_{\max}(G_{UU}) / n` for the features ``idx`` (1 if zero).

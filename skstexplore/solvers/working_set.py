@@ -80,6 +80,9 @@ _MIN_INNER_ITER = 50
 _MAX_UNCHANGED = 2
 # Fewest new features in a working set (the first working set's size).
 _MIN_WORKING_SET = 20
+# Features the active-set method adds in its first step from zero (doubling while its sign guesses hold, halving
+# when they fail): the first working set's support has several features, one at a time costs a step each.
+_FIRST_ADDITIONS = 4
 
 
 def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_iter=1000, tol=0.0,
@@ -128,8 +131,9 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     n_samples, n_features = X.shape
     n_targets = Y.shape[1]
     design = DesignCache(X) if design is None else design
-    design.support_factor.k_add = 1  # a new alpha: additions start one at a time
     W = np.zeros((n_targets, n_features), dtype=Y.dtype) if coef_init is None else np.array(coef_init, dtype=Y.dtype)
+    # a new alpha: a warm start's additions start one at a time, a cold start's a few at a time
+    design.support_factor.k_add = 1 if W.any() else _FIRST_ADDITIONS
     tols = np.broadcast_to(np.asarray(tol, dtype=np.float64), (n_targets,))
     counts = {name: np.zeros(n_targets, dtype=int) for name in ("n_iter", "n_oracle_steps", "n_outer", "n_exact")}
     # whether a target's coefficients minimise F over their own support (known after an exact solve)
@@ -142,26 +146,28 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     unchanged = np.zeros(n_targets, dtype=int)
     active = np.arange(n_targets)
     while active.size:
-        Y_active = Y[:, active]
-        R = Y_active - design.fitted(W[active])
+        Y_active, W_active = Y[:, active], W[active]
+        R = Y_active - design.fitted(W_active)
         XtR = design.correlations(R)
-        gap = lasso_dual_gap(X, Y_active, W[active], alpha, R=R, XtR=XtR, positive=positive)
+        gap = lasso_dual_gap(X, Y_active, W_active, alpha, R=R, XtR=XtR, positive=positive)
         gaps[active] = gap
         done = gap <= tols[active]
         converged[active[done]] = True
         going = ~done & (counts["n_iter"][active] < max_iter) & (unchanged[active] < _MAX_UNCHANGED)
-        active, XtR, gap = active[going], XtR[:, going], gap[going]
-        if not active.size:
+        if not going.any():
             break
+        if not going.all():
+            active, W_active, XtR, gap = active[going], W_active[going], XtR[:, going], gap[going]
         counts["n_outer"][active] += 1
         if design.gram is None:
-            U = design.in_cache_order(_working_set(design, W[active] != 0, XtR, gap, alpha, n_samples, positive))
+            U = design.in_cache_order(_working_set(design, W_active != 0, XtR, gap, alpha, n_samples, positive))
             XtR = XtR[U]  # only these rows are kept alive during the solves
         else:  # the full Gram matrix is known: the active-set method needs no working set
             U = None
         rows = np.ix_(active, U) if U is not None else active  # W changes only on the working set
-        before = W[rows]
-        _solve_on_working_set(inner, design, Y[:, active], W, active, U, XtR, alpha, gap, max_iter, counts, positive)
+        before = W_active if U is None else W_active[:, U]
+        _solve_on_working_set(inner, design, Y[:, active], W, active, U, before, XtR, alpha, gap, max_iter, counts,
+                              positive)
         del XtR
         same = np.all(W[rows] == before, axis=1)
         unchanged[active] = np.where(same, unchanged[active] + 1, 0)
@@ -171,34 +177,30 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
 
 
 def _working_set(design, support, XtR, gap, alpha, n_samples, positive):
-    """Union of the targets' working sets (sorted feature indices).
+    r"""Union of the targets' working sets (sorted feature indices).
 
     ``support`` is ``W != 0``. The scores are computed in place: besides
-    ``XtR`` this holds two ``(n_targets, n_features)`` arrays at a time.
+    ``XtR`` this holds two ``(n_targets, n_features)`` arrays at a time. A
+    feature is screened exactly when its score exceeds the gap-safe radius
+    (:math:`\rho_j + \|x_j\| R < 1 \iff (1 - \rho_j)/\|x_j\| > R`), so
+    the screened features are never among the best ``size`` ones, which are
+    all taken among the features scoring at most ``R``.
     """
-    corr = XtR.T / n_samples if not positive else np.maximum(XtR.T, 0) / n_samples
-    rho = np.abs(corr, out=corr).astype(np.float64, copy=False)
-    del corr
-    n_support = support.sum(axis=1)
+    rho = np.maximum(XtR.T, 0) if positive else np.abs(XtR.T)
+    rho = rho.astype(np.float64, copy=False) / n_samples
     violating = rho > alpha
-    n_violators = np.count_nonzero(violating, axis=1) - np.count_nonzero(violating & support, axis=1)
+    n_violators = _row_counts(violating) - _row_counts(violating & support)
     del violating
     scale = np.maximum(1.0, rho.max(axis=1) / alpha)
-    rho /= alpha * scale[:, None]
-    norms = design.col_norms
     radius = np.sqrt(2 * gap / n_samples) / alpha
-    bound = norms * radius[:, None]
-    bound += rho
-    screened = bound < 1.0  # gap-safe screening
-    del bound
+    rho /= (alpha * scale)[:, None]
     score = np.subtract(1.0, rho, out=rho)
     with np.errstate(divide="ignore", invalid="ignore"):
-        score /= norms
+        score /= design.col_norms
     score[:, design.zero_columns] = np.inf
-    score[screened] = np.inf
-    del screened
     score[support] = -1.0
-    n_candidates = np.count_nonzero(np.isfinite(score), axis=1)
+    n_candidates = _row_counts(score <= radius[:, None])  # the unscreened ones
+    n_support = _row_counts(support)
     size = np.minimum(n_support + _new_features(n_support, n_violators), n_candidates)
     k = max(int(size.max()), 1)
     if k < score.shape[1] and score.shape[0] == 1:  # one target: its k best, in any order
@@ -213,14 +215,20 @@ def _working_set(design, support, XtR, gap, alpha, n_samples, positive):
     return np.unique(order[chosen])
 
 
+def _row_counts(mask):
+    """``np.count_nonzero(mask, axis=1)``, without its per-axis overhead for one row."""
+    return np.array([np.count_nonzero(mask)]) if mask.shape[0] == 1 else np.count_nonzero(mask, axis=1)
+
+
 def _new_features(n_support, n_violators):
     """How many features join the support in a working set: one per violator, at least ``_MIN_WORKING_SET``
     and at most as many as the support has (the working set at most doubles)."""
     return np.clip(n_violators, _MIN_WORKING_SET, np.maximum(n_support, _MIN_WORKING_SET))
 
 
-def _solve_on_working_set(inner, design, Y, W, active, U, XtR_U, alpha, gap, max_iter, counts, positive):
-    r"""Exact solve on the features ``U`` (in cache order) for the ``active`` targets (in place in ``W``).
+def _solve_on_working_set(inner, design, Y, W, active, U, W_U, XtR_U, alpha, gap, max_iter, counts, positive):
+    r"""Exact solve on the features ``U`` (in cache order) for the ``active`` targets (in place in ``W``),
+    starting from ``W_U = W[np.ix_(active, U)]``.
 
     ``XtR_U`` is :math:`X_U^\top R` at the current ``W``: the restricted
     problem's :math:`X_U^\top Y = X_U^\top R + G_{UU} W_U^\top` needs no product
@@ -234,9 +242,9 @@ def _solve_on_working_set(inner, design, Y, W, active, U, XtR_U, alpha, gap, max
         G_U = design.gram_block(U)
     rows = np.ix_(active, U)
     budget = max_iter - counts["n_iter"][active]
-    XtY_U = _times_gram(W[rows], G_U)
+    XtY_U = _times_gram(W_U, G_U)
     XtY_U += XtR_U.T
-    W_U, converged, n_steps = active_set_lasso(G_U, XtY_U, design.X.shape[0] * alpha, W[rows], positive=positive,
+    W_U, converged, n_steps = active_set_lasso(G_U, XtY_U, design.X.shape[0] * alpha, W_U, positive=positive,
                                                max_steps=int(min(budget.max(), 50 + 4 * U.size)),
                                                polished=counts["polished"][active], factor=design.support_factor,
                                                labels=U)
