@@ -15,12 +15,13 @@ import warnings
 from contextlib import nullcontext
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, lsqr
 from threadpoolctl import ThreadpoolController
 
 from .._core.lasso import lasso_dual_gap
-from .._core.preprocess import prepare_data
-from .._core.units import DataUnits, column_peaks, zero_centring_noise
+from .._core.preprocess import prepare_data, prepare_dense_scaled
+from .._core.units import DataUnits
 from ..solvers.gram_path import gram_lasso_path
 from ..solvers.ista import fista, ista, oista
 from ..solvers.working_set import DesignCache, working_set_lasso
@@ -54,21 +55,19 @@ class LassoProblem:
         ``n_features <= n_samples``, as scikit-learn's ``lasso_path`` does.
     """
 
-    def __init__(self, X, Y, fit_intercept, sample_weight=None, precompute="auto", path=False):
-        data = prepare_data(X, Y, fit_intercept, sample_weight)
+    def __init__(self, X, Y, fit_intercept, sample_weight=None, precompute="auto", path=False, estimator_name=None):
+        self.col_norms = None
+        if sp.issparse(X):
+            data = prepare_data(X, Y, fit_intercept, sample_weight)
+            self.units = DataUnits(data.X, data.Y)
+            self.X, self.Y = self.units.scale_X(data.X), self.units.scale_Y(data.Y)
+        else:
+            scaled = prepare_dense_scaled(X, Y, fit_intercept, sample_weight, estimator_name)
+            data, self.units = scaled.data, scaled.units
+            self.X, self.Y = data.X, data.Y
+            self.col_norms = _exact_norms(scaled.col_sq_norms)
         self.X_offset, self.y_offset = data.X_offset, data.y_offset
         self.is_sparse = data.is_sparse
-        if self.is_sparse:
-            self.units = DataUnits(data.X, data.Y)
-            self.X = self.units.scale_X(data.X)
-        else:
-            peaks = column_peaks(X)
-            if fit_intercept:
-                zero_centring_noise(data.X, X, peaks)
-            # DataUnits needs only the magnitude of X: its column peaks stand for it
-            self.units = DataUnits(peaks[None, :], data.Y)
-            self.X = self.units.scale_X(data.X, in_place=True)  # a centred copy
-        self.Y = self.units.scale_Y(data.Y)
         self.n_samples, self.n_features = X.shape
         self.y_sq = np.einsum("ij,ij->j", self.Y, self.Y).astype(np.float64)
         self.precompute = precompute
@@ -83,7 +82,8 @@ class LassoProblem:
             gram = None
             if wants_gram:
                 gram = self.X.gram() if self.is_sparse else self.X.T @ self.X
-            self._design = DesignCache(self.X, gram)  # column norms from the Gram diagonal when there is one
+            # column norms from the Gram diagonal when there is one
+            self._design = DesignCache(self.X, gram, None if wants_gram else self.col_norms)
         return self._design
 
     def alpha_max(self, positive=False):
@@ -184,6 +184,12 @@ class LassoProblem:
     def intercept(self, coef):
         """Intercepts of coefficients ``coef`` (n_targets, n_features) in the user's units."""
         return self.y_offset - coef @ self.X_offset
+
+
+def _exact_norms(sq_norms):
+    """The column norms, when :class:`DesignCache`'s square root of their square gives them back (no underflow)."""
+    norms = np.sqrt(sq_norms).astype(np.float64)
+    return norms if np.array_equal(np.sqrt(norms**2), norms) else None
 
 
 def _gram_pays(n_samples, n_features, n_targets, itemsize, working_set, is_sparse, path=False):
