@@ -279,7 +279,8 @@ def prepare_dense_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name
     V = X.T if by_columns else X  # the blocks are rows of V
     blocks = row_blocks(V.shape[0], V.shape[1] * V.itemsize, _PASS_BYTES)
     if fit_intercept and weight is None:
-        x_peak, sums = _peak_and_column_sums(V, blocks, by_columns)
+        with np.errstate(invalid="ignore"):  # only a non-finite X, refused below, makes NaN
+            x_peak, sums = _peak_and_column_sums(V, blocks, by_columns)
         # numpy's mean: the sums divided by the count as an intp
         X_offset = np.true_divide(sums, np.intp(n_samples), out=sums, casting="unsafe")
         y_offset = Y.mean(axis=0)

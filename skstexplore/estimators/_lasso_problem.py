@@ -43,7 +43,9 @@ class LassoProblem:
     Parameters
     ----------
     X : ndarray or CSR/CSC matrix of shape (n_samples, n_features)
-        Validated, floating point.
+        Validated, floating point; a dense ``X`` may still hold NaN or
+        infinity: they are refused here, from its first pass, with
+        scikit-learn's message naming ``estimator_name``.
     Y : ndarray of shape (n_samples, n_targets)
     fit_intercept : bool
     sample_weight : ndarray of shape (n_samples,) or None
@@ -53,6 +55,7 @@ class LassoProblem:
         Solved for many alphas (a path, a cross-validation fold): with
         ``"auto"``, the full Gram matrix is then computed once when
         ``n_features <= n_samples``, as scikit-learn's ``lasso_path`` does.
+    estimator_name : str, optional
     """
 
     def __init__(self, X, Y, fit_intercept, sample_weight=None, precompute="auto", path=False, estimator_name=None):
