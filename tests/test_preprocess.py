@@ -134,7 +134,7 @@ def _separate_steps(X, Y, fit_intercept, weight):
 def test_dense_scaled_preparation_is_bit_identical_to_the_separate_steps(dtype, layout, fit_intercept, use_weight,
                                                                           scale, monkeypatch):
     # blocks of a few rows (columns for F), so that the running sums cross blocks
-    monkeypatch.setattr(preprocess, "_PASS_BYTES", 3 * 40 * np.dtype(dtype).itemsize)
+    monkeypatch.setattr(preprocess, "_PASS_BYTES", 3 * 80 * np.dtype(dtype).itemsize)
     rng = np.random.default_rng(1)
     X = rng.standard_normal((37, 80)) * scale
     X[:, 3], X[:, 5], X[:, 6] = 3.7 * scale, 0.0, X[:, 6] * 1e-9  # a noise column, an empty one, a tiny one

@@ -347,15 +347,17 @@ def _centre_scale(V, out, blocks, by_columns, offset, sqrt_weight, ex):
     stack = None if by_columns else _stack(blocks, V)
     sq = np.empty(V.shape[0], dtype=V.dtype) if by_columns else None
     for i, block in enumerate(blocks):
-        part = out[block]
-        if offset is None:
-            np.copyto(part, V[block])
+        part = source = out[block]
+        if offset is None:  # X - 0 is X, to the sign of its zeros
+            source = V[block]
         else:
             np.subtract(V[block], offset[block, None] if by_columns else offset, out=part)
         if sqrt_weight is not None:
-            part *= sqrt_weight[None, :] if by_columns else sqrt_weight[block, None]
+            source = np.multiply(source, sqrt_weight[None, :] if by_columns else sqrt_weight[block, None], out=part)
         if ex:
-            _ldexp(part, -ex, out=part)
+            _ldexp(source, -ex, out=part)
+        elif source is not part:
+            np.copyto(part, source)
         if by_columns:
             sq[block] = np.einsum("ij,ij->i", part, part)
             continue

@@ -2,13 +2,16 @@ r"""One Lasso problem prepared once, solved for any ``alpha``: shared by
 :class:`~skstexplore.OracleISTALasso`, :func:`~skstexplore.lasso_path` and
 :class:`~skstexplore.OracleISTALassoCV`.
 
-Preparation: sample weights and centring (:func:`~skstexplore._core.preprocess.prepare_data`,
-dense or sparse ``X``), columns that centring reduced to rounding noise set
-to zero (:func:`~skstexplore._core.units.zero_centring_noise`), the exact
-power-of-two rescaling of ``X`` and ``y`` of
+Preparation: sample weights and centring, columns that centring reduced to
+rounding noise set to zero (:func:`~skstexplore._core.units.zero_centring_noise`),
+the exact power-of-two rescaling of ``X`` and ``y`` of
 :class:`~skstexplore._core.units.DataUnits` (so that no product overflows or
-underflows, whatever the units: the solution is mapped back exactly), and a :class:`~skstexplore.solvers.working_set.DesignCache` shared by
-every solve on the same data.
+underflows, whatever the units: the solution is mapped back exactly), and a
+:class:`~skstexplore.solvers.working_set.DesignCache` shared by every solve on
+the same data. A dense ``X`` goes through all of it in two passes
+(:func:`~skstexplore._core.preprocess.prepare_dense_scaled`, which also gives
+the column norms and refuses NaN and infinity); a sparse one through
+:func:`~skstexplore._core.preprocess.prepare_data`, never densified.
 """
 
 import warnings
