@@ -151,6 +151,18 @@ def test_dense_scaled_preparation_is_bit_identical_to_the_separate_steps(dtype, 
     assert not fit_intercept or not fused.data.X[:, 3].any()
 
 
+@pytest.mark.parametrize("shape", [(50, 1), (1, 50)])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_dense_scaled_preparation_of_one_column_or_one_row_is_bit_identical(shape, fit_intercept, monkeypatch):
+    # numpy sums a single column pairwise, not row after row
+    monkeypatch.setattr(preprocess, "_PASS_BYTES", 24)
+    X, Y = np.random.default_rng(2).standard_normal((2, *shape)) * 3
+    Xs, _, X_offset, _, units, col_sq = _separate_steps(X, Y[:, :1], fit_intercept, None)
+    fused = prepare_dense_scaled(X, Y[:, :1], fit_intercept)
+    for expected, got in [(Xs, fused.data.X), (X_offset, fused.data.X_offset), (col_sq, fused.col_sq_norms)]:
+        np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize("value, message", [(np.nan, "Input X contains NaN"), (np.inf, "Input X contains infinity"),
                                             (-np.inf, "Input X contains infinity")])
 @pytest.mark.parametrize("fit_intercept", [True, False])

@@ -275,7 +275,7 @@ def prepare_dense_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name
     """
     n_samples = X.shape[0]
     weight = None if sample_weight is None else normalized_sample_weight(sample_weight, n_samples).astype(X.dtype)
-    by_columns = X.flags.f_contiguous and not X.flags.c_contiguous
+    by_columns = X.flags.f_contiguous  # (a single column too: numpy then sums it pairwise)
     V = X.T if by_columns else X  # the blocks are rows of V
     blocks = row_blocks(V.shape[0], V.shape[1] * V.itemsize, _PASS_BYTES)
     if fit_intercept and weight is None:
