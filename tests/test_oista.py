@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.linalg import eigvalsh
 from sklearn.exceptions import ConvergenceWarning
@@ -221,8 +222,14 @@ def test_bad_data_raise():
     X, y = make_data("tall")
     X_nan = X.copy()
     X_nan[0, 0] = np.nan
-    with pytest.raises(ValueError, match="Input X contains NaN"):
+    with pytest.raises(ValueError, match="Input X contains NaN.\nOracleISTALasso does not accept missing values"):
         OracleISTALasso().fit(X_nan, y)
+    X_inf = X.astype(np.float32)
+    X_inf[3, 2] = -np.inf
+    with pytest.raises(ValueError, match=r"Input X contains infinity or a value too large for dtype\('float32'\)"):
+        OracleISTALasso(fit_intercept=False).fit(X_inf, y)
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        OracleISTALasso().fit(sp.csr_matrix(X_nan), y)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         OracleISTALasso().fit(X, y[:-1])
     est = OracleISTALasso().fit(X, y)

@@ -6,7 +6,9 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from sklearn.linear_model._base import _preprocess_data
 
-from skstexplore._core.preprocess import prepare_data, sparse_column_sums
+from skstexplore._core import preprocess
+from skstexplore._core.preprocess import prepare_data, prepare_dense_scaled, sparse_column_sums
+from skstexplore._core.units import DataUnits, column_peaks, zero_centring_noise
 from skstexplore._core.validation import check_sample_weight
 
 
@@ -111,3 +113,62 @@ def test_sparse_ldexp_is_exact(exponent):
     scaled = design.ldexp(exponent)
     assert_allclose(scaled.X.data, np.ldexp(design.X.data, exponent), rtol=0, atol=0)
     assert_allclose(scaled.offset, np.ldexp(design.offset, exponent), rtol=0, atol=0)
+
+
+def _separate_steps(X, Y, fit_intercept, weight):
+    """What prepare_dense_scaled fuses: centring, noise columns zeroed, rescaling by max|X|, column norms."""
+    data = prepare_data(X, Y, fit_intercept, weight)
+    peaks = column_peaks(X)
+    if fit_intercept:
+        zero_centring_noise(data.X, X, peaks)
+    units = DataUnits(peaks[None, :], data.Y)
+    Xs = units.scale_X(data.X, in_place=True)
+    return Xs, units.scale_Y(data.Y), data.X_offset, data.y_offset, units, np.einsum("ij,ij->j", Xs, Xs)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("use_weight", [True, False])
+@pytest.mark.parametrize("scale", [1.0, 3e-30, 5e20])
+def test_dense_scaled_preparation_is_bit_identical_to_the_separate_steps(dtype, layout, fit_intercept, use_weight,
+                                                                          scale, monkeypatch):
+    # blocks of a few rows (columns for F), so that the running sums cross blocks
+    monkeypatch.setattr(preprocess, "_PASS_BYTES", 3 * 80 * np.dtype(dtype).itemsize)
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((37, 80)) * scale
+    X[:, 3], X[:, 5], X[:, 6] = 3.7 * scale, 0.0, X[:, 6] * 1e-9  # a noise column, an empty one, a tiny one
+    X = {"C": X, "F": np.asfortranarray(X), "strided": np.repeat(X, 2, axis=1)[:, ::2]}[layout].astype(dtype)
+    Y = rng.standard_normal((37, 2)).astype(dtype) * scale
+    weight = rng.uniform(0, 2, 37).astype(dtype) if use_weight else None
+    Xs, Ys, X_offset, y_offset, units, col_sq = _separate_steps(X, Y, fit_intercept, weight)
+    fused = prepare_dense_scaled(X, Y, fit_intercept, weight)
+    for expected, got in [(Xs, fused.data.X), (Ys, fused.data.Y), (X_offset, fused.data.X_offset),
+                          (y_offset, fused.data.y_offset), (col_sq, fused.col_sq_norms)]:
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+    assert (fused.units.ex, fused.units.ey) == (units.ex, units.ey)
+    assert not fit_intercept or not fused.data.X[:, 3].any()
+
+
+@pytest.mark.parametrize("shape", [(50, 1), (1, 50)])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_dense_scaled_preparation_of_one_column_or_one_row_is_bit_identical(shape, fit_intercept, monkeypatch):
+    # numpy sums a single column pairwise, not row after row
+    monkeypatch.setattr(preprocess, "_PASS_BYTES", 24)
+    X, Y = np.random.default_rng(2).standard_normal((2, *shape)) * 3
+    Xs, _, X_offset, _, units, col_sq = _separate_steps(X, Y[:, :1], fit_intercept, None)
+    fused = prepare_dense_scaled(X, Y[:, :1], fit_intercept)
+    for expected, got in [(Xs, fused.data.X), (X_offset, fused.data.X_offset), (col_sq, fused.col_sq_norms)]:
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("value, message", [(np.nan, "Input X contains NaN"), (np.inf, "Input X contains infinity"),
+                                            (-np.inf, "Input X contains infinity")])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("use_weight", [True, False])
+def test_dense_scaled_preparation_refuses_non_finite_x(value, message, fit_intercept, use_weight):
+    X, Y = np.ones((6, 3)), np.ones((6, 1))
+    X[4, 1] = value
+    with pytest.raises(ValueError, match=message):
+        prepare_dense_scaled(X, Y, fit_intercept, np.ones(6) if use_weight else None)

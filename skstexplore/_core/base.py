@@ -80,15 +80,16 @@ class SparseLinearRegressor(RegressorMixin, BaseEstimator):
         tags.target_tags.single_output = True
         return tags
 
-    def _validate_fit_data(self, X, y, *, accept_sparse=False):
+    def _validate_fit_data(self, X, y, *, accept_sparse=False, ensure_all_finite=True):
         """Validated float ``X`` and 2-D ``Y`` of the same dtype, and whether ``y`` was 1-D.
 
         ``accept_sparse=True`` lets a CSR or CSC ``X`` through (see
-        :func:`skstexplore._core.preprocess.prepare_data`).
+        :func:`skstexplore._core.preprocess.prepare_data`); ``ensure_all_finite=False``
+        leaves NaN and infinity in ``X`` to the caller.
         """
         X, y = validate_data(
             self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32],
-            accept_sparse=["csr", "csc"] if accept_sparse else False,
+            accept_sparse=["csr", "csc"] if accept_sparse else False, ensure_all_finite=ensure_all_finite,
         )
         y_is_1d = y.ndim == 1
         Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)

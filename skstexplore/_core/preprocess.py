@@ -21,6 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils import assert_all_finite
+
+from .memory import row_blocks
+from .units import DataUnits, _ldexp, centring_noise_bound, column_peaks
+
+# A dense X is read in blocks of rows (of columns when it is Fortran-ordered) of this size, each worked on while
+# it is in cache: every pass over X not made costs about as much as a small fit's iterations.
+_PASS_BYTES = 2**21
 
 
 class CenteredSparseDesign:
@@ -230,6 +238,166 @@ def prepare_data(X, Y, fit_intercept, sample_weight=None):
     if sqrt_weight is not None:
         Xc *= sqrt_weight[:, None]
     return PreparedData(Xc, Yc, X_offset, y_offset, sqrt_weight)
+
+
+@dataclass
+class ScaledDenseData:
+    """A dense fit's data in the internal units of :class:`~skstexplore._core.units.DataUnits`; see
+    :func:`prepare_dense_scaled`.
+
+    Attributes
+    ----------
+    data : PreparedData
+        ``data.X`` and ``data.Y`` in internal units, the offsets in the user's.
+    units : DataUnits
+    col_sq_norms : ndarray of shape (n_features,)
+        Squared column norms of ``data.X``, in its dtype.
+    """
+
+    data: PreparedData
+    units: DataUnits
+    col_sq_norms: np.ndarray
+
+
+def prepare_dense_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name=None):
+    r""":func:`prepare_data`, :func:`~skstexplore._core.units.zero_centring_noise` and the rescaling by the
+    :class:`~skstexplore._core.units.DataUnits` of :math:`\max|X|`, of a dense ``X``, in two passes over it.
+
+    The first pass reads ``X`` for :math:`\max|X|` and the column means, the second writes the centred, weighted,
+    rescaled copy and its squared column norms, each block of rows worked on while it is in cache. The
+    results are those of the separate steps bit for bit: the sums run through the rows in numpy's order, and a
+    column is tested for rounding noise entry by entry exactly as by ``zero_centring_noise`` whenever its norm
+    is below :math:`2\sqrt{m}` times the noise bound of the largest column (``zero_centring_noise`` itself
+    skips a column whose squared norm overflows; here nothing overflows).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Floating point; checked here for NaN and infinity (from its extremes, free), with scikit-learn's message.
+    Y : ndarray of shape (n_samples, n_targets)
+    fit_intercept : bool
+    sample_weight : ndarray of shape (n_samples,) or None
+    estimator_name : str, optional
+        Named in the message about a non-finite ``X``.
+
+    Returns
+    -------
+    ScaledDenseData
+    """
+    n_samples = X.shape[0]
+    weight = None if sample_weight is None else normalized_sample_weight(sample_weight, n_samples).astype(X.dtype)
+    by_columns = X.flags.f_contiguous  # (a single column too: numpy then sums it pairwise)
+    V = X.T if by_columns else X  # the blocks are rows of V
+    blocks = row_blocks(V.shape[0], V.shape[1] * V.itemsize, _PASS_BYTES)
+    if fit_intercept and weight is None:
+        with np.errstate(invalid="ignore"):  # only a non-finite X, refused below, makes NaN
+            x_peak, sums = _peak_and_column_sums(V, blocks, by_columns)
+        # numpy's mean: the sums divided by the count as an intp
+        X_offset = np.true_divide(sums, np.intp(n_samples), out=sums, casting="unsafe")
+        y_offset = Y.mean(axis=0)
+    else:
+        x_peak = _peak(V, blocks)
+        X_offset, y_offset = _offsets(X, Y, fit_intercept, weight)
+    sqrt_weight = None if weight is None else np.sqrt(weight)
+    Yc = Y - y_offset
+    if sqrt_weight is not None:
+        Yc *= sqrt_weight[:, None]
+    if not np.isfinite(x_peak):
+        assert_all_finite(X, input_name="X", estimator_name=estimator_name)
+    units = DataUnits(None, Yc, x_peak=x_peak)
+    Xc = np.empty_like(X)
+    col_sq = _centre_scale(V, Xc.T if by_columns else Xc, blocks, by_columns,
+                           X_offset if fit_intercept else None, sqrt_weight, units.ex)
+    if fit_intercept:
+        _zero_noise_columns(Xc, col_sq, X, X_offset, sqrt_weight, x_peak, units.ex)
+    data = PreparedData(Xc, units.scale_Y(Yc), X_offset, y_offset, sqrt_weight)
+    return ScaledDenseData(data, units, col_sq)
+
+
+def _peak(V, blocks):
+    """``max |V|`` by blocks (NaN if ``V`` has a NaN)."""
+    return _max_abs_of([(V[block].max(), V[block].min()) for block in blocks])
+
+
+def _max_abs_of(extremes):
+    """``max |.|`` from the (max, min) of each block, NaN propagated."""
+    high, low = np.array(extremes, dtype=np.float64).T
+    return float(np.max([high.max(), -low.min(), 0.0]))
+
+
+def _peak_and_column_sums(V, blocks, by_columns):
+    """``max |V|`` and the column sums of ``X`` (rows of ``V = X.T`` when ``by_columns``), each in numpy's order."""
+    if by_columns:  # each column of X is a contiguous row of V, summed whole (pairwise)
+        return _peak(V, blocks), np.concatenate([V[block].sum(axis=1) for block in blocks])
+    # numpy sums the rows of a C-ordered array one after the other: each block goes below the running sums
+    first = V[blocks[0]]
+    sums, extremes = first.sum(axis=0), [(first.max(), first.min())]
+    stack = _stack(blocks, V)
+    for block in blocks[1:]:
+        part = stack[1:1 + block.stop - block.start]
+        np.copyto(part, V[block])
+        extremes.append((part.max(), part.min()))
+        _add_below(stack, part.shape[0], sums)
+    return _max_abs_of(extremes), sums
+
+
+def _stack(blocks, V):
+    """Room for the running sums and the rows of one block (None with one block)."""
+    return np.empty((blocks[0].stop - blocks[0].start + 1, V.shape[1]), dtype=V.dtype) if len(blocks) > 1 else None
+
+
+def _add_below(stack, n_rows, sums):
+    """``sums`` += the sum of ``stack[1:1 + n_rows]``, its rows added one after the other to the running sums."""
+    stack[0] = sums
+    np.sum(stack[:1 + n_rows], axis=0, out=sums)
+
+
+def _centre_scale(V, out, blocks, by_columns, offset, sqrt_weight, ex):
+    """``out`` = rows of ``V`` centred by ``offset`` (None: copied), weighted, times ``2**-ex``; returns the
+    squared column norms of the result as ``np.einsum("ij,ij->j")`` sums them."""
+    stack = None if by_columns else _stack(blocks, V)
+    sq = np.empty(V.shape[0], dtype=V.dtype) if by_columns else None
+    for i, block in enumerate(blocks):
+        part = source = out[block]
+        if offset is None:  # X - 0 is X, to the sign of its zeros
+            source = V[block]
+        else:
+            np.subtract(V[block], offset[block, None] if by_columns else offset, out=part)
+        if sqrt_weight is not None:
+            source = np.multiply(source, sqrt_weight[None, :] if by_columns else sqrt_weight[block, None], out=part)
+        if ex:
+            _ldexp(source, -ex, out=part)
+        elif source is not part:
+            np.copyto(part, source)
+        if by_columns:
+            sq[block] = np.einsum("ij,ij->i", part, part)
+            continue
+        if not i:
+            sq = np.einsum("ij,ij->j", part, part)
+            continue
+        # einsum sums the squares of a C-ordered array row after row: each block goes below the running sums
+        np.multiply(part, part, out=stack[1:1 + part.shape[0]])
+        _add_below(stack, part.shape[0], sq)
+    return sq
+
+
+def _zero_noise_columns(Xc, col_sq, X, X_offset, sqrt_weight, x_peak, ex):
+    """:func:`~skstexplore._core.units.zero_centring_noise` on the rescaled ``Xc``, its squared norms ``col_sq``
+    updated: only the columns whose norm allows noise below the largest column's bound are tested entry by
+    entry, on their centred values recomputed in the user's units."""
+    n_samples = X.shape[0]
+    largest = np.ldexp(float(centring_noise_bound(n_samples, X.dtype, X.dtype.type(x_peak))), -ex)
+    candidates = np.flatnonzero(~(np.sqrt(col_sq) > 2 * np.sqrt(n_samples) * largest))
+    if not candidates.size:
+        return
+    columns = X[:, candidates]
+    bound = centring_noise_bound(n_samples, X.dtype, column_peaks(columns))
+    centred = columns - X_offset[candidates]
+    if sqrt_weight is not None:
+        centred *= sqrt_weight[:, None]
+    noise = candidates[column_peaks(centred) <= bound]
+    Xc[:, noise] = 0
+    col_sq[noise] = 0
 
 
 def _offsets(X, Y, fit_intercept, weight):

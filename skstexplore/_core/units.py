@@ -69,10 +69,14 @@ class DataUnits:
     X : ndarray of shape (n_samples, n_features) or None
         None leaves ``X`` in its units (only ``Y`` is rescaled).
     Y : ndarray of shape (n_samples, n_targets)
+    x_peak : float, optional
+        ``max |X|`` when already known (``X`` is then not read).
     """
 
-    def __init__(self, X, Y):
-        self.ex = 0 if X is None else _exponent(_max_abs(X))
+    def __init__(self, X, Y, *, x_peak=None):
+        if x_peak is None:
+            x_peak = 0.0 if X is None else _max_abs(X)
+        self.ex = _exponent(x_peak)
         self.ey = _exponent(_max_abs(Y))
 
     def scale_X(self, X, in_place=False):
@@ -166,6 +170,11 @@ class _IdentityUnits(DataUnits):
 IDENTITY = _IdentityUnits()
 
 
+def centring_noise_bound(n_samples, dtype, peaks):
+    """The rounding a centring of columns of magnitude ``peaks`` can leave: :math:`(m + 2)\\varepsilon \\max|x|`."""
+    return (n_samples + 2) * np.finfo(dtype).eps * peaks
+
+
 def zero_centring_noise(Xc, X, peaks=None):
     r"""Set to exactly zero the centred columns that are only rounding noise.
 
@@ -184,7 +193,7 @@ def zero_centring_noise(Xc, X, peaks=None):
         :func:`column_peaks` of ``X`` when already computed.
     """
     n_samples = X.shape[0]
-    bound = (n_samples + 2) * np.finfo(Xc.dtype).eps * (column_peaks(X) if peaks is None else peaks)
+    bound = centring_noise_bound(n_samples, Xc.dtype, column_peaks(X) if peaks is None else peaks)
     # a noise column has entries below its bound, so a norm below sqrt(m) times it: only those
     # candidates (and the columns whose squared norm overflows) are looked at entry by entry,
     # with no temporary of the size of X

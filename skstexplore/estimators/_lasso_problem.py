@@ -2,25 +2,29 @@ r"""One Lasso problem prepared once, solved for any ``alpha``: shared by
 :class:`~skstexplore.OracleISTALasso`, :func:`~skstexplore.lasso_path` and
 :class:`~skstexplore.OracleISTALassoCV`.
 
-Preparation: sample weights and centring (:func:`~skstexplore._core.preprocess.prepare_data`,
-dense or sparse ``X``), columns that centring reduced to rounding noise set
-to zero (:func:`~skstexplore._core.units.zero_centring_noise`), the exact
-power-of-two rescaling of ``X`` and ``y`` of
+Preparation: sample weights and centring, columns that centring reduced to
+rounding noise set to zero (:func:`~skstexplore._core.units.zero_centring_noise`),
+the exact power-of-two rescaling of ``X`` and ``y`` of
 :class:`~skstexplore._core.units.DataUnits` (so that no product overflows or
-underflows, whatever the units: the solution is mapped back exactly), and a :class:`~skstexplore.solvers.working_set.DesignCache` shared by
-every solve on the same data.
+underflows, whatever the units: the solution is mapped back exactly), and a
+:class:`~skstexplore.solvers.working_set.DesignCache` shared by every solve on
+the same data. A dense ``X`` goes through all of it in two passes
+(:func:`~skstexplore._core.preprocess.prepare_dense_scaled`, which also gives
+the column norms and refuses NaN and infinity); a sparse one through
+:func:`~skstexplore._core.preprocess.prepare_data`, never densified.
 """
 
 import warnings
 from contextlib import nullcontext
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, lsqr
 from threadpoolctl import ThreadpoolController
 
 from .._core.lasso import lasso_dual_gap
-from .._core.preprocess import prepare_data
-from .._core.units import DataUnits, column_peaks, zero_centring_noise
+from .._core.preprocess import prepare_data, prepare_dense_scaled
+from .._core.units import DataUnits
 from ..solvers.gram_path import gram_lasso_path
 from ..solvers.ista import fista, ista, oista
 from ..solvers.working_set import DesignCache, working_set_lasso
@@ -42,7 +46,9 @@ class LassoProblem:
     Parameters
     ----------
     X : ndarray or CSR/CSC matrix of shape (n_samples, n_features)
-        Validated, floating point.
+        Validated, floating point; a dense ``X`` may still hold NaN or
+        infinity: they are refused here, from its first pass, with
+        scikit-learn's message naming ``estimator_name``.
     Y : ndarray of shape (n_samples, n_targets)
     fit_intercept : bool
     sample_weight : ndarray of shape (n_samples,) or None
@@ -52,23 +58,22 @@ class LassoProblem:
         Solved for many alphas (a path, a cross-validation fold): with
         ``"auto"``, the full Gram matrix is then computed once when
         ``n_features <= n_samples``, as scikit-learn's ``lasso_path`` does.
+    estimator_name : str, optional
     """
 
-    def __init__(self, X, Y, fit_intercept, sample_weight=None, precompute="auto", path=False):
-        data = prepare_data(X, Y, fit_intercept, sample_weight)
+    def __init__(self, X, Y, fit_intercept, sample_weight=None, precompute="auto", path=False, estimator_name=None):
+        self.col_norms = None
+        if sp.issparse(X):
+            data = prepare_data(X, Y, fit_intercept, sample_weight)
+            self.units = DataUnits(data.X, data.Y)
+            self.X, self.Y = self.units.scale_X(data.X), self.units.scale_Y(data.Y)
+        else:
+            scaled = prepare_dense_scaled(X, Y, fit_intercept, sample_weight, estimator_name)
+            data, self.units = scaled.data, scaled.units
+            self.X, self.Y = data.X, data.Y
+            self.col_norms = _exact_norms(scaled.col_sq_norms)
         self.X_offset, self.y_offset = data.X_offset, data.y_offset
         self.is_sparse = data.is_sparse
-        if self.is_sparse:
-            self.units = DataUnits(data.X, data.Y)
-            self.X = self.units.scale_X(data.X)
-        else:
-            peaks = column_peaks(X)
-            if fit_intercept:
-                zero_centring_noise(data.X, X, peaks)
-            # DataUnits needs only the magnitude of X: its column peaks stand for it
-            self.units = DataUnits(peaks[None, :], data.Y)
-            self.X = self.units.scale_X(data.X, in_place=True)  # a centred copy
-        self.Y = self.units.scale_Y(data.Y)
         self.n_samples, self.n_features = X.shape
         self.y_sq = np.einsum("ij,ij->j", self.Y, self.Y).astype(np.float64)
         self.precompute = precompute
@@ -83,7 +88,8 @@ class LassoProblem:
             gram = None
             if wants_gram:
                 gram = self.X.gram() if self.is_sparse else self.X.T @ self.X
-            self._design = DesignCache(self.X, gram)  # column norms from the Gram diagonal when there is one
+            # column norms from the Gram diagonal when there is one
+            self._design = DesignCache(self.X, gram, None if wants_gram else self.col_norms)
         return self._design
 
     def alpha_max(self, positive=False):
@@ -184,6 +190,12 @@ class LassoProblem:
     def intercept(self, coef):
         """Intercepts of coefficients ``coef`` (n_targets, n_features) in the user's units."""
         return self.y_offset - coef @ self.X_offset
+
+
+def _exact_norms(sq_norms):
+    """The column norms, when :class:`DesignCache`'s square root of their square gives them back (no underflow)."""
+    norms = np.sqrt(sq_norms).astype(np.float64)
+    return norms if np.array_equal(np.sqrt(norms**2), norms) else None
 
 
 def _gram_pays(n_samples, n_features, n_targets, itemsize, working_set, is_sparse, path=False):

@@ -1,6 +1,7 @@
 """Oracle ISTA (and ISTA, FISTA) for scikit-learn's Lasso objective."""
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -35,9 +36,12 @@ class LassoSolverMixin:
         return tol, check_precompute(self.precompute)
 
     def _prepare(self, X, y, sample_weight, precompute):
-        X, Y, y_is_1d = self._validate_fit_data(X, y, accept_sparse=True)
+        # a dense X is checked for NaN and infinity by LassoProblem's first pass over it, a check here
+        # would be one more pass
+        X, Y, y_is_1d = self._validate_fit_data(X, y, accept_sparse=True, ensure_all_finite=sp.issparse(X))
         sample_weight = check_sample_weight(sample_weight, X)
-        return LassoProblem(X, Y, self.fit_intercept, sample_weight, precompute), y_is_1d
+        problem = LassoProblem(X, Y, self.fit_intercept, sample_weight, precompute, estimator_name=type(self).__name__)
+        return problem, y_is_1d
 
     def predict(self, X):
         """Predict with the fitted linear model.
