@@ -95,7 +95,8 @@ def grow_supports(data, support, k, coef=None):
         rows = np.flatnonzero(short)
         best = np.argmax(np.where(mask[rows], -1, np.abs(C[rows])), axis=1)
         mask[rows, best] = True
-        W, C = data.solve_on_masks(mask)
+        # the correlations only serve a next addition
+        W, C = data.solve_on_masks(mask, correlations=bool((mask.sum(axis=1) < k).any()))
 
 
 class PathFits:
@@ -152,7 +153,12 @@ def _warm_path(estimator, X, y, grid, sample_weight, keep):
     data = LeastSquaresData(problem.X, problem.Y, problem.gram)
     support = previous = None
     for k in grid:
-        coef_init = None if support is None else grow_supports(data, support, k, previous)
+        if support is None:
+            coef_init = None
+        elif estimator._grows_short_starts:
+            coef_init = previous  # its own growth adds the same atoms (largest correlation, then least squares)
+        else:
+            coef_init = grow_supports(data, support, k, previous)
         estimator._fit_problem(problem, int(k), coef_init)
         coef, intercept, support = _as_rows(estimator)
         # the next start grows this solution (in the problem's internal units, an exact rescaling)

@@ -145,6 +145,9 @@ class KSparseRegressor(SparseLinearRegressor):
     """
 
     _solver = None
+    # whether the solver grows a start with fewer than k nonzeros OMP-like itself (then a path over k
+    # hands it the previous k's solution as it is, see skstexplore.sparsity)
+    _grows_short_starts = False
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

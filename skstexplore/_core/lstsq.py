@@ -149,7 +149,7 @@ class LeastSquaresData:
             C = np.einsum("mtk,tk->tm", self.columns(idx), values) @ self.X
         return np.subtract(xty, C, out=C)
 
-    def solve_on_masks(self, mask, targets=None):
+    def solve_on_masks(self, mask, targets=None, correlations=True):
         r"""Least squares on boolean supports of possibly different sizes.
 
         Rows are grouped by support size and each group is one batched
@@ -161,17 +161,19 @@ class LeastSquaresData:
         mask : ndarray of bool of shape (n, n_features)
         targets : ndarray of int of shape (n,) or None
             Which targets the rows of ``mask`` belong to (all, in order, if None).
+        correlations : bool, default=True
+            Also compute the correlations (one product per group of rows).
 
         Returns
         -------
         W : ndarray of shape (n, n_features)
             Dense coefficients, zero outside each support.
-        C : ndarray of shape (n, n_features)
-            Their correlations :math:`X^\top (y - X w)`.
+        C : ndarray of shape (n, n_features) or None
+            Their correlations :math:`X^\top (y - X w)`; None without ``correlations``.
         """
         targets = np.arange(mask.shape[0]) if targets is None else np.asarray(targets)
         W = np.zeros(mask.shape, dtype=self.dtype)
-        C = np.empty(mask.shape, dtype=self.dtype)
+        C = np.empty(mask.shape, dtype=self.dtype) if correlations else None
         sizes = mask.sum(axis=1)
         row_bytes = 3 * self.n_features * np.dtype(self.dtype).itemsize
         for size in np.unique(sizes):
@@ -182,7 +184,8 @@ class LeastSquaresData:
                 idx = np.nonzero(mask[rows])[1].reshape(len(rows), size)
                 values = self.solve_on_supports(idx, targets[rows])
                 W[rows] = self.scatter(idx, values)
-                C[rows] = self.correlation_on_supports(idx, values, targets[rows])
+                if correlations:
+                    C[rows] = self.correlation_on_supports(idx, values, targets[rows])
         return W, C
 
     def residual_sq_on_supports(self, idx, values, targets=None):

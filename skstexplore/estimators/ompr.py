@@ -124,6 +124,7 @@ class OMPRRegressor(KSparseRegressor):
         self.precompute = precompute
 
     _solver = staticmethod(ompr)
+    _grows_short_starts = True
 
     def _solver_params(self):
         return {"step_size": check_step_size(self.step_size)}

@@ -299,18 +299,18 @@ def _enter_start(basis, support, fitted):
     others, feature by feature, since which of their columns count as
     dependent depends on the order.
     """
-    start_idx = [np.flatnonzero(row) for row in support]
-    sizes = np.array([len(idx) for idx in start_idx], dtype=np.intp)
+    sizes = support.sum(axis=1)
     one_by_one = []
     for size in np.unique(sizes[sizes > 0]):
         rows = np.flatnonzero(sizes == size)
-        features = np.array([start_idx[t] for t in rows], dtype=np.intp)
+        features = np.nonzero(support[rows])[1].reshape(len(rows), size)  # each row's, increasing
         entered = basis.add_independent(rows, features)
         fitted[rows[entered, None], features[entered]] = True
-        one_by_one.extend(rows[~entered].tolist())
-    for position in range(max((sizes[t] for t in one_by_one), default=0)):
-        rows = np.array([t for t in one_by_one if sizes[t] > position], dtype=np.intp)
-        features = np.array([start_idx[t][position] for t in rows], dtype=np.intp)
+        one_by_one.extend(zip(rows[~entered].tolist(), features[~entered]))
+    for position in range(max((len(features) for _, features in one_by_one), default=0)):
+        rows = np.array([t for t, features in one_by_one if len(features) > position], dtype=np.intp)
+        features = np.array([features[position] for _, features in one_by_one if len(features) > position],
+                            dtype=np.intp)
         independent = basis.add(rows, features)
         fitted[rows[independent], features[independent]] = True
 
