@@ -14,13 +14,20 @@ timings interleaved, medians of ``--repeats``:
    .fit``), same data as 1, for each k-sparse estimator: time ratio (higher is
    better for the path), and in how many of the (k, target) fits the path's
    squared residual is lower / higher than the cold fit's (lower is better).
-3. ``truek``: ``--runs`` noisy problems (m=100, n=200, true k=10, SNR 10
+3. ``patience``: what a smaller halting patience would buy inside SEA's path
+   (a what-if: ``skstexplore.solvers.sea.default_patience`` replaced for the
+   run): the path over k = 1..25 with 500 (the default), 100 and 50 support
+   changes on data like 2's (another seed), against the default
+   path: time, exact recovery at the true k (higher is better), and the
+   squared residuals per (k, target) relative to the default path's (lower is
+   better).
+4. ``truek``: ``--runs`` noisy problems (m=100, n=200, true k=10, SNR 10
    meaning ||X w|| / ||e|| = 10, nonzeros uniform in [-2, -1] U [1, 2] so
    that all of them stand above the noise): the fraction of runs in which
    ``SparsityCV(SEARegressor(init="omp"))`` chooses k = 10, beside
    ``OrthogonalMatchingPursuitCV``'s (same folds). ``--snr`` changes the SNR.
 
-Run ``python benchmarks/bench_model_selection.py [cv] [path] [truek] --runs 50``
+Run ``python benchmarks/bench_model_selection.py [cv] [path] [patience] [truek] --runs 50``
 (``--threads 1`` pins BLAS to one thread on a shared machine).
 """
 
@@ -46,6 +53,7 @@ from skstexplore import (
     sparsity_path,
 )
 from skstexplore.datasets import make_sparse_recovery
+from skstexplore.solvers import sea as sea_solver
 
 
 def noisy_problem(n_samples, n_features, k, n_targets, snr, seed, coef_distribution="uniform"):
@@ -129,19 +137,42 @@ def bench_path(repeats, snr, n_targets, names):
         )
 
 
+def bench_path_patience(n_targets, snr, patiences=(500, 100, 50)):
+    X, Y, coef = noisy_problem(64, 256, 8, n_targets, snr, seed=1)
+    grid = np.arange(1, 26)
+    print(f"3. SEA's path over k = 1..25 with a smaller halting patience ({n_targets} targets, 64 x 256, true k = 8, "
+          f"SNR {snr}), against the default of {patiences[0]} support changes")
+    default = sea_solver.default_patience
+    coefs, times = {}, {}
+    try:
+        for patience in patiences:
+            sea_solver.default_patience = lambda k, patience=patience: patience
+            times[patience] = median_time(lambda: coefs.__setitem__(
+                patience, sparsity_path(SEARegressor(init="omp"), X, Y, grid)), 1)
+    finally:
+        sea_solver.default_patience = default
+    reference = residual_sq(X, Y, coefs[patiences[0]])
+    for patience in patiences:
+        res = residual_sq(X, Y, coefs[patience])
+        recovered = np.mean(np.all((coefs[patience][7] != 0) == (coef != 0), axis=1))
+        print(f"  patience {patience:4d}: path {times[patience]:6.2f} s, exact recovery at k = 8 {recovered:.3f}, "
+              f"squared residual / default's: mean {np.mean(res / reference):.5f}, max {np.max(res / reference):.3g}")
+
+
+def residual_sq(X, Y, coefs):
+    """Squared residuals (n_k, n_targets) of path coefficients (n_k, n_targets, n_features), centred data."""
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    return ((Yc.T - coefs.reshape(len(coefs), Y.shape[1], -1) @ Xc.T) ** 2).sum(axis=-1)
+
+
 def compare_residuals(X, Y, path_coefs, cold_coefs):
     """How many (k, target) fits of the path have a squared residual below / above the cold fit's (rel. 1e-9)."""
-    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
-
-    def residual_sq(coefs):
-        return ((Yc.T - coefs.reshape(len(coefs), Y.shape[1], -1) @ Xc.T) ** 2).sum(axis=-1)
-
-    path, cold = residual_sq(path_coefs), residual_sq(cold_coefs)
+    path, cold = residual_sq(X, Y, path_coefs), residual_sq(X, Y, cold_coefs)
     return int(np.sum(path < cold * (1 - 1e-9))), int(np.sum(path > cold * (1 + 1e-9)))
 
 
 def bench_true_k(runs, snr, coef_distribution, first_run):
-    print(f"3. true k chosen over {runs} noisy problems (m=100, n=200, k=10, SNR {snr}, "
+    print(f"4. true k chosen over {runs} noisy problems (m=100, n=200, k=10, SNR {snr}, "
           f"{coef_distribution} nonzeros), 5-fold CV")
     hits = {"SparsityCV(SEA_OMP)": [], "OMP-CV": []}
     for run in range(first_run, first_run + runs):
@@ -163,7 +194,8 @@ def bench_true_k(runs, snr, coef_distribution, first_run):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("parts", nargs="*", default=["cv", "path", "truek"], choices=["cv", "path", "truek"])
+    parser.add_argument("parts", nargs="*", default=["cv", "path", "truek"],
+                        choices=["cv", "path", "patience", "truek"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--runs", type=int, default=5, help="problems for the true-k rate (the issue asks 50)")
     parser.add_argument("--snr", type=float, default=10.0)
@@ -182,6 +214,8 @@ def main():
             bench_cv(args.repeats, args.snr, args.n_targets, args.estimators)
         if "path" in args.parts:
             bench_path(args.repeats, args.snr, args.n_targets, args.estimators)
+        if "patience" in args.parts:
+            bench_path_patience(args.n_targets, args.snr)
         if "truek" in args.parts:
             bench_true_k(args.runs, args.snr, args.coef_distribution, args.first_run)
 
