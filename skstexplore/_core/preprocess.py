@@ -87,8 +87,8 @@ class CenteredSparseDesign:
 
     def ldexp(self, exponent):
         r"""The design times :math:`2^{\text{exponent}}` (exact): a new :class:`CenteredSparseDesign`."""
-        return CenteredSparseDesign(_sparse_times_power_of_two(self.X, exponent),
-                                    _times_power_of_two(self.offset, exponent), self.sqrt_weight)
+        return CenteredSparseDesign(_sparse_ldexp(self.X, exponent),
+                                    _ldexp(self.offset, exponent), self.sqrt_weight)
 
     def columns(self, idx):
         """Dense centred columns ``idx`` (integer array of any shape, or slice): shape (n_samples, *idx.shape)."""
@@ -127,26 +127,17 @@ def sparse_column_sums(X, values):
     return np.asarray(same_pattern.T @ np.ones(X.shape[0], dtype=values.dtype))
 
 
-def _sparse_times_power_of_two(X, exponent):
+def _sparse_ldexp(X, exponent):
     """The sparse ``X`` times ``2**exponent`` (exact). A canonical CSR/CSC ``X`` (sorted, no duplicates: scipy
     never reorders it in place) gives a new matrix sharing its index arrays, flagged canonical (the flag is
     computed once and kept by the user's matrix, not by each new one); any other is copied."""
     if X.format in ("csr", "csc") and X.has_canonical_format:
-        scaled = type(X)((_times_power_of_two(X.data, exponent), X.indices, X.indptr), shape=X.shape, copy=False)
+        scaled = type(X)((_ldexp(X.data, exponent), X.indices, X.indptr), shape=X.shape, copy=False)
         scaled.has_canonical_format = True
         return scaled
     X = X.copy()
-    X.data = _times_power_of_two(X.data, exponent)
+    X.data = _ldexp(X.data, exponent)
     return X
-
-
-def _times_power_of_two(A, exponent):
-    """``A * 2**exponent`` (exact), by a multiplication where the factor is a normal number (faster than
-    :func:`numpy.ldexp`)."""
-    factor = np.ldexp(A.dtype.type(1), exponent)
-    if np.isfinite(factor) and factor >= np.finfo(A.dtype).tiny:
-        return A * factor
-    return np.ldexp(A, exponent).astype(A.dtype, copy=False)
 
 
 class _Transposed:

@@ -127,8 +127,8 @@ class LassoProblem:
         return result
 
     def solve_path(self, alphas, *, solver="oista", working_set=True, max_iter=1000, tol=1e-4, positive=False,
-             coef_init=None):
-        """Solutions along the decreasing ``alphas``, each warm-started from the previous one, in the user's units.
+                   coef_init=None):
+        r"""Solutions along the decreasing ``alphas``, each warm-started from the previous one, in the user's units.
 
         One target with a full Gram matrix and working sets (the active-set
         method on all features) runs :func:`~skstexplore.solvers.gram_path.gram_lasso_path`:
@@ -158,7 +158,7 @@ class LassoProblem:
         return coefs, gaps, n_iter, converged
 
     def _gram_path(self, gram, alphas, settings, coef_init):
-        """:meth:`path` for one target on the full Gram matrix."""
+        """:meth:`solve_path` for one target on the full Gram matrix."""
         units = self.units
         y = self.Y[:, 0]
         init = None if coef_init is None else units.coef_to_internal(

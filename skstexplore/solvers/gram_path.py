@@ -37,8 +37,7 @@ converged, so that a caller can finish it with the residual.
 
 import numpy as np
 
-from .active_set import DEFAULT_RTOL, _data_scale, _one_target, affine_move, symmetric_product
-from ._support_factor import SupportFactor
+from .active_set import DEFAULT_RTOL, _data_scale, _fresh_factor, _one_target, affine_move, symmetric_product
 
 __all__ = ["gram_lasso_path"]
 
@@ -104,8 +103,7 @@ def gram_lasso_path(gram, Xty, y_sq, n_samples, alphas, *, coef_init=None, tol=0
     max_steps = 50 + 4 * n_features if max_steps is None else max_steps
     w = np.zeros(n_features) if coef_init is None else np.array(coef_init, dtype=np.float64)
     grad = symmetric_product(G, w) - c
-    factor = SupportFactor()
-    factor.attach(G, np.arange(n_features), w)
+    factor = _fresh_factor(G, w)
     coefs = np.empty((len(alphas), n_features))
     gaps, n_steps = np.empty(len(alphas)), np.zeros(len(alphas), dtype=int)
     converged = np.zeros(len(alphas), dtype=bool)
