@@ -85,7 +85,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (0: the library's default)")
     args = parser.parse_args()
-    print(f"median of {args.repeats} interleaved repeats, {args.threads or 'default'} BLAS thread(s)")
+    print(f"median of {args.repeats} interleaved repeats, {args.threads or 'default'} BLAS thread(s); "
+          "loop / joint above 1: the joint fit is faster; objective difference: relative, lower is better")
     with threadpool_limits(args.threads or None):
         for case in CASES:
             run_case(case, args.repeats, args.seed)
