@@ -81,7 +81,7 @@ class GramColumns:
         if len(missing):
             slots = self._free_slots(len(missing), protect=needed)
             self._ensure_rows(slots.max() + 1)
-            self._rows[slots] = (self.X.T @ self.X[:, missing]).T
+            self._rows[slots] = self.X[:, missing].T @ self.X  # rows out of the product: no transposed copy
             self._slot[missing] = slots
             self._owner[slots] = missing
             self.n_computed += len(missing)
