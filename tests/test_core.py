@@ -8,6 +8,7 @@ from sklearn.linear_model import Lasso, LinearRegression, orthogonal_mp
 
 from skstexplore._core.init import resolve_init
 from skstexplore._core.lasso import alpha_max, lasso_dual_gap, lasso_objective
+from skstexplore._core import lipschitz
 from skstexplore._core.lipschitz import spectral_norm_sq
 from skstexplore._core.lstsq import LeastSquaresData, SupportCache, solve_gram_systems
 from skstexplore._core.thresholding import hard_threshold, largest_k, largest_k_mask, soft_threshold
@@ -94,6 +95,19 @@ def test_spectral_norm_sq(rng, shape):
     expected = np.linalg.norm(X, 2) ** 2
     assert_allclose(spectral_norm_sq(X), expected, rtol=1e-9)
     assert_allclose(spectral_norm_sq(gram=X.T @ X), expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(400, 350), (350, 400), (301, 1000)])
+def test_spectral_norm_sq_in_one_pass_over_a_large_design(rng, shape, monkeypatch):
+    """The one-pass product (designs beyond the cache; here forced, with blocks of a few rows) gives the same L."""
+    monkeypatch.setattr(lipschitz, "_ONE_PASS_MIN_BYTES", 0)
+    monkeypatch.setattr(lipschitz, "_ONE_PASS_BLOCK_BYTES", 7 * shape[1] * 8)  # 7 rows: a last, shorter block
+    X = rng.standard_normal(shape)
+    v = rng.standard_normal(shape[1])
+    assert_allclose(lipschitz._one_pass_gram_product(X)(v), X.T @ (X @ v), rtol=1e-12)
+    assert_allclose(spectral_norm_sq(X), np.linalg.norm(X, 2) ** 2, rtol=1e-9)
+    # a design that is not C-ordered keeps the two-pass products
+    assert_allclose(spectral_norm_sq(np.asfortranarray(X)), np.linalg.norm(X, 2) ** 2, rtol=1e-9)
 
 
 @pytest.mark.parametrize("positive", [False, True])
