@@ -9,13 +9,14 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .init import resolve_init
-from .preprocess import PreparedData, prepare_data
-from .units import IDENTITY, DataUnits, zero_centring_noise
+from .preprocess import PreparedData, prepare_data, prepare_dense_scaled
+from .units import IDENTITY, DataUnits
 from .validation import (
     check_bool,
     check_precompute,
@@ -225,14 +226,17 @@ class KSparseRegressor(SparseLinearRegressor):
         """Validate everything and centre once: the :class:`FitProblem` that any k can be fitted on."""
         precompute = self._check_common_params()
         self._solver_params()  # validates the algorithm's own parameters before any work
-        X, Y, y_is_1d = self._validate_fit_data(X, y, accept_sparse=True)
+        # a dense X is checked for NaN and infinity by the first of prepare_dense_scaled's two passes over it
+        X, Y, y_is_1d = self._validate_fit_data(X, y, accept_sparse=True, ensure_all_finite=sp.issparse(X))
         sample_weight = check_sample_weight(sample_weight, X)
-        data = prepare_data(X, Y, self.fit_intercept, sample_weight)
-        if self.fit_intercept and not data.is_sparse:
-            zero_centring_noise(data.X, X)
-        units = DataUnits(data.X, data.Y)
-        # a dense data.X is the centred copy made above: rescaled in place, no second copy of X
-        Xs, Ys = units.scale_X(data.X, in_place=True), units.scale_Y(data.Y)
+        if sp.issparse(X):
+            data = prepare_data(X, Y, self.fit_intercept, sample_weight)
+            units = DataUnits(data.X, data.Y)
+            Xs, Ys = units.scale_X(data.X), units.scale_Y(data.Y)
+        else:
+            scaled = prepare_dense_scaled(X, Y, self.fit_intercept, sample_weight, type(self).__name__)
+            data, units = scaled.data, scaled.units
+            Xs, Ys = data.X, data.Y
         gram = self._gram(Xs, Y.shape[1], precompute)
         return FitProblem(Xs, Ys, data.X_offset, data.y_offset, data.sqrt_weight, gram=gram, y_is_1d=y_is_1d,
                           units=units)

@@ -181,7 +181,10 @@ def zero_centring_noise(Xc, X, peaks=None):
     Centring a column :math:`x` costs at most about :math:`(m + 2)\varepsilon
     \max|x|` of rounding (:math:`m` samples), so a centred column below that
     bound carries no information (a constant column, in exact arithmetic zero).
-    ``Xc`` is modified in place and returned.
+    ``Xc`` is modified in place and returned. The estimators run it fused
+    into the two passes of
+    :func:`~skstexplore._core.preprocess.prepare_dense_scaled`; this is the
+    reference that fused form is tested against, bit for bit.
 
     Parameters
     ----------
