@@ -143,14 +143,15 @@ class RestrictedCholesky:
     def __init__(self, data):
         self.potrf, self.potrs = get_lapack_funcs(("potrf", "potrs"), dtype=data.dtype)
         self.rtol = _RANK_RTOL_FACTOR * np.finfo(data.dtype).eps
+        self.tiny = float(np.finfo(data.dtype).tiny)  # (np.finfo costs microseconds: once, not per support)
 
     def _regular(self, L, block):
-        scale = max(float(block.diagonal().max()), np.finfo(L.dtype).tiny)
+        scale = max(float(block.diagonal().max()), self.tiny)
         return float(L.diagonal().min()) ** 2 > self.rtol * len(block) * scale
 
     def factor_block(self, block):
-        """The factor of ``block``, or None when it is (numerically) singular."""
-        L, info = self.potrf(block, lower=1, clean=1)
+        """The lower factor of ``block`` (its upper triangle left as is: never read), or None when (numerically) singular."""
+        L, info = self.potrf(block, lower=1, clean=0)
         if info != 0 or not self._regular(L, block):
             return None
         return L
