@@ -21,16 +21,28 @@ _BATCH_MIN_TARGETS = 8
 _CURVE_BLOCK = 256
 
 
-def _largest_k_mask(A, k):
-    """:func:`~skstexplore._core.thresholding.largest_k_mask` of magnitudes ``A``, without its tie pass where no row has a tie."""
-    if k >= A.shape[1]:
-        return np.ones(A.shape, dtype=bool)
-    kth = np.partition(A, A.shape[1] - k, axis=1)[:, A.shape[1] - k, None]
-    mask = A >= kth
-    tied = np.flatnonzero(mask.sum(axis=1) != k)
-    if tied.size:
-        mask[tied] = largest_k_mask(A[tied], k)
-    return mask
+def _top_k_above(A, lo, k):
+    r"""Sorted indices of the ``k`` largest entries of each row of ``A`` (ties to the lowest indices).
+
+    Exactly :func:`~skstexplore._core.thresholding.largest_k` of ``A``, chosen
+    among the entries :math:`\ge` ``lo`` only, where each row holds at least
+    ``k`` of them (any other entry has ``k`` larger ones): SEA's old support
+    gives them, with ``lo`` its smallest magnitude. The candidates of each row
+    are packed, by increasing index, into a row of a small matrix padded with
+    -1 (below every entry of ``A``, which is non-negative), where
+    :func:`~skstexplore._core.thresholding.largest_k_mask` picks the ``k``.
+    """
+    n = A.shape[1]
+    position = np.flatnonzero(A >= lo[:, None])
+    row = position // n
+    starts = np.zeros(len(A) + 1, dtype=np.intp)
+    np.cumsum(np.bincount(row, minlength=len(A)), out=starts[1:])
+    column = np.arange(len(position)) - starts[row]
+    packed = np.full((len(A), int(np.diff(starts).max())), -1, dtype=A.dtype)
+    packed[row, column] = A.reshape(-1).take(position)
+    index = np.zeros(packed.shape, dtype=np.intp)
+    index[row, column] = position - row * n
+    return index[largest_k_mask(packed, k, by_magnitude=False)].reshape(len(A), k)
 
 
 class ManyTargetExplorer:
@@ -40,13 +52,12 @@ class ManyTargetExplorer:
         self.data, self.columns, self.store, self.k, self.eta = data, columns, store, k, eta
         T, n = data.n_targets, data.n_features
         self.Xi = np.zeros((T, n), dtype=data.dtype) if exploration_init is None else np.array(
-            exploration_init, dtype=data.dtype
+            exploration_init, dtype=data.dtype, order="C"  # rows are gathered: a Fortran start would cost strides
         )
         self.hasher = SupportHasher(n, T)
         self.targets = np.arange(T)
         # current support of each target and what it gives
-        self.mask = largest_k_mask(self.Xi, k)
-        self.idx = mask_to_indices(self.mask)
+        self.idx = mask_to_indices(largest_k_mask(self.Xi, k))
         self.keys = self.hasher.keys(self.idx, self.targets)
         self.vals = np.zeros((T, k), dtype=data.dtype)
         self.step_grad = np.zeros((T, n), dtype=data.dtype)  # eta * gradient
@@ -162,14 +173,20 @@ class ManyTargetExplorer:
         A support is still the top-k while :math:`\mathrm{lo} = \min_S |\Xi| >
         \mathrm{hi} = \max_{S^c} |\Xi|`; the checks are skipped while the gap
         provably cannot close (:func:`~skstexplore.solvers._sea_store.safe_iterations`).
-        Targets whose gap closed get their new top-k in one vectorised selection.
+        Targets whose gap closed get their new top-k in one selection among
+        their entries :math:`|\Xi_j| \ge \mathrm{lo}` (:func:`_top_k_above`).
         """
         due = self.check_at[rows] <= it
         targets = self.targets[rows] if due.all() else self.targets[rows][due]
-        A, idx = np.abs(self._advance(targets, it)), self.idx[targets]
-        on_support = np.take_along_axis(A, idx, axis=1)
+        n = self.Xi.shape[1]
+        A = self._advance(targets, it)
+        np.abs(A, out=A)
+        idx = self.idx[targets]
+        flat = idx + (np.arange(len(targets)) * n)[:, None]  # positions of the supports in A.ravel()
+        A_flat = A.reshape(-1)
+        on_support = A_flat.take(flat)
         lo = on_support.min(axis=1)
-        np.put_along_axis(A, idx, -1, axis=1)
+        A_flat.put(flat, -1)
         hi = A.max(axis=1)
         gap = lo - hi
         self.check_at[targets] = it + 1
@@ -180,21 +197,19 @@ class ManyTargetExplorer:
             self.check_at[targets[kept]] += n_safe
             if kept.all():
                 return targets[:0]
-        moved = targets[~kept]
-        A = A[~kept]
-        np.put_along_axis(A, idx[~kept], on_support[~kept], axis=1)
-        new_mask = _largest_k_mask(A, self.k)
-        differs = np.any(new_mask != self.mask[moved], axis=1)
-        changed = moved[differs]
+        moved = ~kept
+        A_flat.put(flat[moved], on_support[moved])
+        new_idx = _top_k_above(A[moved], lo[moved], self.k)
+        differs = np.any(new_idx != idx[moved], axis=1)
+        changed = targets[moved][differs]
         if changed.size:
-            self.mask[changed] = new_mask[differs]
-            self.idx[changed] = mask_to_indices(new_mask[differs])
+            self.idx[changed] = new_idx[differs]
             self.keys[changed] = self.hasher.keys(self.idx[changed], changed)
             self._evaluate(changed)
         return changed
 
     def _advance(self, targets, it):
-        r""":math:`\Xi^{it}` of ``targets`` (stored, and returned).
+        r""":math:`\Xi^{it}` of ``targets`` (stored, and returned as a copy).
 
         While its support is unchanged a target's :math:`\Xi` moves by the same
         step every iteration, so it is stored at the iteration ``t_base`` of
@@ -202,10 +217,13 @@ class ManyTargetExplorer:
         :math:`\Xi^{it} = \Xi^{t_{base}} - (it - t_{base})\, \eta \nabla`.
         Iterations in which no support is checked cost nothing per feature.
         """
+        Xi = self.Xi.take(targets, axis=0)
         lag = it - self.t_base[targets]
         if not lag.any():
-            return self.Xi[targets]
-        Xi = self.Xi[targets] - lag[:, None].astype(self.Xi.dtype) * self.step_grad[targets]
+            return Xi
+        moves = self.step_grad.take(targets, axis=0)
+        moves *= lag[:, None].astype(self.Xi.dtype)
+        Xi -= moves
         self.Xi[targets] = Xi
         self.t_base[targets] = it
         return Xi

@@ -8,6 +8,8 @@ the visited set are keyed by these hashes, so that looking up the supports of
 many targets is one array operation plus one dictionary access per target.
 """
 
+from itertools import repeat
+
 import numpy as np
 from scipy.linalg import get_lapack_funcs
 
@@ -89,8 +91,8 @@ class SupportStore:
 
     def lookup(self, keys):
         """Slot of each key in the store, -1 where absent; marks the hits as used."""
-        get = self._slot_of.get
-        slots = np.fromiter((get(key, -1) for key in keys.tolist()), dtype=np.intp, count=len(keys))
+        keys = keys.tolist()
+        slots = np.fromiter(map(self._slot_of.get, keys, repeat(-1, len(keys))), dtype=np.intp, count=len(keys))
         self._clock += 1
         self._last_use[slots[slots >= 0]] = self._clock
         return slots
