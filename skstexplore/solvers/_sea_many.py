@@ -29,8 +29,8 @@ def _top_k_above(A, lo, k):
     ``k`` of them (any other entry has ``k`` larger ones): SEA's old support
     gives them, with ``lo`` its smallest magnitude. The candidates of each row
     are packed, by increasing index, into a row of a small matrix padded with
-    -1 (below every entry of ``A``, which is non-negative), where
-    :func:`~skstexplore._core.thresholding.largest_k_mask` picks the ``k``.
+    -1 (below every entry of ``A``, which is non-negative), whose stable sort
+    by decreasing value puts the ``k`` largest first, equal values by index.
     """
     n = A.shape[1]
     position = np.flatnonzero(A >= lo[:, None])
@@ -42,7 +42,8 @@ def _top_k_above(A, lo, k):
     packed[row, column] = A.reshape(-1).take(position)
     index = np.zeros(packed.shape, dtype=np.intp)
     index[row, column] = position - row * n
-    return index[largest_k_mask(packed, k, by_magnitude=False)].reshape(len(A), k)
+    order = np.argsort(-packed, axis=1, kind="stable")[:, :k]
+    return np.sort(np.take_along_axis(index, order, axis=1), axis=1)
 
 
 class ManyTargetExplorer:
@@ -60,7 +61,10 @@ class ManyTargetExplorer:
         self.idx = mask_to_indices(largest_k_mask(self.Xi, k))
         self.keys = self.hasher.keys(self.idx, self.targets)
         self.vals = np.zeros((T, k), dtype=data.dtype)
-        self.step_grad = np.zeros((T, n), dtype=data.dtype)  # eta * gradient
+        # the step eta * gradient of each target's support: the store's row ``slot`` (no copy per
+        # support change), or where that is -1 (its entry was replaced or never stored), its own row
+        self.slot = np.full(T, -1, dtype=np.intp)
+        self.step_grad = np.zeros((T, n), dtype=data.dtype)
         self.loss = np.zeros(T, dtype=data.dtype)
         self.drift = np.zeros(T, dtype=data.dtype)  # see gap_drift; 0: stationary
         self.check_at = np.zeros(T, dtype=np.intp)  # first iteration whose support may differ
@@ -92,7 +96,7 @@ class ManyTargetExplorer:
         hit = slots >= 0
         if hit.any():
             t, s = targets[hit], slots[hit]
-            self.vals[t], self.step_grad[t] = self.store.values[s], self.store.steps[s]
+            self.vals[t], self.slot[t] = self.store.values[s], s
             self.loss[t], self.drift[t] = self.store.loss[s], self.store.drift[s]
         if not hit.all():
             self._solve(targets[~hit], keys[~hit])
@@ -119,11 +123,13 @@ class ManyTargetExplorer:
         loss = np.maximum(self.data.y_sq[targets] - np.einsum("tk,tk->t", vals, xty_on_support), 0)
         step_grad = self.eta * grad
         drift = gap_drift(step_grad, idx)
-        self.store.insert(keys, vals, step_grad, loss, drift)
-        self.vals[targets], self.step_grad[targets], self.loss[targets], self.drift[targets] = (
-            vals, step_grad, loss, drift)
+        slots = self.store.insert(keys, vals, step_grad, loss, drift, on_evict=self._release)
+        unstored = len(targets) - len(slots)  # the first ones, when not all fit
+        self.slot[targets[unstored:]], self.slot[targets[:unstored]] = slots, -1
+        self.step_grad[targets[:unstored]] = step_grad[:unstored]
+        self.vals[targets], self.loss[targets], self.drift[targets] = vals, loss, drift
         visited, keys = self.visited, keys.tolist()
-        new = np.fromiter((key not in visited for key in keys), dtype=bool, count=len(keys))
+        new = ~np.fromiter(map(visited.__contains__, keys), dtype=bool, count=len(keys))
         visited.update(keys)
         self.n_explored[targets[new]] += 1  # targets are distinct
 
@@ -221,12 +227,30 @@ class ManyTargetExplorer:
         lag = it - self.t_base[targets]
         if not lag.any():
             return Xi
-        moves = self.step_grad.take(targets, axis=0)
+        moves = self._steps(targets)
         moves *= lag[:, None].astype(self.Xi.dtype)
         Xi -= moves
         self.Xi[targets] = Xi
         self.t_base[targets] = it
         return Xi
+
+    def _steps(self, targets):
+        """The steps of the supports of ``targets`` (a copy), from the store or their own rows."""
+        slot = self.slot[targets]
+        steps = self.store.steps.take(slot, axis=0, mode="clip")
+        own = slot < 0
+        if own.any():
+            steps[own] = self.step_grad[targets[own]]
+        return steps
+
+    def _release(self, victims):
+        """Before the store replaces the entries ``victims``: the targets on them keep their own copy of the step."""
+        replaced = np.zeros(len(self.store.steps) + 1, dtype=bool)  # the last entry: slot -1
+        replaced[victims] = True
+        owners = np.flatnonzero(replaced[self.slot])
+        if owners.size:
+            self.step_grad[owners] = self.store.steps[self.slot[owners]]
+            self.slot[owners] = -1
 
     # -- iterations ----------------------------------------------------------------
     def run(self, max_iter, tol, halting, record_supports=False):
