@@ -4,13 +4,21 @@ Support checks, top-k re-selection of the targets whose gap closed,
 best-iterate and halting bookkeeping and store look-ups (by 64-bit support
 hashes) run over all targets together; the targets that meet new supports in
 the same iteration share one batched restricted solve when they are many.
+
+Most iterations revisit supports already solved (the targets cycle among a few
+dozen), so the cost is that of the checks: a check of a target is a few passes
+over its n entries (:math:`\Xi` brought up to date from its stored value and
+its support's step, read from the store where it lies, never copied at a
+support change; then :math:`\min_S |\Xi|` and :math:`\max_{S^c} |\Xi|`),
+and a target whose gap closed picks its new top-k among its entries
+:math:`|\Xi_j| \ge \min_S |\Xi|` only (usually k plus one or two).
 """
 
 import numpy as np
 
 from .._core.lstsq import solve_gram_systems
 from .._core.memory import row_blocks
-from .._core.thresholding import largest_k_mask, mask_to_indices
+from .._core.thresholding import largest_k
 from ._sea_store import RestrictedCholesky, SupportHasher, gap_drift, safe_iterations
 
 # Fewer targets than this meeting new supports in one iteration are solved
@@ -58,7 +66,7 @@ class ManyTargetExplorer:
         self.hasher = SupportHasher(n, T)
         self.targets = np.arange(T)
         # current support of each target and what it gives
-        self.idx = mask_to_indices(largest_k_mask(self.Xi, k))
+        self.idx = largest_k(self.Xi, k)
         self.keys = self.hasher.keys(self.idx, self.targets)
         self.vals = np.zeros((T, k), dtype=data.dtype)
         # the step eta * gradient of each target's support: the store's row ``slot`` (no copy per
@@ -228,7 +236,9 @@ class ManyTargetExplorer:
         if not lag.any():
             return Xi
         moves = self._steps(targets)
-        moves *= lag[:, None].astype(self.Xi.dtype)
+        scaled = lag != 1  # most targets are checked again the next iteration: their step is used as is
+        if scaled.any():
+            moves[scaled] *= lag[scaled, None].astype(self.Xi.dtype)
         Xi -= moves
         self.Xi[targets] = Xi
         self.t_base[targets] = it
