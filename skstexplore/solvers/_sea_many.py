@@ -40,18 +40,19 @@ def _top_k_above(A, lo, k):
     -1 (below every entry of ``A``, which is non-negative), whose stable sort
     by decreasing value puts the ``k`` largest first, equal values by index.
     """
-    n = A.shape[1]
+    n_rows, n = A.shape
     position = np.flatnonzero(A >= lo[:, None])
     row = position // n
-    starts = np.zeros(len(A) + 1, dtype=np.intp)
-    np.cumsum(np.bincount(row, minlength=len(A)), out=starts[1:])
+    starts = np.searchsorted(row, np.arange(n_rows + 1))
     column = np.arange(len(position)) - starts[row]
-    packed = np.full((len(A), int(np.diff(starts).max())), -1, dtype=A.dtype)
+    packed = np.full((n_rows, int(np.diff(starts).max())), -1, dtype=A.dtype)
     packed[row, column] = A.reshape(-1).take(position)
     index = np.zeros(packed.shape, dtype=np.intp)
     index[row, column] = position - row * n
     order = np.argsort(-packed, axis=1, kind="stable")[:, :k]
-    return np.sort(np.take_along_axis(index, order, axis=1), axis=1)
+    chosen = np.zeros(packed.shape, dtype=bool)
+    chosen.reshape(-1)[order + (np.arange(n_rows) * packed.shape[1])[:, None]] = True
+    return index[chosen].reshape(n_rows, k)  # by increasing index in each row, as packed
 
 
 class ManyTargetExplorer:
@@ -117,18 +118,19 @@ class ManyTargetExplorer:
         the same results up to rounding.
         """
         idx = self.idx[targets]
+        xty = self.data.Xty[targets]
+        rhs = np.take_along_axis(xty, idx, axis=1)  # X_S^T y
         if not self.columns.holds(self.k):
-            vals, grad = self._solve_through_x(targets, idx)
+            vals, grad = self._solve_through_x(idx, xty, rhs)
         elif self.columns.fetch(idx):
-            vals, grad = self._solve_by_columns(targets, idx)
+            vals, grad = self._solve_by_columns(idx, xty, rhs)
         else:
             # more distinct indices than the column store holds (one support fits): in parts that fit
             part = max(1, len(targets) // 2)
             for start in range(0, len(targets), part):
                 self._solve(targets[start : start + part], keys[start : start + part])
             return
-        xty_on_support = np.take_along_axis(self.data.Xty[targets], idx, axis=1)
-        loss = np.maximum(self.data.y_sq[targets] - np.einsum("tk,tk->t", vals, xty_on_support), 0)
+        loss = np.maximum(self.data.y_sq[targets] - np.einsum("tk,tk->t", vals, rhs), 0)
         step_grad = self.eta * grad
         drift = gap_drift(step_grad, idx)
         slots = self.store.insert(keys, vals, step_grad, loss, drift, on_evict=self._release)
@@ -141,20 +143,19 @@ class ManyTargetExplorer:
         visited.update(keys)
         self.n_explored[targets[new]] += 1  # targets are distinct
 
-    def _solve_by_columns(self, targets, idx):
+    def _solve_by_columns(self, idx, xty, rhs):
         r"""Coefficients and gradient :math:`G_{:,S} w_S - X^\top y` from the fetched columns.
 
         The k x k blocks are gathered by blocks of targets of at most
         ``BLOCK_BYTES`` (never one stack for every target at once).
         """
-        rhs = np.take_along_axis(self.data.Xty[targets], idx, axis=1)
         vals = np.empty_like(rhs)
-        batched = len(targets) >= _BATCH_MIN_TARGETS
-        for rows in row_blocks(len(targets), self.k * self.k * rhs.itemsize):
+        batched = len(idx) >= _BATCH_MIN_TARGETS
+        for rows in row_blocks(len(idx), self.k * self.k * rhs.itemsize):
             vals[rows] = self._restricted_solve(self.columns.block(idx[rows]), rhs[rows], batched)
-        return vals, self.columns.times(idx, vals) - self.data.Xty[targets]
+        return vals, self.columns.times(idx, vals) - xty
 
-    def _solve_through_x(self, targets, idx):
+    def _solve_through_x(self, idx, xty, rhs):
         r"""Coefficients and gradient :math:`X^\top (X_S w_S) - X^\top y` without Gram columns.
 
         For supports whose k columns of :math:`G` exceed the column budget:
@@ -163,16 +164,15 @@ class ManyTargetExplorer:
         ``X``; memory :math:`O(k^2 + m k)` per target of a block, no k x n array.
         """
         X = self.data.X
-        rhs = np.take_along_axis(self.data.Xty[targets], idx, axis=1)
-        vals, grad = np.empty_like(rhs), np.empty((len(targets), X.shape[1]), dtype=rhs.dtype)
-        batched = len(targets) >= _BATCH_MIN_TARGETS
+        vals, grad = np.empty_like(rhs), np.empty((len(idx), X.shape[1]), dtype=rhs.dtype)
+        batched = len(idx) >= _BATCH_MIN_TARGETS
         m, k = X.shape[0], self.k
-        for rows in row_blocks(len(targets), (2 * m * k + k * k) * rhs.itemsize):
+        for rows in row_blocks(len(idx), (2 * m * k + k * k) * rhs.itemsize):
             XS = np.moveaxis(X[:, idx[rows]], 1, 0)  # (targets, m, k)
             vals[rows] = self._restricted_solve(np.swapaxes(XS, 1, 2) @ XS, rhs[rows], batched)
             fitted = (XS @ vals[rows][:, :, None])[:, :, 0]
             grad[rows] = fitted @ X
-        grad -= self.data.Xty[targets]
+        grad -= xty
         return vals, grad
 
     def _restricted_solve(self, blocks, rhs, batched):
