@@ -387,13 +387,28 @@ def test_gram_columns_match_the_gram_matrix_under_a_small_budget():
     assert columns.n_computed > 12
 
 
-def test_store_and_column_budgets_do_not_change_the_path():
+# one stored support, then about five: entries are replaced while targets stand on them
+@pytest.mark.parametrize("store_bytes", [1, 3600])
+def test_store_and_column_budgets_do_not_change_the_path(store_bytes):
     X, Y, _ = problem(25, 50, 6, n_targets=12, seed=24)
     big = sea(X, Y, 6, max_iter=200, n_iter_no_change=None, record_supports=True)
-    tiny = sea(X, Y, 6, max_iter=200, n_iter_no_change=None, record_supports=True, store_bytes=1,
+    tiny = sea(X, Y, 6, max_iter=200, n_iter_no_change=None, record_supports=True, store_bytes=store_bytes,
                column_bytes=6 * 50 * 8)
     np.testing.assert_array_equal(big.extras["supports"], tiny.extras["supports"])
     np.testing.assert_array_equal(big.extras["n_supports_explored"], tiny.extras["n_supports_explored"])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_new_top_k_among_the_candidates_is_largest_k(dtype):
+    from skstexplore.solvers._sea_many import _top_k_above
+
+    rng = np.random.default_rng(5)
+    A = rng.integers(0, 4, size=(300, 12)).astype(dtype)  # many ties, zeros included
+    k = 4
+    # lo: the smallest entry of k random indices (an old support), so every row holds k entries >= lo
+    old = np.sort(rng.permuted(np.tile(np.arange(12), (300, 1)), axis=1)[:, :k], axis=1)
+    lo = np.take_along_axis(A, old, axis=1).min(axis=1)
+    np.testing.assert_array_equal(_top_k_above(A, lo, k), largest_k(A, k))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -4,13 +4,21 @@ Support checks, top-k re-selection of the targets whose gap closed,
 best-iterate and halting bookkeeping and store look-ups (by 64-bit support
 hashes) run over all targets together; the targets that meet new supports in
 the same iteration share one batched restricted solve when they are many.
+
+Most iterations revisit supports already solved (the targets cycle among a few
+dozen), so the cost is that of the checks: a check of a target is a few passes
+over its n entries (:math:`\Xi` brought up to date from its stored value and
+its support's step, read from the store where it lies, never copied at a
+support change; then :math:`\min_S |\Xi|` and :math:`\max_{S^c} |\Xi|`),
+and a target whose gap closed picks its new top-k among its entries
+:math:`|\Xi_j| \ge \min_S |\Xi|` only (usually k plus one or two).
 """
 
 import numpy as np
 
 from .._core.lstsq import solve_gram_systems
 from .._core.memory import row_blocks
-from .._core.thresholding import largest_k_mask, mask_to_indices
+from .._core.thresholding import largest_k
 from ._sea_store import RestrictedCholesky, SupportHasher, gap_drift, safe_iterations
 
 # Fewer targets than this meeting new supports in one iteration are solved
@@ -21,16 +29,30 @@ _BATCH_MIN_TARGETS = 8
 _CURVE_BLOCK = 256
 
 
-def _largest_k_mask(A, k):
-    """:func:`~skstexplore._core.thresholding.largest_k_mask` of magnitudes ``A``, without its tie pass where no row has a tie."""
-    if k >= A.shape[1]:
-        return np.ones(A.shape, dtype=bool)
-    kth = np.partition(A, A.shape[1] - k, axis=1)[:, A.shape[1] - k, None]
-    mask = A >= kth
-    tied = np.flatnonzero(mask.sum(axis=1) != k)
-    if tied.size:
-        mask[tied] = largest_k_mask(A[tied], k)
-    return mask
+def _top_k_above(A, lo, k):
+    r"""Sorted indices of the ``k`` largest entries of each row of ``A`` (ties to the lowest indices).
+
+    Exactly :func:`~skstexplore._core.thresholding.largest_k` of ``A``, chosen
+    among the entries :math:`\ge` ``lo`` only, where each row holds at least
+    ``k`` of them (any other entry has ``k`` larger ones): SEA's old support
+    gives them, with ``lo`` its smallest magnitude. The candidates of each row
+    are packed, by increasing index, into a row of a small matrix padded with
+    -1 (below every entry of ``A``, which is non-negative), whose stable sort
+    by decreasing value puts the ``k`` largest first, equal values by index.
+    """
+    n_rows, n = A.shape
+    position = np.flatnonzero(A >= lo[:, None])
+    row = position // n
+    starts = np.searchsorted(row, np.arange(n_rows + 1))
+    column = np.arange(len(position)) - starts[row]
+    packed = np.full((n_rows, int(np.diff(starts).max())), -1, dtype=A.dtype)
+    packed[row, column] = A.reshape(-1).take(position)
+    index = np.zeros(packed.shape, dtype=np.intp)
+    index[row, column] = position - row * n
+    order = np.argsort(-packed, axis=1, kind="stable")[:, :k]
+    chosen = np.zeros(packed.shape, dtype=bool)
+    chosen.reshape(-1)[order + (np.arange(n_rows) * packed.shape[1])[:, None]] = True
+    return index[chosen].reshape(n_rows, k)  # by increasing index in each row, as packed
 
 
 class ManyTargetExplorer:
@@ -40,16 +62,18 @@ class ManyTargetExplorer:
         self.data, self.columns, self.store, self.k, self.eta = data, columns, store, k, eta
         T, n = data.n_targets, data.n_features
         self.Xi = np.zeros((T, n), dtype=data.dtype) if exploration_init is None else np.array(
-            exploration_init, dtype=data.dtype
+            exploration_init, dtype=data.dtype, order="C"  # rows are gathered: a Fortran start would cost strides
         )
         self.hasher = SupportHasher(n, T)
         self.targets = np.arange(T)
         # current support of each target and what it gives
-        self.mask = largest_k_mask(self.Xi, k)
-        self.idx = mask_to_indices(self.mask)
+        self.idx = largest_k(self.Xi, k)
         self.keys = self.hasher.keys(self.idx, self.targets)
         self.vals = np.zeros((T, k), dtype=data.dtype)
-        self.step_grad = np.zeros((T, n), dtype=data.dtype)  # eta * gradient
+        # the step eta * gradient of each target's support: the store's row ``slot`` (no copy per
+        # support change), or where that is -1 (its entry was replaced or never stored), its own row
+        self.slot = np.full(T, -1, dtype=np.intp)
+        self.step_grad = np.zeros((T, n), dtype=data.dtype)
         self.loss = np.zeros(T, dtype=data.dtype)
         self.drift = np.zeros(T, dtype=data.dtype)  # see gap_drift; 0: stationary
         self.check_at = np.zeros(T, dtype=np.intp)  # first iteration whose support may differ
@@ -81,7 +105,7 @@ class ManyTargetExplorer:
         hit = slots >= 0
         if hit.any():
             t, s = targets[hit], slots[hit]
-            self.vals[t], self.step_grad[t] = self.store.values[s], self.store.steps[s]
+            self.vals[t], self.slot[t] = self.store.values[s], s
             self.loss[t], self.drift[t] = self.store.loss[s], self.store.drift[s]
         if not hit.all():
             self._solve(targets[~hit], keys[~hit])
@@ -94,42 +118,44 @@ class ManyTargetExplorer:
         the same results up to rounding.
         """
         idx = self.idx[targets]
+        xty = self.data.Xty[targets]
+        rhs = np.take_along_axis(xty, idx, axis=1)  # X_S^T y
         if not self.columns.holds(self.k):
-            vals, grad = self._solve_through_x(targets, idx)
+            vals, grad = self._solve_through_x(idx, xty, rhs)
         elif self.columns.fetch(idx):
-            vals, grad = self._solve_by_columns(targets, idx)
+            vals, grad = self._solve_by_columns(idx, xty, rhs)
         else:
             # more distinct indices than the column store holds (one support fits): in parts that fit
             part = max(1, len(targets) // 2)
             for start in range(0, len(targets), part):
                 self._solve(targets[start : start + part], keys[start : start + part])
             return
-        xty_on_support = np.take_along_axis(self.data.Xty[targets], idx, axis=1)
-        loss = np.maximum(self.data.y_sq[targets] - np.einsum("tk,tk->t", vals, xty_on_support), 0)
+        loss = np.maximum(self.data.y_sq[targets] - np.einsum("tk,tk->t", vals, rhs), 0)
         step_grad = self.eta * grad
         drift = gap_drift(step_grad, idx)
-        self.store.insert(keys, vals, step_grad, loss, drift)
-        self.vals[targets], self.step_grad[targets], self.loss[targets], self.drift[targets] = (
-            vals, step_grad, loss, drift)
+        slots = self.store.insert(keys, vals, step_grad, loss, drift, on_evict=self._release)
+        unstored = len(targets) - len(slots)  # the first ones, when not all fit
+        self.slot[targets[unstored:]], self.slot[targets[:unstored]] = slots, -1
+        self.step_grad[targets[:unstored]] = step_grad[:unstored]
+        self.vals[targets], self.loss[targets], self.drift[targets] = vals, loss, drift
         visited, keys = self.visited, keys.tolist()
-        new = np.fromiter((key not in visited for key in keys), dtype=bool, count=len(keys))
+        new = ~np.fromiter(map(visited.__contains__, keys), dtype=bool, count=len(keys))
         visited.update(keys)
         self.n_explored[targets[new]] += 1  # targets are distinct
 
-    def _solve_by_columns(self, targets, idx):
+    def _solve_by_columns(self, idx, xty, rhs):
         r"""Coefficients and gradient :math:`G_{:,S} w_S - X^\top y` from the fetched columns.
 
         The k x k blocks are gathered by blocks of targets of at most
         ``BLOCK_BYTES`` (never one stack for every target at once).
         """
-        rhs = np.take_along_axis(self.data.Xty[targets], idx, axis=1)
         vals = np.empty_like(rhs)
-        batched = len(targets) >= _BATCH_MIN_TARGETS
-        for rows in row_blocks(len(targets), self.k * self.k * rhs.itemsize):
+        batched = len(idx) >= _BATCH_MIN_TARGETS
+        for rows in row_blocks(len(idx), self.k * self.k * rhs.itemsize):
             vals[rows] = self._restricted_solve(self.columns.block(idx[rows]), rhs[rows], batched)
-        return vals, self.columns.times(idx, vals) - self.data.Xty[targets]
+        return vals, self.columns.times(idx, vals) - xty
 
-    def _solve_through_x(self, targets, idx):
+    def _solve_through_x(self, idx, xty, rhs):
         r"""Coefficients and gradient :math:`X^\top (X_S w_S) - X^\top y` without Gram columns.
 
         For supports whose k columns of :math:`G` exceed the column budget:
@@ -138,16 +164,15 @@ class ManyTargetExplorer:
         ``X``; memory :math:`O(k^2 + m k)` per target of a block, no k x n array.
         """
         X = self.data.X
-        rhs = np.take_along_axis(self.data.Xty[targets], idx, axis=1)
-        vals, grad = np.empty_like(rhs), np.empty((len(targets), X.shape[1]), dtype=rhs.dtype)
-        batched = len(targets) >= _BATCH_MIN_TARGETS
+        vals, grad = np.empty_like(rhs), np.empty((len(idx), X.shape[1]), dtype=rhs.dtype)
+        batched = len(idx) >= _BATCH_MIN_TARGETS
         m, k = X.shape[0], self.k
-        for rows in row_blocks(len(targets), (2 * m * k + k * k) * rhs.itemsize):
+        for rows in row_blocks(len(idx), (2 * m * k + k * k) * rhs.itemsize):
             XS = np.moveaxis(X[:, idx[rows]], 1, 0)  # (targets, m, k)
             vals[rows] = self._restricted_solve(np.swapaxes(XS, 1, 2) @ XS, rhs[rows], batched)
             fitted = (XS @ vals[rows][:, :, None])[:, :, 0]
             grad[rows] = fitted @ X
-        grad -= self.data.Xty[targets]
+        grad -= xty
         return vals, grad
 
     def _restricted_solve(self, blocks, rhs, batched):
@@ -162,14 +187,20 @@ class ManyTargetExplorer:
         A support is still the top-k while :math:`\mathrm{lo} = \min_S |\Xi| >
         \mathrm{hi} = \max_{S^c} |\Xi|`; the checks are skipped while the gap
         provably cannot close (:func:`~skstexplore.solvers._sea_store.safe_iterations`).
-        Targets whose gap closed get their new top-k in one vectorised selection.
+        Targets whose gap closed get their new top-k in one selection among
+        their entries :math:`|\Xi_j| \ge \mathrm{lo}` (:func:`_top_k_above`).
         """
         due = self.check_at[rows] <= it
         targets = self.targets[rows] if due.all() else self.targets[rows][due]
-        A, idx = np.abs(self._advance(targets, it)), self.idx[targets]
-        on_support = np.take_along_axis(A, idx, axis=1)
+        n = self.Xi.shape[1]
+        A = self._advance(targets, it)
+        np.abs(A, out=A)
+        idx = self.idx[targets]
+        flat = idx + (np.arange(len(targets)) * n)[:, None]  # positions of the supports in A.ravel()
+        A_flat = A.reshape(-1)
+        on_support = A_flat.take(flat)
         lo = on_support.min(axis=1)
-        np.put_along_axis(A, idx, -1, axis=1)
+        A_flat.put(flat, -1)
         hi = A.max(axis=1)
         gap = lo - hi
         self.check_at[targets] = it + 1
@@ -180,21 +211,19 @@ class ManyTargetExplorer:
             self.check_at[targets[kept]] += n_safe
             if kept.all():
                 return targets[:0]
-        moved = targets[~kept]
-        A = A[~kept]
-        np.put_along_axis(A, idx[~kept], on_support[~kept], axis=1)
-        new_mask = _largest_k_mask(A, self.k)
-        differs = np.any(new_mask != self.mask[moved], axis=1)
-        changed = moved[differs]
+        moved = ~kept
+        A_flat.put(flat[moved], on_support[moved])
+        new_idx = _top_k_above(A[moved], lo[moved], self.k)
+        differs = np.any(new_idx != idx[moved], axis=1)
+        changed = targets[moved][differs]
         if changed.size:
-            self.mask[changed] = new_mask[differs]
-            self.idx[changed] = mask_to_indices(new_mask[differs])
+            self.idx[changed] = new_idx[differs]
             self.keys[changed] = self.hasher.keys(self.idx[changed], changed)
             self._evaluate(changed)
         return changed
 
     def _advance(self, targets, it):
-        r""":math:`\Xi^{it}` of ``targets`` (stored, and returned).
+        r""":math:`\Xi^{it}` of ``targets`` (stored, and returned as a copy).
 
         While its support is unchanged a target's :math:`\Xi` moves by the same
         step every iteration, so it is stored at the iteration ``t_base`` of
@@ -202,13 +231,36 @@ class ManyTargetExplorer:
         :math:`\Xi^{it} = \Xi^{t_{base}} - (it - t_{base})\, \eta \nabla`.
         Iterations in which no support is checked cost nothing per feature.
         """
+        Xi = self.Xi.take(targets, axis=0)
         lag = it - self.t_base[targets]
         if not lag.any():
-            return self.Xi[targets]
-        Xi = self.Xi[targets] - lag[:, None].astype(self.Xi.dtype) * self.step_grad[targets]
+            return Xi
+        moves = self._steps(targets)
+        scaled = lag != 1  # most targets are checked again the next iteration: their step is used as is
+        if scaled.any():
+            moves[scaled] *= lag[scaled, None].astype(self.Xi.dtype)
+        Xi -= moves
         self.Xi[targets] = Xi
         self.t_base[targets] = it
         return Xi
+
+    def _steps(self, targets):
+        """The steps of the supports of ``targets`` (a copy), from the store or their own rows."""
+        slot = self.slot[targets]
+        steps = self.store.steps.take(slot, axis=0, mode="clip")
+        own = slot < 0
+        if own.any():
+            steps[own] = self.step_grad[targets[own]]
+        return steps
+
+    def _release(self, victims):
+        """Before the store replaces the entries ``victims``: the targets on them keep their own copy of the step."""
+        replaced = np.zeros(len(self.store.steps) + 1, dtype=bool)  # the last entry: slot -1
+        replaced[victims] = True
+        owners = np.flatnonzero(replaced[self.slot])
+        if owners.size:
+            self.step_grad[owners] = self.store.steps[self.slot[owners]]
+            self.slot[owners] = -1
 
     # -- iterations ----------------------------------------------------------------
     def run(self, max_iter, tol, halting, record_supports=False):

@@ -8,6 +8,8 @@ the visited set are keyed by these hashes, so that looking up the supports of
 many targets is one array operation plus one dictionary access per target.
 """
 
+from itertools import repeat
+
 import numpy as np
 from scipy.linalg import get_lapack_funcs
 
@@ -89,26 +91,31 @@ class SupportStore:
 
     def lookup(self, keys):
         """Slot of each key in the store, -1 where absent; marks the hits as used."""
-        get = self._slot_of.get
-        slots = np.fromiter((get(key, -1) for key in keys.tolist()), dtype=np.intp, count=len(keys))
+        keys = keys.tolist()
+        slots = np.fromiter(map(self._slot_of.get, keys, repeat(-1, len(keys))), dtype=np.intp, count=len(keys))
         self._clock += 1
         self._last_use[slots[slots >= 0]] = self._clock
         return slots
 
-    def insert(self, keys, values, steps, loss, drift):
-        """Store the results of new supports (the last ones if they do not all fit; the least recently used replaced)."""
+    def insert(self, keys, values, steps, loss, drift, on_evict=None):
+        """Store the results of new supports (the last ones if they do not all fit; the least recently used replaced).
+
+        Returns the slots of the stored ones (the last ``len(slots)``);
+        ``on_evict(slots)`` is called before entries are replaced.
+        """
         count = min(len(keys), self.capacity)
         if count == 0:
-            return
-        slots = self._slots_for(count)
+            return np.zeros(0, dtype=np.intp)
+        slots = self._slots_for(count, on_evict)
         kept = slice(len(keys) - count, None)
         self.values[slots], self.steps[slots] = values[kept], steps[kept]
         self.loss[slots], self.drift[slots] = loss[kept], drift[kept]
         self._keys[slots] = keys[kept]
         self._last_use[slots] = self._clock
         self._slot_of.update(zip(keys[kept].tolist(), slots.tolist()))
+        return slots
 
-    def _slots_for(self, count):
+    def _slots_for(self, count, on_evict):
         used = len(self._slot_of)
         if used + count > len(self.loss) and len(self.loss) < self.capacity:
             self._grow(min(self.capacity, max(used + count, 2 * len(self.loss))))
@@ -120,6 +127,8 @@ class SupportStore:
         victims = np.argpartition(candidates, n_evict - 1)[:n_evict] if n_evict < used else np.arange(used)
         for key in self._keys[victims].tolist():
             del self._slot_of[key]
+        if on_evict is not None:
+            on_evict(victims)
         return np.concatenate([fresh, victims])
 
     def _grow(self, size):
