@@ -76,6 +76,12 @@ class DesignCache:
         self._known = np.empty((0, 0), dtype=bool)  # which entries of _gram are computed
         # Cholesky factor of the last single-target support (a path's next point starts from it)
         self.support_factor = SupportFactor()
+        self._factors = [self.support_factor]
+
+    def support_factors(self, n_targets):
+        """One :class:`SupportFactor` per target (the first is ``support_factor``), kept across fits (a path)."""
+        self._factors += [SupportFactor() for _ in range(n_targets - len(self._factors))]
+        return self._factors[:n_targets]
 
     def columns(self, idx):
         """Dense columns ``idx``, shape (n_samples, len(idx))."""
@@ -109,10 +115,9 @@ class DesignCache:
             known = self._known[position, position]
         else:
             known = self._known[np.ix_(position, position)]
-        missing = ~known.all(axis=0)
-        if missing.any():
-            new = (np.arange(position.stop) if isinstance(position, slice) else position)[missing]
-            self._fill(position, new)
+        if not known.all():
+            every = np.arange(position.stop) if isinstance(position, slice) else position
+            self._fill(position, every[_cover(~known)])
         if isinstance(position, slice):
             return self._gram[position, position]
         return self._gram[np.ix_(position, position)]
@@ -258,6 +263,20 @@ class DesignCache:
             self._lipschitz_vector[idx] = np.abs(vectors[:, 0])
         value /= n_samples
         return value if value > 0 else 1.0
+
+
+def _cover(unknown):
+    """Features (positions in the block) that every unknown entry of the symmetric mask ``unknown`` has as
+    its row or column: of each unknown pair, the one with more unknown entries (the later one on a tie), so
+    that features new to the block take the entries they share with the rest."""
+    count = unknown.sum(axis=0)
+    if count.min() == unknown.shape[0]:  # nothing known
+        return np.arange(unknown.shape[0])
+    rank = count * unknown.shape[0] + np.arange(unknown.shape[0])
+    rows, cols = np.nonzero(np.triu(unknown))
+    chosen = np.zeros(unknown.shape[0], dtype=bool)
+    chosen[np.where(rank[rows] > rank[cols], rows, cols)] = True
+    return chosen
 
 
 def _canonical_csc(X):

@@ -69,6 +69,7 @@ from .._core.lasso import lasso_dual_gap
 from ._design_cache import DesignCache
 from .active_set import active_set_lasso
 from ._restricted import exact_restricted_solve
+from ._working_sets import working_sets
 
 __all__ = ["DesignCache", "exact_restricted_solve", "working_set_lasso"]
 
@@ -78,8 +79,11 @@ _INNER_GAP_FRACTION = 0.3
 _MIN_INNER_ITER = 50
 # Outer iterations in a row without a change of the coefficients after which a target stops.
 _MAX_UNCHANGED = 2
-# Fewest new features in a working set (the first working set's size).
-_MIN_WORKING_SET = 20
+# Working sets larger than _SHARED_PER_TARGET times the number of targets, clipped to [_SHARED_MIN, _SHARED_MAX],
+# are solved alone (see _groups).
+_SHARED_PER_TARGET = 2
+_SHARED_MIN = 20
+_SHARED_MAX = 100
 # Features the active-set method adds in its first step from zero (doubling while its sign guesses hold, halving
 # when they fail): the first working set's support has several features, one at a time costs a step each.
 _FIRST_ADDITIONS = 4
@@ -132,8 +136,10 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     n_targets = Y.shape[1]
     design = DesignCache(X) if design is None else design
     W = np.zeros((n_targets, n_features), dtype=Y.dtype) if coef_init is None else np.array(coef_init, dtype=Y.dtype)
-    # a new alpha: a warm start's additions start one at a time, a cold start's a few at a time
-    design.support_factor.k_add = 1 if W.any() else _FIRST_ADDITIONS
+    factors = design.support_factors(n_targets)
+    for factor, w in zip(factors, W):
+        # a new alpha: a warm start's additions start one at a time, a cold start's a few at a time
+        factor.k_add = 1 if w.any() else _FIRST_ADDITIONS
     tols = np.broadcast_to(np.asarray(tol, dtype=np.float64), (n_targets,))
     counts = {name: np.zeros(n_targets, dtype=int) for name in ("n_iter", "n_oracle_steps", "n_outer", "n_exact")}
     # whether a target's coefficients minimise F over their own support (known after an exact solve)
@@ -146,7 +152,7 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     unchanged = np.zeros(n_targets, dtype=int)
     active = np.arange(n_targets)
     while active.size:
-        Y_active, W_active = Y[:, active], W[active]
+        Y_active, W_active = Y[:, active], W[active]  # W_active: a copy, the coefficients before this iteration
         R = Y_active - design.fitted(W_active)
         XtR = design.correlations(R)
         gap = lasso_dual_gap(X, Y_active, W_active, alpha, R=R, XtR=XtR, positive=positive)
@@ -159,81 +165,62 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
         if not going.all():
             active, W_active, XtR, gap = active[going], W_active[going], XtR[:, going], gap[going]
         counts["n_outer"][active] += 1
+        settings = (alpha, max_iter, counts, positive, factors)
         if design.gram is None:
-            U = design.in_cache_order(_working_set(design, W_active != 0, XtR, gap, alpha, n_samples, positive))
-            XtR = XtR[U]  # only these rows are kept alive during the solves
+            order, size = working_sets(design, W_active != 0, XtR, gap, alpha, n_samples, positive)
+            for targets, U, allowed in _groups(order, size, design):
+                _solve_on_working_set(inner, design, Y, W, active[targets], U, allowed, XtR[np.ix_(U, targets)],
+                                      gap[targets], *settings)
         else:  # the full Gram matrix is known: the active-set method needs no working set
-            U = None
-        rows = np.ix_(active, U) if U is not None else active  # W changes only on the working set
-        before = W_active if U is None else W_active[:, U]
-        _solve_on_working_set(inner, design, Y[:, active], W, active, U, before, XtR, alpha, gap, max_iter, counts,
-                              positive)
+            _solve_on_working_set(inner, design, Y, W, active, None, None, XtR, gap, *settings)
         del XtR
-        same = np.all(W[rows] == before, axis=1)
+        same = np.all(W[active] == W_active, axis=1)
         unchanged[active] = np.where(same, unchanged[active] + 1, 0)
     extras = {"dual_gap": gaps}
     extras.update({name: counts[name] for name in ("n_oracle_steps", "n_outer", "n_exact")})
     return SolverResult(coef=W, n_iter=counts["n_iter"], converged=converged, extras=extras)
 
 
-def _working_set(design, support, XtR, gap, alpha, n_samples, positive):
-    r"""Union of the targets' working sets (sorted feature indices).
+def _groups(order, size, design):
+    """The targets (rows of ``order``) solved together, the features of their solve (in cache order) and
+    which of them each target may use (None: all).
 
-    ``support`` is ``W != 0``. The scores are computed in place: besides
-    ``XtR`` this holds two ``(n_targets, n_features)`` arrays at a time. A
-    feature is screened exactly when its score exceeds the gap-safe radius
-    (:math:`\rho_j + \|x_j\| R < 1 \iff (1 - \rho_j)/\|x_j\| > R`), so
-    the screened features are never among the best ``size`` ones, which are
-    all taken among the features scoring at most ``R``.
+    Each target's working set is ``order[t, :size[t]]``. A target whose
+    working set has more than ``_SHARED_MAX`` features is solved alone: the
+    one-target active-set method updates its Cholesky factor feature by
+    feature. The others are solved together, batched, on the union of their
+    working sets, each restricted to its own. No target sees another's
+    features, and no Gram entry is computed for a target solved alone beyond
+    its own block.
     """
-    rho = np.maximum(XtR.T, 0) if positive else np.abs(XtR.T)
-    rho = rho.astype(np.float64, copy=False) / n_samples
-    violating = rho > alpha
-    n_violators = _row_counts(violating) - _row_counts(violating & support)
-    del violating
-    scale = np.maximum(1.0, rho.max(axis=1) / alpha)
-    radius = np.sqrt(2 * gap / n_samples) / alpha
-    rho /= (alpha * scale)[:, None]
-    score = np.subtract(1.0, rho, out=rho)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score /= design.col_norms
-    score[:, design.zero_columns] = np.inf
-    score[support] = -1.0
-    n_candidates = _row_counts(score <= radius[:, None])  # the unscreened ones
-    n_support = _row_counts(support)
-    size = np.minimum(n_support + _new_features(n_support, n_violators), n_candidates)
-    k = max(int(size.max()), 1)
-    if k < score.shape[1] and score.shape[0] == 1:  # one target: its k best, in any order
-        return np.sort(np.argpartition(score[0], k - 1)[:k])
-    if k < score.shape[1]:  # the k best of each row, then in order (a partition, not a full sort)
-        order = np.argpartition(score, k - 1, axis=1)[:, :k].copy()  # not a view of the whole partition
-        order = np.take_along_axis(order, np.argsort(np.take_along_axis(score, order, axis=1), axis=1,
-                                                     kind="stable"), axis=1)
-    else:
-        order = np.argsort(score, axis=1, kind="stable")
-    chosen = np.arange(k) < size[:, None]
-    return np.unique(order[chosen])
+    alone = size > np.clip(_SHARED_PER_TARGET * size.size, _SHARED_MIN, _SHARED_MAX)
+    shared = np.flatnonzero(~alone)
+    if shared.size == 1:
+        alone[shared] = True
+    elif shared.size:
+        chosen = np.arange(order.shape[1]) < size[shared, None]
+        members = order[shared]
+        U = design.in_cache_order(np.unique(members[chosen]))
+        where = np.empty(design.X.shape[1], dtype=np.intp)
+        where[U] = np.arange(U.size)
+        allowed = np.zeros((shared.size, U.size), dtype=bool)
+        rows = np.broadcast_to(np.arange(shared.size)[:, None], chosen.shape)
+        allowed[rows[chosen], where[members[chosen]]] = True
+        yield shared, U, allowed
+    for t in np.flatnonzero(alone):
+        yield np.array([t]), design.in_cache_order(np.sort(order[t, :size[t]])), None
 
 
-def _row_counts(mask):
-    """``np.count_nonzero(mask, axis=1)``, without its per-axis overhead for one row."""
-    return np.array([np.count_nonzero(mask)]) if mask.shape[0] == 1 else np.count_nonzero(mask, axis=1)
-
-
-def _new_features(n_support, n_violators):
-    """How many features join the support in a working set: one per violator, at least ``_MIN_WORKING_SET``
-    and at most as many as the support has (the working set at most doubles)."""
-    return np.clip(n_violators, _MIN_WORKING_SET, np.maximum(n_support, _MIN_WORKING_SET))
-
-
-def _solve_on_working_set(inner, design, Y, W, active, U, W_U, XtR_U, alpha, gap, max_iter, counts, positive):
-    r"""Exact solve on the features ``U`` (in cache order) for the ``active`` targets (in place in ``W``),
-    starting from ``W_U = W[np.ix_(active, U)]``.
+def _solve_on_working_set(inner, design, Y, W, active, U, allowed, XtR_U, gap, alpha, max_iter, counts, positive,
+                          factors):
+    r"""Exact solve on the features ``U`` (in cache order; all if None) for the ``active`` targets (in place in
+    ``W``), each restricted to its features ``allowed`` (all if None).
 
     ``XtR_U`` is :math:`X_U^\top R` at the current ``W``: the restricted
     problem's :math:`X_U^\top Y = X_U^\top R + G_{UU} W_U^\top` needs no product
-    with :math:`X`. The active-set method first; the targets it cannot finish
-    get the proximal ``inner`` solver (:func:`_proximal_fallback`).
+    with :math:`X`. The active-set method first (a target solved alone keeps
+    its Cholesky factor in ``factors``); the targets it cannot finish get the
+    proximal ``inner`` solver (:func:`_proximal_fallback`).
     """
     full = U is None
     if full:
@@ -241,13 +228,14 @@ def _solve_on_working_set(inner, design, Y, W, active, U, W_U, XtR_U, alpha, gap
     else:
         G_U = design.gram_block(U)
     rows = np.ix_(active, U)
+    W_U = W[rows]
     budget = max_iter - counts["n_iter"][active]
     XtY_U = _times_gram(W_U, G_U)
     XtY_U += XtR_U.T
     W_U, converged, n_steps = active_set_lasso(G_U, XtY_U, design.X.shape[0] * alpha, W_U, positive=positive,
                                                max_steps=int(min(budget.max(), 50 + 4 * U.size)),
-                                               polished=counts["polished"][active], factor=design.support_factor,
-                                               labels=U)
+                                               polished=counts["polished"][active], factor=factors[active[0]],
+                                               labels=U, allowed=allowed)
     W[rows] = W_U
     # an outer iteration counts at least one iteration, so max_iter bounds the outer loop
     counts["n_iter"][active] += np.maximum(n_steps, 1)
@@ -256,8 +244,8 @@ def _solve_on_working_set(inner, design, Y, W, active, U, W_U, XtR_U, alpha, gap
     stuck = ~converged & (counts["n_iter"][active] < max_iter)
     if stuck.any():
         X_U = design.X if full else design.columns(U)
-        _proximal_fallback(inner, design, Y[:, stuck], W, active[stuck], U, X_U, G_U, alpha, gap[stuck], max_iter,
-                           counts, positive)
+        _proximal_fallback(inner, design, Y[:, active[stuck]], W, active[stuck], U, X_U, G_U, alpha, gap[stuck],
+                           max_iter, counts, positive)
 
 
 def _times_gram(W, G):
