@@ -84,6 +84,8 @@ _MAX_UNCHANGED = 2
 _SHARED_PER_TARGET = 2
 _SHARED_MIN = 20
 _SHARED_MAX = 100
+# Fewest working sets a feature of a union is in, on average, for the union to be offered to all its targets.
+_OVERLAP = 2
 # Features the active-set method adds in its first step from zero (doubling while its sign guesses hold, halving
 # when they fail): the first working set's support has several features, one at a time costs a step each.
 _FIRST_ADDITIONS = 4
@@ -182,33 +184,44 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
 
 
 def _groups(order, size, design):
-    """The targets (rows of ``order``) solved together, the features of their solve (in cache order) and
+    r"""The targets (rows of ``order``) solved together, the features of their solve (in cache order) and
     which of them each target may use (None: all).
 
     Each target's working set is ``order[t, :size[t]]``. A target whose
-    working set has more than ``_SHARED_MAX`` features is solved alone: the
-    one-target active-set method updates its Cholesky factor feature by
-    feature. The others are solved together, batched, on the union of their
-    working sets, each restricted to its own. No target sees another's
-    features, and no Gram entry is computed for a target solved alone beyond
-    its own block.
+    working set is large (``_alone_above``) is solved alone: the one-target
+    active-set method updates its Cholesky factor feature by feature, and no
+    other target's features enter its Gram block. The others are solved
+    together, batched, on the union of their working sets, each restricted to
+    its own, unless the union is both shared (each of its features in at
+    least ``_OVERLAP`` working sets on average) and small
+    (:math:`\min(|U|, n) \le` ``_SHARED_MAX``, which bounds every support
+    in the batched solves): then each target may use the whole union, which
+    its Gram block costs anyway, and needs fewer outer iterations.
     """
-    alone = size > np.clip(_SHARED_PER_TARGET * size.size, _SHARED_MIN, _SHARED_MAX)
+    alone = size > _alone_above(size.size)
     shared = np.flatnonzero(~alone)
     if shared.size == 1:
         alone[shared] = True
     elif shared.size:
         chosen = np.arange(order.shape[1]) < size[shared, None]
-        members = order[shared]
-        U = design.in_cache_order(np.unique(members[chosen]))
-        where = np.empty(design.X.shape[1], dtype=np.intp)
-        where[U] = np.arange(U.size)
-        allowed = np.zeros((shared.size, U.size), dtype=bool)
-        rows = np.broadcast_to(np.arange(shared.size)[:, None], chosen.shape)
-        allowed[rows[chosen], where[members[chosen]]] = True
+        members = order[shared][chosen]
+        U = design.in_cache_order(np.unique(members))
+        allowed = None
+        if min(U.size, design.X.shape[0]) > _SHARED_MAX or members.size < _OVERLAP * U.size:
+            where = np.empty(design.X.shape[1], dtype=np.intp)
+            where[U] = np.arange(U.size)
+            allowed = np.zeros((shared.size, U.size), dtype=bool)
+            allowed[np.nonzero(chosen)[0], where[members]] = True
         yield shared, U, allowed
     for t in np.flatnonzero(alone):
         yield np.array([t]), design.in_cache_order(np.sort(order[t, :size[t]])), None
+
+
+def _alone_above(n_targets):
+    """The size above which a working set is solved alone: the batched steps (a new factorisation of each
+    support per step) beat one-target steps (factor updates, but numpy calls per target) on small supports
+    shared by many targets."""
+    return np.clip(_SHARED_PER_TARGET * n_targets, _SHARED_MIN, _SHARED_MAX)
 
 
 def _solve_on_working_set(inner, design, Y, W, active, U, allowed, XtR_U, gap, alpha, max_iter, counts, positive,
