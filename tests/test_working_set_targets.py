@@ -69,7 +69,7 @@ def test_a_target_solved_alone_computes_only_its_own_gram_entries():
     X, Y, alpha, p_block = disjoint_problem(seed=1)
     tol = 1e-14 * (Y**2).sum(axis=0) / len(X)
     exact = working_set_lasso(oista, X, Y, alpha, tol=tol, max_iter=100000).coef
-    design = DesignCache(X)
+    design = DesignCache(X, all_pairs=False)
     res = working_set_lasso(oista, X, Y, alpha, design=design, coef_init=0.9 * exact, tol=tol, max_iter=100000)
     assert np.max(np.abs(res.coef - exact)) <= 1e-10
     entered = design._features[: design._n_entered]
@@ -109,20 +109,24 @@ def test_targets_with_large_different_supports_match_sklearn(layout, dtype, fit_
         assert est.coef_.min() >= 0
 
 
+@pytest.mark.parametrize("all_pairs", [False, True])
 @pytest.mark.parametrize("layout", ["dense", "csc"])
-def test_gram_blocks_of_overlapping_sets_fill_only_what_they_need(layout):
-    """Blocks of sets that overlap without nesting are exact; the entries computed are exactly those of the
-    blocks asked for (a cover of the unknown pairs), not all the pairs of the features that entered."""
+def test_gram_blocks_of_overlapping_sets_fill_only_what_they_need(layout, all_pairs):
+    """Blocks of sets that overlap without nesting are exact; without ``all_pairs`` the entries computed are
+    exactly those of the blocks asked for (a cover of the unknown pairs), not all the pairs of the features
+    that entered."""
     rng = np.random.default_rng(2)
     X = sp.random(40, 90, density=0.3, random_state=2, format="csc", data_rvs=rng.standard_normal)
     design_X = X.toarray() if layout == "dense" else prepare_data(X, np.ones((40, 1)), False).X
-    design, dense = DesignCache(design_X), X.toarray()
+    design, dense = DesignCache(design_X, all_pairs=all_pairs), X.toarray()
     sets = [np.arange(0, 30), np.arange(60, 90), np.arange(20, 70, 2), np.array([1, 65, 88, 5]), np.arange(90)]
     asked = np.zeros((90, 90), dtype=bool)
     for U in sets[:-1]:
         U = design.in_cache_order(U)
         assert_allclose(design.gram_block(U), dense[:, U].T @ dense[:, U], atol=1e-12)
         asked[np.ix_(U, U)] = True
+        if all_pairs:
+            continue
         known = np.zeros((90, 90), dtype=bool)
         position = design._position
         entered = np.flatnonzero(position >= 0)

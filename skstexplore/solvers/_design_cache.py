@@ -26,14 +26,18 @@ class DesignCache:
     some block asked for, both grown on demand. The entered columns are kept
     as rows (gathering rows is contiguous); new ones are gathered in
     increasing feature order (a strided gather from a C-ordered ``X`` then
-    costs half as much). Gram entries are computed only within the blocks
-    requested (:meth:`gram_block`): a block :math:`G_{UU}` costs
-    :math:`n |U| |N|` for the features :math:`N \subseteq U` with entries
-    missing in it, so targets with disjoint working sets never pay for each
-    other's cross entries. For a sparse ``X`` the cached rows are gathered at
-    the nonzeros of the missing columns (:math:`|U|\,\mathrm{nnz}(X_N)`), and
-    the centring enters without cancellation between large terms. A
-    precomputed full Gram matrix, when given, is sliced instead.
+    costs half as much). With ``all_pairs`` (one target: its working sets
+    grow, shrink and grow again over the same features) a feature's entries
+    with every entered feature are computed when it enters,
+    :math:`n |E_{new}| (|E| + |E_{new}|)`; otherwise (many targets) only
+    within the blocks requested (:meth:`gram_block`): a block :math:`G_{UU}`
+    costs :math:`n |U| |N|` for the features :math:`N \subseteq U` with
+    entries missing in it, so targets with disjoint working sets never pay
+    for each other's cross entries. For a sparse ``X`` the cached rows are
+    gathered at the nonzeros of the new columns
+    (:math:`|U|\,\mathrm{nnz}(X_N)`), and the centring enters without
+    cancellation between large terms. A precomputed full Gram matrix, when
+    given, is sliced instead.
     ``correlations`` (:math:`X^\top R`, the outer iterations' full product)
     and ``fitted`` (:math:`X W^\top` through the cached columns of the
     support) complete what a working-set solve needs of ``X``.
@@ -44,9 +48,12 @@ class DesignCache:
     gram : ndarray of shape (n_features, n_features), optional
     col_norms : ndarray of shape (n_features,), optional
         Column norms when already known.
+    all_pairs : bool, default=True
+        Compute the Gram entries of a feature with all the entered ones when
+        it enters (else only those of the blocks asked for).
     """
 
-    def __init__(self, X, gram=None, col_norms=None):
+    def __init__(self, X, gram=None, col_norms=None, all_pairs=True):
         self.X = X
         self.gram = gram
         self.is_sparse = isinstance(X, CenteredSparseDesign)
@@ -73,7 +80,8 @@ class DesignCache:
             (self._csc.data, self._csc.indices, self._csc.indptr), shape=X.shape[::-1])
         self._lipschitz_vector = np.zeros(X.shape[1])
         self._gram = np.empty((0, 0), dtype=X.dtype)
-        self._known = np.empty((0, 0), dtype=bool)  # which entries of _gram are computed
+        # which entries of _gram are computed (all, among the entered features, with all_pairs)
+        self._known = None if all_pairs else np.empty((0, 0), dtype=bool)
         # Cholesky factor of the last single-target support (a path's next point starts from it)
         self.support_factor = SupportFactor()
         self._factors = [self.support_factor]
@@ -111,27 +119,27 @@ class DesignCache:
             return self.gram[np.ix_(idx, idx)]
         self._enter(idx)
         position = self._take(self._position[idx])
-        if isinstance(position, slice):
-            known = self._known[position, position]
-        else:
-            known = self._known[np.ix_(position, position)]
-        if not known.all():
-            every = np.arange(position.stop) if isinstance(position, slice) else position
-            self._fill(position, every[_cover(~known)])
+        if self._known is not None:
+            known = self._known[position, position] if isinstance(position, slice) else self._known[
+                np.ix_(position, position)]
+            if not known.all():
+                every = np.arange(position.stop) if isinstance(position, slice) else position
+                self._fill(position, every[_cover(~known)])
         if isinstance(position, slice):
             return self._gram[position, position]
         return self._gram[np.ix_(position, position)]
 
     def _fill(self, rows, new):
-        """The Gram entries between the cached positions ``rows`` (an array or a slice) and ``new`` (among them),
-        both ways."""
+        """The Gram entries between the cached positions ``rows`` and ``new`` (among them; two arrays, or two
+        slices), both ways."""
         cached = self._rows[rows]  # a view for a slice
         cross = self._sparse_cross(cached, rows, new) if self.is_sparse else cached @ self._rows[new].T
         down, across = ((rows, new), (new, rows)) if isinstance(rows, slice) else (np.ix_(rows, new), np.ix_(new, rows))
         self._gram[across] = cross.T
         self._gram[down] = cross
-        self._known[across] = True
-        self._known[down] = True
+        if self._known is not None:
+            self._known[across] = True
+            self._known[down] = True
 
     def _full_lipschitz(self):
         r"""An upper bound of :math:`\lambda_{\max}(X^\top X)`, by Lanczos on ``X`` once per design."""
@@ -172,6 +180,8 @@ class DesignCache:
             self._rows[m:total] = self.X.T[new]
         self._position[new] = np.arange(m, total)
         self._n_entered = total
+        if self._known is None:
+            self._fill(slice(0, total), slice(m, total))
 
     def _enter_sparse(self, new, m, total):
         r"""Dense centred rows of the sparse columns ``new`` into the cache: :math:`x_j - \sqrt{s}\,\bar x_j`,
@@ -230,8 +240,10 @@ class DesignCache:
         rows[:m] = self._rows[:m]
         gram = np.empty((capacity, capacity), dtype=self.X.dtype)
         gram[:m, :m] = self._gram[:m, :m]
-        known = np.zeros((capacity, capacity), dtype=bool)
-        known[:m, :m] = self._known[:m, :m]
+        known = None
+        if self._known is not None:
+            known = np.zeros((capacity, capacity), dtype=bool)
+            known[:m, :m] = self._known[:m, :m]
         features = np.empty(capacity, dtype=np.intp)
         features[:m] = self._features[:m]
         sums = np.empty(capacity, dtype=self.X.dtype)

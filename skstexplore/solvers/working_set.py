@@ -136,7 +136,7 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     """
     n_samples, n_features = X.shape
     n_targets = Y.shape[1]
-    design = DesignCache(X) if design is None else design
+    design = DesignCache(X, all_pairs=n_targets == 1) if design is None else design
     W = np.zeros((n_targets, n_features), dtype=Y.dtype) if coef_init is None else np.array(coef_init, dtype=Y.dtype)
     factors = design.support_factors(n_targets)
     for factor, w in zip(factors, W):
