@@ -133,3 +133,29 @@ def test_gram_blocks_of_overlapping_sets_fill_only_what_they_need(layout, all_pa
         known[np.ix_(entered, entered)] = design._known[np.ix_(position[entered], position[entered])]
         assert_array_equal(known, asked)  # e.g. features 0-29 and 60-89 never paired, but for 1, 5 with 65, 88
     assert_allclose(design.gram_block(sets[-1]), dense.T @ dense, atol=1e-12)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_active_set_restricted_to_each_targets_features(positive):
+    """``allowed``: each row minimises q over its own features only (zero elsewhere), with the value of the
+    one-target method on its sub-block, also where a duplicated column makes supports rank deficient."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((30, 60))
+    X[:, 1] = X[:, 0]  # a duplicated column: minimum-norm solves, then the one-target method's exchanges
+    Y = X[:, :12] @ rng.standard_normal((12, 6)) + 0.1 * rng.standard_normal((30, 6))
+    G, C, penalty = X.T @ X, (X.T @ Y).T, 0.05 * np.abs(X.T @ Y).max()
+    allowed = rng.random((6, 60)) < 0.5
+    allowed[:, :2] = True
+
+    def q(w, on):
+        return 0.5 * w @ G[np.ix_(on, on)] @ w - C[t, on] @ w + penalty * np.abs(w).sum()
+
+    W, converged, _ = working_set.active_set_lasso(G, C, penalty, np.zeros((6, 60)), positive=positive,
+                                                   allowed=allowed)
+    assert converged.all() and not W[~allowed].any()
+    for t in range(6):
+        on = np.flatnonzero(allowed[t])
+        alone, _, _ = working_set.active_set_lasso(G[np.ix_(on, on)], C[[t]][:, on], penalty, np.zeros((1, on.size)),
+                                                   positive=positive)
+        assert q(W[t, on], on) <= q(alone[0], on) + 1e-10 * abs(q(alone[0], on))
+        assert np.count_nonzero(W[t]) > 3

@@ -107,7 +107,8 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
         that ``factor`` carries across calls on different blocks.
     allowed : ndarray of bool of shape (n_targets, m), optional
         The features each target may use (its problem is restricted to them;
-        ``W`` must be zero elsewhere); all if None.
+        ``W`` must be zero elsewhere); all if None. Given, the targets go
+        through the batched steps, even one.
 
     Returns
     -------
@@ -129,14 +130,7 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
     W = np.array(W, dtype=np.float64)
     n_targets, m = W.shape
     max_steps = 50 + 4 * m if max_steps is None else max_steps
-    if n_targets == 1 and allowed is not None and not allowed.all():
-        on = np.flatnonzero(allowed[0])
-        w_on, converged, n_steps = active_set_lasso(G[np.ix_(on, on)], C[:, on], penalty, W[:, on], positive=positive,
-                                                    max_steps=max_steps, rtol=rtol, polished=polished, factor=factor,
-                                                    labels=None if labels is None else labels[on])
-        W[:, on] = w_on
-        return W, converged, n_steps
-    if n_targets == 1:
+    if n_targets == 1 and allowed is None:
         factor = SupportFactor() if factor is None else factor
         labels = np.arange(m) if labels is None else labels
         factor.attach(G, labels, W[0])

@@ -44,12 +44,23 @@ A warm start (``coef_init``, e.g. the previous point of a path) is simply
 the active-set method's starting point: along a path the support changes by
 a few features between alphas and the fit costs a few solves.
 
-Targets are batched: they share one working set per outer iteration (the
-union of each target's own choice), each keeps its own coefficients, support,
-gap and stopping. Everything that depends on ``X`` alone (column norms, Gram
-entries among the features that ever entered, with their dense columns) lives
-in a :class:`DesignCache` that a path or a cross-validation fold reuses across
-its fits.
+Each target has its own working set (chosen as above from its own
+correlations and gap), support, gap and stopping. A target whose working set
+is large (more than two features per target of the fit, clipped to
+:math:`[20, 100]`) is solved alone on it by the one-target active-set method,
+which updates its own Cholesky factor feature by feature across outer
+iterations; the others are solved together by the batched active-set method
+on the union of their working sets, each restricted to its own, or offered
+the whole union where it is small (:math:`\min(|U|, n) \le 100`) and shared
+(each of its features in two working sets on average), which saves outer
+iterations. A target thus never pays for another's working set: a joint fit
+does the work of the fits one by one, less what they share (the products
+:math:`X^\top R`, one per outer iteration for all targets, the preprocessing,
+the Gram entries common to several working sets), and batches the small
+solves. Everything that depends on ``X`` alone (column norms, the dense
+columns of the features that ever entered and the Gram entries among them
+that some working set needed) lives in a :class:`DesignCache` that a path or
+a cross-validation fold reuses across its fits.
 
 References
 ----------
