@@ -280,15 +280,18 @@ class DesignCache:
 def _cover(unknown):
     """Features (positions in the block) that every unknown entry of the symmetric mask ``unknown`` has as
     its row or column: of each unknown pair, the one with more unknown entries (the later one on a tie), so
-    that features new to the block take the entries they share with the rest."""
+    that features new to the block take the entries they share with the rest.
+
+    Feature ``j`` is taken when some unknown partner (itself included: its
+    diagonal entry) ranks no higher; the higher of each unknown pair then is.
+    """
+    n = unknown.shape[0]
     count = unknown.sum(axis=0)
-    if count.min() == unknown.shape[0]:  # nothing known
-        return np.arange(unknown.shape[0])
-    rank = count * unknown.shape[0] + np.arange(unknown.shape[0])
-    rows, cols = np.nonzero(np.triu(unknown))
-    chosen = np.zeros(unknown.shape[0], dtype=bool)
-    chosen[np.where(rank[rows] > rank[cols], rows, cols)] = True
-    return chosen
+    if count.min() == n:  # nothing known
+        return np.arange(n)
+    rank = count * n + np.arange(n)
+    lowest_partner = np.where(unknown, rank[:, None], n * n + n).min(axis=0)
+    return lowest_partner <= rank
 
 
 def _canonical_csc(X):
