@@ -97,6 +97,7 @@ _SHARED_MIN = 20
 _SHARED_MAX = 100
 # Fewest working sets a feature of a union is in, on average, for the union to be offered to all its targets.
 _OVERLAP = 2
+_ONE = np.zeros(1, dtype=np.intp)  # the only target of a one-target fit
 # Features the active-set method adds in its first step from zero (doubling while its sign guesses hold, halving
 # when they fail): the first working set's support has several features, one at a time costs a step each.
 _FIRST_ADDITIONS = 4
@@ -209,6 +210,9 @@ def _groups(order, size, design):
     in the batched solves): then each target may use the whole union, which
     its Gram block costs anyway, and needs fewer outer iterations.
     """
+    if size.size == 1:
+        return [(_ONE, design.in_cache_order(np.sort(order[0, :size[0]])), None)]
+    groups = []
     alone = size > _alone_above(size.size)
     shared = np.flatnonzero(~alone)
     if shared.size == 1:
@@ -223,9 +227,9 @@ def _groups(order, size, design):
             where[U] = np.arange(U.size)
             allowed = np.zeros((shared.size, U.size), dtype=bool)
             allowed[np.nonzero(chosen)[0], where[members]] = True
-        yield shared, U, allowed
-    for t in np.flatnonzero(alone):
-        yield np.array([t]), design.in_cache_order(np.sort(order[t, :size[t]])), None
+        groups.append((shared, U, allowed))
+    return groups + [(np.array([t]), design.in_cache_order(np.sort(order[t, :size[t]])), None)
+                     for t in np.flatnonzero(alone)]
 
 
 def _alone_above(n_targets):
