@@ -87,7 +87,8 @@ class DesignCache:
         self._factors = [self.support_factor]
 
     def support_factors(self, n_targets):
-        """One :class:`SupportFactor` per target (the first is ``support_factor``), kept across fits (a path)."""
+        """One :class:`~skstexplore.solvers.active_set.SupportFactor` per target (the first is ``support_factor``),
+        kept across fits (a path)."""
         self._factors += [SupportFactor() for _ in range(n_targets - len(self._factors))]
         return self._factors[:n_targets]
 
