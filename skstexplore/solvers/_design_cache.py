@@ -114,21 +114,30 @@ class DesignCache:
             return self.X @ W.T  # cheaper than gathering the columns
         return self.columns(support) @ W[:, support].T
 
-    def gram_block(self, idx):
-        """:math:`G_{UU}` for the features ``idx``, its missing entries computed first."""
+    def gram_block(self, idx, within=None):
+        """:math:`G_{UU}` for the features ``idx``, its missing entries computed first.
+
+        ``within`` (boolean, one row per target, one column per feature of
+        ``idx``), without ``all_pairs``: only the entries within each row's
+        features are computed (the others, unless known, are zero).
+        """
         if self.gram is not None:
             return self.gram[np.ix_(idx, idx)]
         self._enter(idx)
         position = self._take(self._position[idx])
         if self._known is not None:
-            known = self._known[position, position] if isinstance(position, slice) else self._known[
-                np.ix_(position, position)]
-            if not known.all():
-                every = np.arange(position.stop) if isinstance(position, slice) else position
-                self._fill(position, every[_cover(~known)])
+            every = np.arange(position.stop) if isinstance(position, slice) else position
+            for rows in [slice(None)] if within is None else within:
+                self._complete(every[rows])
         if isinstance(position, slice):
             return self._gram[position, position]
         return self._gram[np.ix_(position, position)]
+
+    def _complete(self, position):
+        """Compute the missing entries among the cached ``position``."""
+        known = self._known[np.ix_(position, position)]
+        if not known.all():
+            self._fill(position, position[_cover(~known)])
 
     def _fill(self, rows, new):
         """The Gram entries between the cached positions ``rows`` and ``new`` (among them; two arrays, or two
@@ -239,7 +248,8 @@ class DesignCache:
         m = self._n_entered
         rows = np.empty((capacity, self.X.shape[0]), dtype=self.X.dtype)
         rows[:m] = self._rows[:m]
-        gram = np.empty((capacity, capacity), dtype=self.X.dtype)
+        # without all_pairs, entries never computed stay zero (a block's unneeded entries)
+        gram = (np.empty if self._known is None else np.zeros)((capacity, capacity), dtype=self.X.dtype)
         gram[:m, :m] = self._gram[:m, :m]
         known = None
         if self._known is not None:

@@ -253,13 +253,15 @@ def _solve_on_working_set(inner, design, Y, W, active, U, allowed, XtR_U, gap, a
     full = U is None
     if full:
         U, G_U = np.arange(design.X.shape[1]), design.gram
-    else:
-        G_U = design.gram_block(U)
+    else:  # restricted targets need only the entries within their own features
+        G_U = design.gram_block(U, allowed)
     rows = np.ix_(active, U)
     W_U = W[rows]
     budget = max_iter - counts["n_iter"][active]
     XtY_U = _times_gram(W_U, G_U)
     XtY_U += XtR_U.T
+    if allowed is not None:
+        XtY_U[~allowed] = 0.0  # not used, and built from entries of G_U not computed
     W_U, converged, n_steps = active_set_lasso(G_U, XtY_U, design.X.shape[0] * alpha, W_U, positive=positive,
                                                max_steps=int(min(budget.max(), 50 + 4 * U.size)),
                                                polished=counts["polished"][active], factor=factors[active[0]],
@@ -270,10 +272,14 @@ def _solve_on_working_set(inner, design, Y, W, active, U, allowed, XtR_U, gap, a
     counts["n_exact"][active[converged]] += 1
     counts["polished"][active] = converged
     stuck = ~converged & (counts["n_iter"][active] < max_iter)
-    if stuck.any():
+    if stuck.any() and allowed is None:
         X_U = design.X if full else design.columns(U)
         _proximal_fallback(inner, design, Y[:, active[stuck]], W, active[stuck], U, X_U, G_U, alpha, gap[stuck],
                            max_iter, counts, positive)
+    for i in np.flatnonzero(stuck) if allowed is not None else ():  # each on its own features
+        own = U[allowed[i]]
+        _proximal_fallback(inner, design, Y[:, active[[i]]], W, active[[i]], own, design.columns(own),
+                           design.gram_block(own), alpha, gap[[i]], max_iter, counts, positive)
 
 
 def _times_gram(W, G):
