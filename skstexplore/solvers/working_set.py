@@ -50,8 +50,9 @@ is large (more than two features per target of the fit, clipped to
 :math:`[20, 100]`) is solved alone on it by the one-target active-set method,
 which updates its own Cholesky factor feature by feature across outer
 iterations; the others are solved together by the batched active-set method
-on the union of their working sets, each restricted to its own, or offered
-the whole union where it is small (:math:`\min(|U|, n) \le 100`) and shared
+on the union of their working sets, each restricted to its own (the Gram
+entries are computed within each working set only), or offered the whole
+union where it is small (:math:`\min(|U|, n) \le 100`) and shared
 (each of its features in two working sets on average), which saves outer
 iterations. A target thus never pays for another's working set: a joint fit
 does the work of the fits one by one, less what they share (the products
