@@ -84,13 +84,14 @@ class DesignCache:
         self._known = None if all_pairs else np.empty((0, 0), dtype=bool)
         # Cholesky factor of the last single-target support (a path's next point starts from it)
         self.support_factor = SupportFactor()
-        self._factors = [self.support_factor]
+        self._factors = {0: self.support_factor}
 
-    def support_factors(self, n_targets):
-        """One :class:`~skstexplore.solvers.active_set.SupportFactor` per target (the first is ``support_factor``),
-        kept across fits (a path)."""
-        self._factors += [SupportFactor() for _ in range(n_targets - len(self._factors))]
-        return self._factors[:n_targets]
+    def support_factor_of(self, target):
+        """The :class:`~skstexplore.solvers.active_set.SupportFactor` of ``target`` (the first is
+        ``support_factor``), kept across fits (a path)."""
+        if target not in self._factors:
+            self._factors[target] = SupportFactor()
+        return self._factors[target]
 
     def columns(self, idx):
         """Dense columns ``idx``, shape (n_samples, len(idx))."""

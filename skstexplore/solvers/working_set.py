@@ -151,10 +151,8 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     n_targets = Y.shape[1]
     design = DesignCache(X, all_pairs=n_targets == 1) if design is None else design
     W = np.zeros((n_targets, n_features), dtype=Y.dtype) if coef_init is None else np.array(coef_init, dtype=Y.dtype)
-    factors = design.support_factors(n_targets)
-    for factor, w in zip(factors, W):
-        # a new alpha: a warm start's additions start one at a time, a cold start's a few at a time
-        factor.k_add = 1 if w.any() else _FIRST_ADDITIONS
+    # the targets solved alone get their Cholesky factors (kept by the design across fits) on first use
+    factors = _Factors(design, W.any(axis=1))
     tols = np.broadcast_to(np.asarray(tol, dtype=np.float64), (n_targets,))
     counts = {name: np.zeros(n_targets, dtype=int) for name in ("n_iter", "n_oracle_steps", "n_outer", "n_exact")}
     # whether a target's coefficients minimise F over their own support (known after an exact solve)
@@ -265,7 +263,8 @@ def _solve_on_working_set(inner, design, Y, W, active, U, allowed, XtR_U, gap, a
         XtY_U[~allowed] = 0.0  # not used, and built from entries of G_U not computed
     W_U, converged, n_steps = active_set_lasso(G_U, XtY_U, design.X.shape[0] * alpha, W_U, positive=positive,
                                                max_steps=int(min(budget.max(), 50 + 4 * U.size)),
-                                               polished=counts["polished"][active], factor=factors[active[0]],
+                                               polished=counts["polished"][active],
+                                               factor=factors[active[0]] if active.size == 1 else None,
                                                labels=U, allowed=allowed)
     W[rows] = W_U
     # an outer iteration counts at least one iteration, so max_iter bounds the outer loop
@@ -281,6 +280,21 @@ def _solve_on_working_set(inner, design, Y, W, active, U, allowed, XtR_U, gap, a
         own = U[allowed[i]]
         _proximal_fallback(inner, design, Y[:, active[[i]]], W, active[[i]], own, design.columns(own),
                            design.gram_block(own), alpha, gap[[i]], max_iter, counts, positive)
+
+
+class _Factors:
+    """The targets' :class:`~skstexplore.solvers.active_set.SupportFactor`, by target, from the design (which
+    keeps them across fits), their pace of additions set on first use in a fit: a warm start's additions
+    start one at a time, a cold start's ``_FIRST_ADDITIONS`` at a time."""
+
+    def __init__(self, design, warm):
+        self.design, self.warm, self.used = design, warm, {}
+
+    def __getitem__(self, target):
+        if target not in self.used:
+            self.used[target] = self.design.support_factor_of(target)
+            self.used[target].k_add = 1 if self.warm[target] else _FIRST_ADDITIONS
+        return self.used[target]
 
 
 def _times_gram(W, G):
