@@ -88,8 +88,9 @@ class LassoProblem:
             gram = None
             if wants_gram:
                 gram = self.X.gram() if self.is_sparse else self.X.T @ self.X
-            # column norms from the Gram diagonal when there is one
-            self._design = DesignCache(self.X, gram, None if wants_gram else self.col_norms)
+            # column norms from the Gram diagonal when there is one; Gram entries only within the blocks asked for
+            # when several targets have their own working sets
+            self._design = DesignCache(self.X, gram, None if wants_gram else self.col_norms, all_pairs=n_targets == 1)
         return self._design
 
     def alpha_max(self, positive=False):

@@ -69,9 +69,10 @@ class State:
         self.k_add[rows] = np.where((k > 0) & (moved | (k > 1)), grown, self.k_add[rows])
 
 
-def batched_steps(G, C, penalty, W, block, state, positive, max_steps, rtol, slack):
+def batched_steps(G, C, penalty, W, block, state, positive, max_steps, rtol, slack, allowed=None):
     """The batched steps for the targets of the slice ``block`` until each is optimal, stalled or out of
-    steps (in place in ``W`` and ``state``)."""
+    steps (in place in ``W`` and ``state``); a target adds only the features ``allowed`` to it (a row of
+    ``allowed`` per target of the block; all if None)."""
     live = np.arange(block.start, block.stop)
     idx, val, _ = compact_rows(W[block] != 0, np.broadcast_to(np.arange(W.shape[1]), (live.size, W.shape[1])),
                                W[block])
@@ -82,6 +83,8 @@ def batched_steps(G, C, penalty, W, block, state, positive, max_steps, rtol, sla
         violation = -grad if positive else np.abs(grad)
         rows, cols = np.nonzero(in_support)
         violation[rows, idx[rows, cols]] = -np.inf
+        if allowed is not None:
+            violation[~allowed[live - block.start]] = -np.inf
         optimal = _optimal_rows(grad, violation, idx, val, state.polished[live], penalty, threshold, slack)
         state.converged[live[optimal]] = True
         go = np.flatnonzero(~optimal & (state.n_steps[live] < max_steps) & ~state.stalled[live])

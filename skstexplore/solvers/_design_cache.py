@@ -21,18 +21,25 @@ _GATHER_MAX = 500_000
 class DesignCache:
     r"""What depends on the design alone, computed once and reused.
 
-    Column norms at construction; the dense columns and Gram entries
-    :math:`G_{EE}` among the features :math:`E` that have entered some working
-    set, grown on demand. The entered columns are kept as rows (gathering rows
-    is contiguous); new ones are gathered in increasing feature order (a
-    strided gather from a C-ordered ``X`` then costs half as much). A new
-    block costs :math:`n |E_{new}| (|E| + |E_{new}|)` for a dense ``X``; for a
-    sparse one the cached rows are gathered at the new columns' nonzeros
-    (:math:`|E|\,\mathrm{nnz}(X_{new})`), and the
-    centring enters without cancellation between large terms. A precomputed
-    full Gram matrix, when given, is sliced instead. ``correlations``
-    (:math:`X^\top R`, the outer iterations' full product) and
-    ``fitted`` (:math:`X W^\top` through the cached columns of the
+    Column norms at construction; the dense columns of the features :math:`E`
+    that have entered some working set, and the Gram entries among them that
+    some block asked for, both grown on demand. The entered columns are kept
+    as rows (gathering rows is contiguous); new ones are gathered in
+    increasing feature order (a strided gather from a C-ordered ``X`` then
+    costs half as much). With ``all_pairs`` (one target: its working sets
+    grow, shrink and grow again over the same features) a feature's entries
+    with every entered feature are computed when it enters,
+    :math:`n |E_{new}| (|E| + |E_{new}|)`; otherwise (many targets) only
+    within the blocks requested (:meth:`gram_block`): a block :math:`G_{UU}`
+    costs :math:`n |U| |N|` for the features :math:`N \subseteq U` with
+    entries missing in it, so targets with disjoint working sets never pay
+    for each other's cross entries. For a sparse ``X`` the cached rows are
+    gathered at the nonzeros of the new columns
+    (:math:`|U|\,\mathrm{nnz}(X_N)`), and the centring enters without
+    cancellation between large terms. A precomputed full Gram matrix, when
+    given, is sliced instead.
+    ``correlations`` (:math:`X^\top R`, the outer iterations' full product)
+    and ``fitted`` (:math:`X W^\top` through the cached columns of the
     support) complete what a working-set solve needs of ``X``.
 
     Parameters
@@ -41,9 +48,12 @@ class DesignCache:
     gram : ndarray of shape (n_features, n_features), optional
     col_norms : ndarray of shape (n_features,), optional
         Column norms when already known.
+    all_pairs : bool, default=True
+        Compute the Gram entries of a feature with all the entered ones when
+        it enters (else only those of the blocks asked for).
     """
 
-    def __init__(self, X, gram=None, col_norms=None):
+    def __init__(self, X, gram=None, col_norms=None, all_pairs=True):
         self.X = X
         self.gram = gram
         self.is_sparse = isinstance(X, CenteredSparseDesign)
@@ -70,8 +80,18 @@ class DesignCache:
             (self._csc.data, self._csc.indices, self._csc.indptr), shape=X.shape[::-1])
         self._lipschitz_vector = np.zeros(X.shape[1])
         self._gram = np.empty((0, 0), dtype=X.dtype)
+        # which entries of _gram are computed (all, among the entered features, with all_pairs)
+        self._known = None if all_pairs else np.empty((0, 0), dtype=bool)
         # Cholesky factor of the last single-target support (a path's next point starts from it)
         self.support_factor = SupportFactor()
+        self._factors = {0: self.support_factor}
+
+    def support_factor_of(self, target):
+        """The :class:`~skstexplore.solvers.active_set.SupportFactor` of ``target`` (the first is
+        ``support_factor``), kept across fits (a path)."""
+        if target not in self._factors:
+            self._factors[target] = SupportFactor()
+        return self._factors[target]
 
     def columns(self, idx):
         """Dense columns ``idx``, shape (n_samples, len(idx))."""
@@ -95,15 +115,42 @@ class DesignCache:
             return self.X @ W.T  # cheaper than gathering the columns
         return self.columns(support) @ W[:, support].T
 
-    def gram_block(self, idx):
-        """:math:`G_{UU}` for the features ``idx``."""
+    def gram_block(self, idx, within=None):
+        """:math:`G_{UU}` for the features ``idx``, its missing entries computed first.
+
+        ``within`` (boolean, one row per target, one column per feature of
+        ``idx``), without ``all_pairs``: only the entries within each row's
+        features are computed (the others, unless known, are zero).
+        """
         if self.gram is not None:
             return self.gram[np.ix_(idx, idx)]
         self._enter(idx)
         position = self._take(self._position[idx])
+        if self._known is not None:
+            every = np.arange(position.stop) if isinstance(position, slice) else position
+            for rows in [slice(None)] if within is None else within:
+                self._complete(every[rows])
         if isinstance(position, slice):
             return self._gram[position, position]
         return self._gram[np.ix_(position, position)]
+
+    def _complete(self, position):
+        """Compute the missing entries among the cached ``position``."""
+        known = self._known[np.ix_(position, position)]
+        if not known.all():
+            self._fill(position, position[_cover(~known)])
+
+    def _fill(self, rows, new):
+        """The Gram entries between the cached positions ``rows`` and ``new`` (among them; two arrays, or two
+        slices), both ways."""
+        cached = self._rows[rows]  # a view for a slice
+        cross = self._sparse_cross(cached, rows, new) if self.is_sparse else cached @ self._rows[new].T
+        down, across = ((rows, new), (new, rows)) if isinstance(rows, slice) else (np.ix_(rows, new), np.ix_(new, rows))
+        self._gram[across] = cross.T
+        self._gram[down] = cross
+        if self._known is not None:
+            self._known[across] = True
+            self._known[down] = True
 
     def _full_lipschitz(self):
         r"""An upper bound of :math:`\lambda_{\max}(X^\top X)`, by Lanczos on ``X`` once per design."""
@@ -129,6 +176,7 @@ class DesignCache:
         return position
 
     def _enter(self, idx):
+        """The dense (centred) rows of the features ``idx`` not cached yet, in increasing feature order."""
         new = idx[self._position[idx] < 0]
         if not new.size:
             return
@@ -138,52 +186,62 @@ class DesignCache:
             self._grow(max(total, 2 * self._gram.shape[0]))
         self._features[m:total] = new
         if self.is_sparse:
-            cross = self._enter_sparse(new, m, total)
+            self._enter_sparse(new, m, total)
         else:
             self._rows[m:total] = self.X.T[new]
-            cross = self._rows[:total] @ self._rows[m:total].T
-        self._gram[:total, m:total] = cross
-        self._gram[m:total, :m] = cross[:m].T
         self._position[new] = np.arange(m, total)
         self._n_entered = total
+        if self._known is None:
+            self._fill(slice(0, total), slice(m, total))
 
     def _enter_sparse(self, new, m, total):
-        r"""Dense centred rows of the sparse columns ``new`` into the cache, and :math:`X_{c,E}^\top X_{c,new}`.
-
-        The nonzeros of the new columns are read from the CSC arrays
-        directly (no sparse matrix objects: their overhead exceeds the work on
-        small blocks). With :math:`X_c = X - \sqrt{s}\,\bar x^\top`,
-        :math:`X_{c,E}^\top X_{c,new} = X_{c,E}^\top X_{new} - (X_{c,E}^\top
-        \sqrt{s})\,\bar x_{new}^\top`, where :math:`X_{c,E}^\top X_{new}`
-        gathers the cached rows at the new columns' nonzeros
-        (:math:`|E|\,\mathrm{nnz}(X_{new})` multiply-adds) or, beyond
-        ``_GATHER_MAX`` of them, comes from a sparse product.
-        """
+        r"""Dense centred rows of the sparse columns ``new`` into the cache: :math:`x_j - \sqrt{s}\,\bar x_j`,
+        and their products with :math:`\sqrt{s}` (for :meth:`_sparse_cross`)."""
         weight, offset = self.X.sqrt_weight, self.X.offset
-        indptr = self._csc.indptr
-        lengths = indptr[new + 1] - indptr[new]
-        starts = np.cumsum(lengths) - lengths
-        source = np.repeat(indptr[new] - starts, lengths) + np.arange(starts[-1] + lengths[-1])
-        samples, values = self._csc.indices[source], self._csc.data[source]
+        samples, values, lengths, _ = self._nonzeros(new)
         rows = self._rows[m:total]
         np.multiply.outer(-offset[new], weight, out=rows)  # the centring, then the stored entries (no duplicates)
         rows[np.repeat(np.arange(new.size), lengths), samples] += values
         self._weighted_sums[m:total] = rows @ weight
-        entered = self._rows[:total]
-        if total * values.size > _GATHER_MAX:
-            block = self._csc[:, new]
-            cross = (self._csc[:, self._features[:total]].T @ block).toarray()
-            cross -= np.multiply.outer(offset[self._features[:total]], np.asarray(block.T @ weight).ravel())
+
+    def _nonzeros(self, features):
+        """Sample indices and values of the nonzeros of the sparse columns ``features``, read from the CSC
+        arrays directly (no sparse matrix objects: their overhead exceeds the work on small blocks), with each
+        column's count and start."""
+        indptr = self._csc.indptr
+        lengths = indptr[features + 1] - indptr[features]
+        starts = np.cumsum(lengths) - lengths
+        source = np.repeat(indptr[features] - starts, lengths) + np.arange(starts[-1] + lengths[-1])
+        return self._csc.indices[source], self._csc.data[source], lengths, starts
+
+    def _sparse_cross(self, cached, rows, new):
+        r""":math:`X_{c,E}^\top X_{c,N}` for the cached positions ``rows`` (:math:`E`, their rows ``cached``) and
+        ``new`` (:math:`N`).
+
+        With :math:`X_c = X - \sqrt{s}\,\bar x^\top`,
+        :math:`X_{c,E}^\top X_{c,N} = X_{c,E}^\top X_N - (X_{c,E}^\top
+        \sqrt{s})\,\bar x_N^\top`, where :math:`X_{c,E}^\top X_N` gathers the
+        cached rows at the columns' nonzeros (:math:`|E|\,\mathrm{nnz}(X_N)`
+        multiply-adds) or, beyond ``_GATHER_MAX`` of them, comes from a sparse
+        product.
+        """
+        weight, offset = self.X.sqrt_weight, self.X.offset
+        features = self._features[new]
+        samples, values, lengths, starts = self._nonzeros(features)
+        if cached.shape[0] * values.size > _GATHER_MAX:
+            block = self._csc[:, features]
+            cross = (self._csc[:, self._features[rows]].T @ block).toarray()
+            cross -= np.multiply.outer(offset[self._features[rows]], np.asarray(block.T @ weight).ravel())
         else:
-            products = entered[:, samples] * values
+            products = cached[:, samples] * values
             filled = lengths > 0  # reduceat cannot give an empty column's zero sum
             if filled.all():
                 cross = np.add.reduceat(products, starts, axis=1)
             else:
-                cross = np.zeros((total, new.size), dtype=self._rows.dtype)
+                cross = np.zeros((cached.shape[0], features.size), dtype=self._rows.dtype)
                 if filled.any():
                     cross[:, filled] = np.add.reduceat(products, starts[filled], axis=1)
-        cross -= np.multiply.outer(self._weighted_sums[:total], offset[new])
+        cross -= np.multiply.outer(self._weighted_sums[rows], offset[features])
         return cross
 
     def _grow(self, capacity):
@@ -191,13 +249,18 @@ class DesignCache:
         m = self._n_entered
         rows = np.empty((capacity, self.X.shape[0]), dtype=self.X.dtype)
         rows[:m] = self._rows[:m]
-        gram = np.empty((capacity, capacity), dtype=self.X.dtype)
+        # without all_pairs, entries never computed stay zero (a block's unneeded entries)
+        gram = (np.empty if self._known is None else np.zeros)((capacity, capacity), dtype=self.X.dtype)
         gram[:m, :m] = self._gram[:m, :m]
+        known = None
+        if self._known is not None:
+            known = np.zeros((capacity, capacity), dtype=bool)
+            known[:m, :m] = self._known[:m, :m]
         features = np.empty(capacity, dtype=np.intp)
         features[:m] = self._features[:m]
         sums = np.empty(capacity, dtype=self.X.dtype)
         sums[:m] = self._weighted_sums[:m]
-        self._rows, self._gram, self._features, self._weighted_sums = rows, gram, features, sums
+        self._rows, self._gram, self._known, self._features, self._weighted_sums = rows, gram, known, features, sums
 
     def lipschitz(self, idx, gram_block):
         r""":math:`\lambda_{\max}(G_{UU}) / n` for the features ``idx`` (1 if zero).
@@ -224,6 +287,23 @@ class DesignCache:
             self._lipschitz_vector[idx] = np.abs(vectors[:, 0])
         value /= n_samples
         return value if value > 0 else 1.0
+
+
+def _cover(unknown):
+    """Features (positions in the block) that every unknown entry of the symmetric mask ``unknown`` has as
+    its row or column: of each unknown pair, the one with more unknown entries (the later one on a tie), so
+    that features new to the block take the entries they share with the rest.
+
+    Feature ``j`` is taken when some unknown partner (itself included: its
+    diagonal entry) ranks no higher; the higher of each unknown pair then is.
+    """
+    n = unknown.shape[0]
+    count = unknown.sum(axis=0)
+    if count.min() == n:  # nothing known
+        return np.arange(n)
+    rank = count * n + np.arange(n)
+    lowest_partner = np.where(unknown, rank[:, None], n * n + n).min(axis=0)
+    return lowest_partner <= rank
 
 
 def _canonical_csc(X):

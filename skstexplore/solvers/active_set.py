@@ -76,7 +76,7 @@ _DROP_ROUNDS = 3
 
 
 def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, rtol=DEFAULT_RTOL, polished=False,
-                     factor=None, labels=None):
+                     factor=None, labels=None, allowed=None):
     r"""Exact minimisers of :math:`\tfrac12 w^\top G w - c^\top w + \lambda\|w\|_1`, one per row.
 
     Parameters
@@ -105,6 +105,10 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
     labels : ndarray of int of shape (m,), optional
         The features (of the design) that the rows of ``gram`` stand for, so
         that ``factor`` carries across calls on different blocks.
+    allowed : ndarray of bool of shape (n_targets, m), optional
+        The features each target may use (its problem is restricted to them;
+        ``W`` must be zero elsewhere); all if None. Given, the targets go
+        through the batched steps, even one.
 
     Returns
     -------
@@ -126,7 +130,7 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
     W = np.array(W, dtype=np.float64)
     n_targets, m = W.shape
     max_steps = 50 + 4 * m if max_steps is None else max_steps
-    if n_targets == 1:
+    if n_targets == 1 and allowed is None:
         factor = SupportFactor() if factor is None else factor
         labels = np.arange(m) if labels is None else labels
         factor.attach(G, labels, W[0])
@@ -141,12 +145,16 @@ def active_set_lasso(gram, XtY, penalty, W, *, positive=False, max_steps=None, r
     # the targets are independent: they go through the batched steps in blocks, which bounds the
     # temporaries of the steps (a few (rows, m) arrays) by BLOCK_BYTES
     for block in row_blocks(n_targets, STEP_TEMPORARIES * m * W.itemsize):
-        batched_steps(G, C, penalty, W, block, state, positive, max_steps, rtol, slack)
+        batched_steps(G, C, penalty, W, block, state, positive, max_steps, rtol, slack,
+                      None if allowed is None else allowed[block])
     # the batched steps cannot cross a rank-deficient support (minimum-norm solves): the targets they left
     # get the one-target method, whose exchange steps can
     for row in np.flatnonzero(state.stalled & (state.n_steps < max_steps)):
-        W[row], state.converged[row], n_steps = _one_target(
-            G, C[row], penalty, W[row], positive, max_steps - state.n_steps[row], rtol, False, _fresh_factor(G, W[row]))
+        on = slice(None) if allowed is None else np.flatnonzero(allowed[row])
+        G_on = G if allowed is None else G[np.ix_(on, on)]
+        W[row, on], state.converged[row], n_steps = _one_target(
+            G_on, C[row, on], penalty, W[row, on], positive, max_steps - state.n_steps[row], rtol, False,
+            _fresh_factor(G_on, W[row, on]))
         state.n_steps[row] += n_steps
     return W, state.converged, state.n_steps
 

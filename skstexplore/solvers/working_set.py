@@ -44,12 +44,24 @@ A warm start (``coef_init``, e.g. the previous point of a path) is simply
 the active-set method's starting point: along a path the support changes by
 a few features between alphas and the fit costs a few solves.
 
-Targets are batched: they share one working set per outer iteration (the
-union of each target's own choice), each keeps its own coefficients, support,
-gap and stopping. Everything that depends on ``X`` alone (column norms, Gram
-entries among the features that ever entered, with their dense columns) lives
-in a :class:`DesignCache` that a path or a cross-validation fold reuses across
-its fits.
+Each target has its own working set (chosen as above from its own
+correlations and gap), support, gap and stopping. A target whose working set
+is large (more than two features per target of the fit, clipped to
+:math:`[20, 100]`) is solved alone on it by the one-target active-set method,
+which updates its own Cholesky factor feature by feature across outer
+iterations; the others are solved together by the batched active-set method
+on the union of their working sets, each restricted to its own (the Gram
+entries are computed within each working set only), or offered the whole
+union where it is small (:math:`\min(|U|, n) \le 100`) and shared
+(each of its features in two working sets on average), which saves outer
+iterations. A target thus never pays for another's working set: a joint fit
+does the work of the fits one by one, less what they share (the products
+:math:`X^\top R`, one per outer iteration for all targets, the preprocessing,
+the Gram entries common to several working sets), and batches the small
+solves. Everything that depends on ``X`` alone (column norms, the dense
+columns of the features that ever entered and the Gram entries among them
+that some working set needed) lives in a :class:`DesignCache` that a path or
+a cross-validation fold reuses across its fits.
 
 References
 ----------
@@ -69,6 +81,7 @@ from .._core.lasso import lasso_dual_gap
 from ._design_cache import DesignCache
 from .active_set import active_set_lasso
 from ._restricted import exact_restricted_solve
+from ._working_sets import working_sets
 
 __all__ = ["DesignCache", "exact_restricted_solve", "working_set_lasso"]
 
@@ -78,8 +91,14 @@ _INNER_GAP_FRACTION = 0.3
 _MIN_INNER_ITER = 50
 # Outer iterations in a row without a change of the coefficients after which a target stops.
 _MAX_UNCHANGED = 2
-# Fewest new features in a working set (the first working set's size).
-_MIN_WORKING_SET = 20
+# Working sets larger than _SHARED_PER_TARGET times the number of targets, clipped to [_SHARED_MIN, _SHARED_MAX],
+# are solved alone (see _groups).
+_SHARED_PER_TARGET = 2
+_SHARED_MIN = 20
+_SHARED_MAX = 100
+# Fewest working sets a feature of a union is in, on average, for the union to be offered to all its targets.
+_OVERLAP = 2
+_ONE = np.zeros(1, dtype=np.intp)  # the only target of a one-target fit
 # Features the active-set method adds in its first step from zero (doubling while its sign guesses hold, halving
 # when they fail): the first working set's support has several features, one at a time costs a step each.
 _FIRST_ADDITIONS = 4
@@ -130,10 +149,10 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     """
     n_samples, n_features = X.shape
     n_targets = Y.shape[1]
-    design = DesignCache(X) if design is None else design
+    design = DesignCache(X, all_pairs=n_targets == 1) if design is None else design
     W = np.zeros((n_targets, n_features), dtype=Y.dtype) if coef_init is None else np.array(coef_init, dtype=Y.dtype)
-    # a new alpha: a warm start's additions start one at a time, a cold start's a few at a time
-    design.support_factor.k_add = 1 if W.any() else _FIRST_ADDITIONS
+    # the targets solved alone get their Cholesky factors (kept by the design across fits) on first use
+    factors = _Factors(design, W.any(axis=1))
     tols = np.broadcast_to(np.asarray(tol, dtype=np.float64), (n_targets,))
     counts = {name: np.zeros(n_targets, dtype=int) for name in ("n_iter", "n_oracle_steps", "n_outer", "n_exact")}
     # whether a target's coefficients minimise F over their own support (known after an exact solve)
@@ -146,7 +165,7 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     unchanged = np.zeros(n_targets, dtype=int)
     active = np.arange(n_targets)
     while active.size:
-        Y_active, W_active = Y[:, active], W[active]
+        Y_active, W_active = Y[:, active], W[active]  # W_active: a copy, the coefficients before this iteration
         R = Y_active - design.fitted(W_active)
         XtR = design.correlations(R)
         gap = lasso_dual_gap(X, Y_active, W_active, alpha, R=R, XtR=XtR, positive=positive)
@@ -159,105 +178,123 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
         if not going.all():
             active, W_active, XtR, gap = active[going], W_active[going], XtR[:, going], gap[going]
         counts["n_outer"][active] += 1
+        settings = (alpha, max_iter, counts, positive, factors)
         if design.gram is None:
-            U = design.in_cache_order(_working_set(design, W_active != 0, XtR, gap, alpha, n_samples, positive))
-            XtR = XtR[U]  # only these rows are kept alive during the solves
+            order, size = working_sets(design, W_active != 0, XtR, gap, alpha, n_samples, positive)
+            for targets, U, allowed in _groups(order, size, design):
+                _solve_on_working_set(inner, design, Y, W, active[targets], U, allowed, XtR[np.ix_(U, targets)],
+                                      gap[targets], *settings)
         else:  # the full Gram matrix is known: the active-set method needs no working set
-            U = None
-        rows = np.ix_(active, U) if U is not None else active  # W changes only on the working set
-        before = W_active if U is None else W_active[:, U]
-        _solve_on_working_set(inner, design, Y[:, active], W, active, U, before, XtR, alpha, gap, max_iter, counts,
-                              positive)
+            _solve_on_working_set(inner, design, Y, W, active, None, None, XtR, gap, *settings)
         del XtR
-        same = np.all(W[rows] == before, axis=1)
+        same = np.all(W[active] == W_active, axis=1)
         unchanged[active] = np.where(same, unchanged[active] + 1, 0)
     extras = {"dual_gap": gaps}
     extras.update({name: counts[name] for name in ("n_oracle_steps", "n_outer", "n_exact")})
     return SolverResult(coef=W, n_iter=counts["n_iter"], converged=converged, extras=extras)
 
 
-def _working_set(design, support, XtR, gap, alpha, n_samples, positive):
-    r"""Union of the targets' working sets (sorted feature indices).
+def _groups(order, size, design):
+    r"""The targets (rows of ``order``) solved together, the features of their solve (in cache order) and
+    which of them each target may use (None: all).
 
-    ``support`` is ``W != 0``. The scores are computed in place: besides
-    ``XtR`` this holds two ``(n_targets, n_features)`` arrays at a time. A
-    feature is screened exactly when its score exceeds the gap-safe radius
-    (:math:`\rho_j + \|x_j\| R < 1 \iff (1 - \rho_j)/\|x_j\| > R`), so
-    the screened features are never among the best ``size`` ones, which are
-    all taken among the features scoring at most ``R``.
+    Each target's working set is ``order[t, :size[t]]``. A target whose
+    working set is large (``_alone_above``) is solved alone: the one-target
+    active-set method updates its Cholesky factor feature by feature, and no
+    other target's features enter its Gram block. The others are solved
+    together, batched, on the union of their working sets, each restricted to
+    its own, unless the union is both shared (each of its features in at
+    least ``_OVERLAP`` working sets on average) and small
+    (:math:`\min(|U|, n) \le` ``_SHARED_MAX``, which bounds every support
+    in the batched solves): then each target may use the whole union, which
+    its Gram block costs anyway, and needs fewer outer iterations.
     """
-    rho = np.maximum(XtR.T, 0) if positive else np.abs(XtR.T)
-    rho = rho.astype(np.float64, copy=False) / n_samples
-    violating = rho > alpha
-    n_violators = _row_counts(violating) - _row_counts(violating & support)
-    del violating
-    scale = np.maximum(1.0, rho.max(axis=1) / alpha)
-    radius = np.sqrt(2 * gap / n_samples) / alpha
-    rho /= (alpha * scale)[:, None]
-    score = np.subtract(1.0, rho, out=rho)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score /= design.col_norms
-    score[:, design.zero_columns] = np.inf
-    score[support] = -1.0
-    n_candidates = _row_counts(score <= radius[:, None])  # the unscreened ones
-    n_support = _row_counts(support)
-    size = np.minimum(n_support + _new_features(n_support, n_violators), n_candidates)
-    k = max(int(size.max()), 1)
-    if k < score.shape[1] and score.shape[0] == 1:  # one target: its k best, in any order
-        return np.sort(np.argpartition(score[0], k - 1)[:k])
-    if k < score.shape[1]:  # the k best of each row, then in order (a partition, not a full sort)
-        order = np.argpartition(score, k - 1, axis=1)[:, :k].copy()  # not a view of the whole partition
-        order = np.take_along_axis(order, np.argsort(np.take_along_axis(score, order, axis=1), axis=1,
-                                                     kind="stable"), axis=1)
-    else:
-        order = np.argsort(score, axis=1, kind="stable")
-    chosen = np.arange(k) < size[:, None]
-    return np.unique(order[chosen])
+    if size.size == 1:
+        return [(_ONE, design.in_cache_order(np.sort(order[0, :size[0]])), None)]
+    groups = []
+    alone = size > _alone_above(size.size)
+    shared = np.flatnonzero(~alone)
+    if shared.size == 1:
+        alone[shared] = True
+    elif shared.size:
+        chosen = np.arange(order.shape[1]) < size[shared, None]
+        members = order[shared][chosen]
+        U = design.in_cache_order(np.unique(members))
+        allowed = None
+        if min(U.size, design.X.shape[0]) > _SHARED_MAX or members.size < _OVERLAP * U.size:
+            where = np.empty(design.X.shape[1], dtype=np.intp)
+            where[U] = np.arange(U.size)
+            allowed = np.zeros((shared.size, U.size), dtype=bool)
+            allowed[np.nonzero(chosen)[0], where[members]] = True
+        groups.append((shared, U, allowed))
+    return groups + [(np.array([t]), design.in_cache_order(np.sort(order[t, :size[t]])), None)
+                     for t in np.flatnonzero(alone)]
 
 
-def _row_counts(mask):
-    """``np.count_nonzero(mask, axis=1)``, without its per-axis overhead for one row."""
-    return np.array([np.count_nonzero(mask)]) if mask.shape[0] == 1 else np.count_nonzero(mask, axis=1)
+def _alone_above(n_targets):
+    """The size above which a working set is solved alone: the batched steps (a new factorisation of each
+    support per step) beat one-target steps (factor updates, but numpy calls per target) on small supports
+    shared by many targets."""
+    return np.clip(_SHARED_PER_TARGET * n_targets, _SHARED_MIN, _SHARED_MAX)
 
 
-def _new_features(n_support, n_violators):
-    """How many features join the support in a working set: one per violator, at least ``_MIN_WORKING_SET``
-    and at most as many as the support has (the working set at most doubles)."""
-    return np.clip(n_violators, _MIN_WORKING_SET, np.maximum(n_support, _MIN_WORKING_SET))
-
-
-def _solve_on_working_set(inner, design, Y, W, active, U, W_U, XtR_U, alpha, gap, max_iter, counts, positive):
-    r"""Exact solve on the features ``U`` (in cache order) for the ``active`` targets (in place in ``W``),
-    starting from ``W_U = W[np.ix_(active, U)]``.
+def _solve_on_working_set(inner, design, Y, W, active, U, allowed, XtR_U, gap, alpha, max_iter, counts, positive,
+                          factors):
+    r"""Exact solve on the features ``U`` (in cache order; all if None) for the ``active`` targets (in place in
+    ``W``), each restricted to its features ``allowed`` (all if None).
 
     ``XtR_U`` is :math:`X_U^\top R` at the current ``W``: the restricted
     problem's :math:`X_U^\top Y = X_U^\top R + G_{UU} W_U^\top` needs no product
-    with :math:`X`. The active-set method first; the targets it cannot finish
-    get the proximal ``inner`` solver (:func:`_proximal_fallback`).
+    with :math:`X`. The active-set method first (a target solved alone keeps
+    its Cholesky factor in ``factors``); the targets it cannot finish get the
+    proximal ``inner`` solver (:func:`_proximal_fallback`).
     """
     full = U is None
     if full:
         U, G_U = np.arange(design.X.shape[1]), design.gram
-    else:
-        G_U = design.gram_block(U)
+    else:  # restricted targets need only the entries within their own features
+        G_U = design.gram_block(U, allowed)
     rows = np.ix_(active, U)
+    W_U = W[rows]
     budget = max_iter - counts["n_iter"][active]
     XtY_U = _times_gram(W_U, G_U)
     XtY_U += XtR_U.T
+    if allowed is not None:
+        XtY_U[~allowed] = 0.0  # not used, and built from entries of G_U not computed
     W_U, converged, n_steps = active_set_lasso(G_U, XtY_U, design.X.shape[0] * alpha, W_U, positive=positive,
                                                max_steps=int(min(budget.max(), 50 + 4 * U.size)),
-                                               polished=counts["polished"][active], factor=design.support_factor,
-                                               labels=U)
+                                               polished=counts["polished"][active],
+                                               factor=factors[active[0]] if active.size == 1 else None,
+                                               labels=U, allowed=allowed)
     W[rows] = W_U
     # an outer iteration counts at least one iteration, so max_iter bounds the outer loop
     counts["n_iter"][active] += np.maximum(n_steps, 1)
     counts["n_exact"][active[converged]] += 1
     counts["polished"][active] = converged
     stuck = ~converged & (counts["n_iter"][active] < max_iter)
-    if stuck.any():
+    if stuck.any() and allowed is None:
         X_U = design.X if full else design.columns(U)
-        _proximal_fallback(inner, design, Y[:, stuck], W, active[stuck], U, X_U, G_U, alpha, gap[stuck], max_iter,
-                           counts, positive)
+        _proximal_fallback(inner, design, Y[:, active[stuck]], W, active[stuck], U, X_U, G_U, alpha, gap[stuck],
+                           max_iter, counts, positive)
+    for i in np.flatnonzero(stuck) if allowed is not None else ():  # each on its own features
+        own = U[allowed[i]]
+        _proximal_fallback(inner, design, Y[:, active[[i]]], W, active[[i]], own, design.columns(own),
+                           design.gram_block(own), alpha, gap[[i]], max_iter, counts, positive)
+
+
+class _Factors:
+    """The targets' :class:`~skstexplore.solvers.active_set.SupportFactor`, by target, from the design (which
+    keeps them across fits), their pace of additions set on first use in a fit: a warm start's additions
+    start one at a time, a cold start's ``_FIRST_ADDITIONS`` at a time."""
+
+    def __init__(self, design, warm):
+        self.design, self.warm, self.used = design, warm, {}
+
+    def __getitem__(self, target):
+        if target not in self.used:
+            self.used[target] = self.design.support_factor_of(target)
+            self.used[target].k_add = 1 if self.warm[target] else _FIRST_ADDITIONS
+        return self.used[target]
 
 
 def _times_gram(W, G):
