@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .init import resolve_init
-from .preprocess import PreparedData, prepare_data, prepare_dense_scaled
+from .preprocess import PreparedData, prepare_scaled
 from .units import IDENTITY, DataUnits
 from .validation import (
     check_bool,
@@ -229,17 +229,11 @@ class KSparseRegressor(SparseLinearRegressor):
         # a dense X is checked for NaN and infinity by the first of prepare_dense_scaled's two passes over it
         X, Y, y_is_1d = self._validate_fit_data(X, y, accept_sparse=True, ensure_all_finite=sp.issparse(X))
         sample_weight = check_sample_weight(sample_weight, X)
-        if sp.issparse(X):
-            data = prepare_data(X, Y, self.fit_intercept, sample_weight)
-            units = DataUnits(data.X, data.Y)
-            Xs, Ys = units.scale_X(data.X), units.scale_Y(data.Y)
-        else:
-            scaled = prepare_dense_scaled(X, Y, self.fit_intercept, sample_weight, type(self).__name__)
-            data, units = scaled.data, scaled.units
-            Xs, Ys = data.X, data.Y
-        gram = self._gram(Xs, Y.shape[1], precompute)
-        return FitProblem(Xs, Ys, data.X_offset, data.y_offset, data.sqrt_weight, gram=gram, y_is_1d=y_is_1d,
-                          units=units)
+        scaled = prepare_scaled(X, Y, self.fit_intercept, sample_weight, type(self).__name__)
+        data = scaled.data
+        gram = self._gram(data.X, Y.shape[1], precompute)
+        return FitProblem(data.X, data.Y, data.X_offset, data.y_offset, data.sqrt_weight, gram=gram,
+                          y_is_1d=y_is_1d, units=scaled.units)
 
     def _fit_problem(self, problem, k, coef_init=None):
         """Fit ``k`` on a prepared problem, from ``coef_init`` (targets as rows, in the problem's internal

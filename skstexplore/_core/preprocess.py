@@ -232,22 +232,34 @@ def prepare_data(X, Y, fit_intercept, sample_weight=None):
 
 
 @dataclass
-class ScaledDenseData:
-    """A dense fit's data in the internal units of :class:`~skstexplore._core.units.DataUnits`; see
-    :func:`prepare_dense_scaled`.
+class ScaledData:
+    """A fit's data in the internal units of :class:`~skstexplore._core.units.DataUnits`; see
+    :func:`prepare_scaled`.
 
     Attributes
     ----------
     data : PreparedData
         ``data.X`` and ``data.Y`` in internal units, the offsets in the user's.
     units : DataUnits
-    col_sq_norms : ndarray of shape (n_features,)
-        Squared column norms of ``data.X``, in its dtype.
+    col_sq_norms : ndarray of shape (n_features,) or None
+        Squared column norms of a dense ``data.X``, in its dtype (None for a sparse one).
     """
 
     data: PreparedData
     units: DataUnits
     col_sq_norms: np.ndarray
+
+
+def prepare_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name=None):
+    """A fit's data in internal units: :func:`prepare_dense_scaled` for a dense ``X``; for a sparse one
+    :func:`prepare_data` (never densified) and the :class:`~skstexplore._core.units.DataUnits` of the result
+    (``col_sq_norms`` None: a sparse design computes them itself)."""
+    if not sp.issparse(X):
+        return prepare_dense_scaled(X, Y, fit_intercept, sample_weight, estimator_name)
+    data = prepare_data(X, Y, fit_intercept, sample_weight)
+    units = DataUnits(data.X, data.Y)
+    data.X, data.Y = units.scale_X(data.X), units.scale_Y(data.Y)
+    return ScaledData(data, units, None)
 
 
 def prepare_dense_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name=None):
@@ -273,7 +285,7 @@ def prepare_dense_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name
 
     Returns
     -------
-    ScaledDenseData
+    ScaledData
     """
     n_samples = X.shape[0]
     weight = None if sample_weight is None else normalized_sample_weight(sample_weight, n_samples).astype(X.dtype)
@@ -302,7 +314,7 @@ def prepare_dense_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name
     if fit_intercept:
         _zero_noise_columns(Xc, col_sq, X, X_offset, sqrt_weight, x_peak, units.ex)
     data = PreparedData(Xc, units.scale_Y(Yc), X_offset, y_offset, sqrt_weight)
-    return ScaledDenseData(data, units, col_sq)
+    return ScaledData(data, units, col_sq)
 
 
 def _peak(V, blocks):

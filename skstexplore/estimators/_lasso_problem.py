@@ -8,7 +8,8 @@ the exact power-of-two rescaling of ``X`` and ``y`` of
 :class:`~skstexplore._core.units.DataUnits` (so that no product overflows or
 underflows, whatever the units: the solution is mapped back exactly), and a
 :class:`~skstexplore.solvers.working_set.DesignCache` shared by every solve on
-the same data. A dense ``X`` goes through all of it in two passes
+the same data (:func:`~skstexplore._core.preprocess.prepare_scaled`). A dense
+``X`` goes through all of it in two passes
 (:func:`~skstexplore._core.preprocess.prepare_dense_scaled`, which also gives
 the column norms and refuses NaN and infinity); a sparse one through
 :func:`~skstexplore._core.preprocess.prepare_data`, never densified.
@@ -18,13 +19,11 @@ import warnings
 from contextlib import nullcontext
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, lsqr
 from threadpoolctl import ThreadpoolController
 
 from .._core.lasso import lasso_dual_gap
-from .._core.preprocess import prepare_data, prepare_dense_scaled
-from .._core.units import DataUnits
+from .._core.preprocess import prepare_scaled
 from ..solvers.gram_path import gram_lasso_path
 from ..solvers.ista import fista, ista, oista
 from ..solvers.working_set import DesignCache, working_set_lasso
@@ -62,16 +61,10 @@ class LassoProblem:
     """
 
     def __init__(self, X, Y, fit_intercept, sample_weight=None, precompute="auto", path=False, estimator_name=None):
-        self.col_norms = None
-        if sp.issparse(X):
-            data = prepare_data(X, Y, fit_intercept, sample_weight)
-            self.units = DataUnits(data.X, data.Y)
-            self.X, self.Y = self.units.scale_X(data.X), self.units.scale_Y(data.Y)
-        else:
-            scaled = prepare_dense_scaled(X, Y, fit_intercept, sample_weight, estimator_name)
-            data, self.units = scaled.data, scaled.units
-            self.X, self.Y = data.X, data.Y
-            self.col_norms = _exact_norms(scaled.col_sq_norms)
+        scaled = prepare_scaled(X, Y, fit_intercept, sample_weight, estimator_name)
+        data, self.units = scaled.data, scaled.units
+        self.X, self.Y = data.X, data.Y
+        self.col_norms = None if scaled.col_sq_norms is None else _exact_norms(scaled.col_sq_norms)
         self.X_offset, self.y_offset = data.X_offset, data.y_offset
         self.is_sparse = data.is_sparse
         self.n_samples, self.n_features = X.shape

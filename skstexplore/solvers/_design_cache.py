@@ -82,13 +82,11 @@ class DesignCache:
         self._gram = np.empty((0, 0), dtype=X.dtype)
         # which entries of _gram are computed (all, among the entered features, with all_pairs)
         self._known = None if all_pairs else np.empty((0, 0), dtype=bool)
-        # Cholesky factor of the last single-target support (a path's next point starts from it)
-        self.support_factor = SupportFactor()
-        self._factors = {0: self.support_factor}
+        # Cholesky factors of the supports of the targets solved alone (a path's next point starts from them)
+        self._factors = {}
 
     def support_factor_of(self, target):
-        """The :class:`~skstexplore.solvers.active_set.SupportFactor` of ``target`` (the first is
-        ``support_factor``), kept across fits (a path)."""
+        """The :class:`~skstexplore.solvers.active_set.SupportFactor` of ``target``, kept across fits (a path)."""
         if target not in self._factors:
             self._factors[target] = SupportFactor()
         return self._factors[target]

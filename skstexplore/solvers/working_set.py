@@ -272,11 +272,13 @@ def _solve_on_working_set(inner, design, Y, W, active, U, allowed, XtR_U, gap, a
     counts["n_exact"][active[converged]] += 1
     counts["polished"][active] = converged
     stuck = ~converged & (counts["n_iter"][active] < max_iter)
-    if stuck.any() and allowed is None:
-        X_U = design.X if full else design.columns(U)
-        _proximal_fallback(inner, design, Y[:, active[stuck]], W, active[stuck], U, X_U, G_U, alpha, gap[stuck],
-                           max_iter, counts, positive)
-    for i in np.flatnonzero(stuck) if allowed is not None else ():  # each on its own features
+    if allowed is None:
+        if stuck.any():
+            X_U = design.X if full else design.columns(U)
+            _proximal_fallback(inner, design, Y[:, active[stuck]], W, active[stuck], U, X_U, G_U, alpha,
+                               gap[stuck], max_iter, counts, positive)
+        return
+    for i in np.flatnonzero(stuck):  # each on its own features
         own = U[allowed[i]]
         _proximal_fallback(inner, design, Y[:, active[[i]]], W, active[[i]], own, design.columns(own),
                            design.gram_block(own), alpha, gap[[i]], max_iter, counts, positive)
