@@ -81,7 +81,8 @@ def test_fold_gram_equals_the_folds_own(dtype, fit_intercept, weighted, offset, 
         assert_allclose(fold.y_sq, expected.y_sq, rtol=10 * np.finfo(dtype).eps)
         assert_allclose(fold.X_offset, expected.X_offset, rtol=rtol, atol=rtol * np.abs(X).max())
         assert_allclose(fold.y_offset, expected.y_offset, rtol=10 * np.finfo(dtype).eps)
-        assert fold.gap_tolerance(1e-4) == pytest.approx(expected.gap_tolerance(1e-4), rel=10 * float(np.finfo(dtype).eps))
+        eps = float(np.finfo(dtype).eps)
+        assert fold.gap_tolerance(1e-4) == pytest.approx(expected.gap_tolerance(1e-4), rel=10 * eps)
 
 
 def test_columns_constant_on_a_fold_are_zero_and_nearly_constant_ones_computed_directly():
@@ -104,7 +105,8 @@ def test_columns_constant_on_a_fold_are_zero_and_nearly_constant_ones_computed_d
 
 @pytest.mark.parametrize(
     "cv, expected",
-    [(KFold(4), [True] * 4), (TimeSeriesSplit(4), [False, True, True, True]), (ShuffleSplit(3, random_state=0), [False] * 3)],
+    [(KFold(4), [True] * 4), (TimeSeriesSplit(4), [False, True, True, True]),
+     (ShuffleSplit(3, random_state=0), [False] * 3)],
 )
 def test_which_folds_come_from_the_blocks(cv, expected):
     # TimeSeriesSplit's first training set (20 rows) is too short for a Gram path on 30 features; ShuffleSplit's
@@ -113,7 +115,8 @@ def test_which_folds_come_from_the_blocks(cv, expected):
     folds = list(cv.split(X))
     makers = fold_problems(X, Y, None, folds, True, "auto", True, LassoProblem(X, Y, True))
     assert [isinstance(make(), GramFoldProblem) for make in makers] == expected
-    sparse = fold_problems(sp.csr_matrix(X), Y, None, folds, True, "auto", True, LassoProblem(sp.csr_matrix(X), Y, True))
+    X_sparse = sp.csr_matrix(X)
+    sparse = fold_problems(X_sparse, Y, None, folds, True, "auto", True, LassoProblem(X_sparse, Y, True))
     assert not any(isinstance(make(), GramFoldProblem) for make in sparse)
 
 

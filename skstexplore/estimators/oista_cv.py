@@ -128,8 +128,11 @@ class OracleISTALassoCV(LassoSolverMixin, SparseLinearRegressor):
 
     same conventions): the grid of alphas is computed on the whole data, each
     fold runs :func:`~skstexplore.lasso_path`'s warm-started path on its
-    training part (what depends on the fold's ``X`` computed once per fold),
-    the mean squared error on the held-out part (weighted by
+    training part (what depends on the fold's ``X`` computed once per fold;
+    when the folds' training sets are unions of shared blocks of samples, as
+    with ``KFold``, and their paths run on the full Gram matrix, every fold's
+    Gram matrix comes from the blocks' scatters, one Gram matrix of the data
+    in all, without a centred copy of the fold), the mean squared error on the held-out part (weighted by
     ``sample_weight``) is averaged over folds, and the model is refitted on all
     data at the best alpha. A 2-D ``y`` gets one alpha per target
     (``alpha_`` is then an array; sklearn's ``LassoCV`` refuses 2-D ``y``).
