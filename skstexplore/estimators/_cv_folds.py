@@ -33,8 +33,9 @@ from ._lasso_problem import LassoProblem, gram_wanted
 # A union of blocks whose subtraction may cost more than this factor over a direct computation's rounding (see
 # skstexplore._core.scatter) is computed directly; blocks alike give about n / n_train.
 _MAX_LOSS = 16.0
-# The blocks' scatters are kept in memory only up to this size.
-_SCATTER_BYTES = 2**30
+# The blocks' scatters (n_blocks + 1 matrices of (n_features + n_targets)**2 entries) are kept in memory only up to
+# this size (a fold computed directly holds one Gram matrix and a copy of its X).
+_SCATTER_BYTES = 2**29
 
 
 def fold_problems(X, Y, sample_weight, folds, fit_intercept, precompute, working_set, problem):
