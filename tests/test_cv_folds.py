@@ -58,8 +58,6 @@ def test_union_scatter_equals_the_unions_own_centred_scatter(offset, sort):
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("offset, sort", [(0.0, False), (1e6, False), (1e3, True)])
 def test_fold_gram_equals_the_folds_own(dtype, fit_intercept, weighted, offset, sort):
-    if dtype == np.float32 and offset == 1e6 and fit_intercept:
-        offset = 1e3  # float32 columns of spread 1 at 1e6 are centring noise: those folds are computed directly
     X, Y = data(100, 20, seed=2, offset=offset, dtype=dtype, sort=sort)
     weight = None
     if weighted:
@@ -69,9 +67,13 @@ def test_fold_gram_equals_the_folds_own(dtype, fit_intercept, weighted, offset, 
     full = LassoProblem(X, Y, fit_intercept, weight)
     makers = fold_problems(X, Y, weight, folds, fit_intercept, "auto", True, full)
     rtol = 1e-13 if dtype == np.float64 else 2e-6
+    # float32 columns of spread 1 at 1e6 are within centring noise (the entry-wise test decides): computed directly
+    noise = dtype == np.float32 and offset == 1e6 and fit_intercept
     for make, (train, _) in zip(makers, folds):
         fold, expected = make(), direct(X, Y, weight, train, fit_intercept)
-        assert isinstance(fold, GramFoldProblem)
+        assert isinstance(fold, GramFoldProblem) != noise
+        if noise:
+            continue
         assert (fold.units.ex, fold.units.ey) == (expected.units.ex, expected.units.ey)
         G = expected.design(True, 1).gram
         assert fold.gram.dtype == G.dtype and fold.gram.flags.c_contiguous
