@@ -24,6 +24,7 @@ from threadpoolctl import ThreadpoolController
 
 from .._core.lasso import lasso_dual_gap
 from .._core.preprocess import prepare_scaled
+from .._core.units import _ldexp
 from ..solvers.gram_path import gram_lasso_path
 from ..solvers.ista import fista, ista, oista
 from ..solvers.working_set import DesignCache, working_set_lasso
@@ -68,6 +69,7 @@ class LassoProblem:
         self.X_offset, self.y_offset = data.X_offset, data.y_offset
         self.is_sparse = data.is_sparse
         self.n_samples, self.n_features = X.shape
+        self.n_targets, self.dtype = self.Y.shape[1], self.X.dtype
         self.y_sq = np.einsum("ij,ij->j", self.Y, self.Y).astype(np.float64)
         self.precompute = precompute
         self.path = path
@@ -75,8 +77,8 @@ class LassoProblem:
 
     def design(self, working_set, n_targets):
         """The :class:`DesignCache`, with a full Gram matrix when it pays."""
-        wants_gram = _gram_pays(self.n_samples, self.n_features, n_targets, self.X.dtype.itemsize,
-                                working_set, self.is_sparse, self.path) if self.precompute == "auto" else self.precompute
+        wants_gram = gram_wanted(self.precompute, self.n_samples, self.n_features, n_targets, self.dtype.itemsize,
+                                 working_set, self.is_sparse, self.path)
         if self._design is None or (wants_gram and self._design.gram is None):
             gram = None
             if wants_gram:
@@ -86,10 +88,20 @@ class LassoProblem:
             self._design = DesignCache(self.X, gram, None if wants_gram else self.col_norms, all_pairs=n_targets == 1)
         return self._design
 
+    def adopt_gram(self, gram, units):
+        """Use ``gram``, the Gram matrix of this problem's ``X`` computed elsewhere in the internal units
+        ``units`` (a cross-validation fold's, from :mod:`~skstexplore._core.scatter`), instead of computing it."""
+        shift = 2 * (units.ex - self.units.ex)
+        self._design = DesignCache(self.X, _ldexp(gram, shift) if shift else gram, None, all_pairs=self.n_targets == 1)
+
+    def correlations(self):
+        r""":math:`X^\top Y` in internal units, shape (n_features, n_targets)."""
+        return self.X.T @ self.Y
+
     def alpha_max(self, positive=False):
         r""":math:`\|X^\top y\|_\infty / n` of each target (largest positive entry for
         ``positive``), in the user's units: the smallest ``alpha`` with a zero solution."""
-        XtY = self.X.T @ self.Y
+        XtY = self.correlations()
         corr = np.maximum(XtY.max(axis=0), 0) if positive else np.abs(XtY).max(axis=0)
         return np.ldexp(corr.astype(np.float64) / self.n_samples, self.units.ex + self.units.ey)
 
@@ -104,11 +116,11 @@ class LassoProblem:
         ``alpha`` and ``coef_init`` (n_targets, n_features) are in the user's
         units, and so are the returned ``coef`` and ``extras["dual_gap"]``.
         """
-        targets = np.arange(self.Y.shape[1]) if targets is None else targets
+        targets = np.arange(self.n_targets) if targets is None else targets
         Y, gap_tol = self.Y[:, targets], self.gap_tolerance(tol)[targets]
         scaled_alpha = float(np.ldexp(alpha, -(self.units.ex + self.units.ey)))
-        init = None if coef_init is None else self.units.coef_to_internal(np.asarray(coef_init, dtype=self.X.dtype))
-        design = self.design(working_set, self.Y.shape[1])
+        init = None if coef_init is None else self.units.coef_to_internal(np.asarray(coef_init, dtype=self.dtype))
+        design = self.design(working_set, self.n_targets)
         with _blas_limits(self.n_samples, self.n_features, Y.shape[1]):
             if working_set:
                 result = working_set_lasso(SOLVERS[solver], self.X, Y, scaled_alpha, design=design, coef_init=init,
@@ -137,11 +149,11 @@ class LassoProblem:
         converged : ndarray of bool of shape (n_alphas, n_targets)
         """
         settings = dict(solver=solver, working_set=working_set, max_iter=max_iter, tol=tol, positive=positive)
-        n_targets = self.Y.shape[1]
-        design = self.design(working_set, n_targets)
-        if working_set and design.gram is not None and n_targets == 1:
-            return self._gram_path(design.gram, alphas, settings, coef_init)
-        coefs = np.empty((len(alphas), n_targets, self.n_features), dtype=self.X.dtype)
+        n_targets = self.n_targets
+        gram = self._path_gram(working_set)
+        if gram is not None:
+            return self._gram_path(gram, alphas, settings, coef_init)
+        coefs = np.empty((len(alphas), n_targets, self.n_features), dtype=self.dtype)
         gaps, n_iter = np.empty((len(alphas), n_targets)), np.empty((len(alphas), n_targets), dtype=int)
         converged = np.empty((len(alphas), n_targets), dtype=bool)
         W = coef_init
@@ -151,19 +163,22 @@ class LassoProblem:
             gaps[i], n_iter[i], converged[i] = result.extras["dual_gap"], result.n_iter, result.converged
         return coefs, gaps, n_iter, converged
 
+    def _path_gram(self, working_set):
+        """The full Gram matrix when :meth:`solve_path` runs the Gram path (one target, working sets), else None."""
+        return self.design(True, 1).gram if working_set and self.n_targets == 1 else None
+
     def _gram_path(self, gram, alphas, settings, coef_init):
         """:meth:`solve_path` for one target on the full Gram matrix."""
         units = self.units
-        y = self.Y[:, 0]
         init = None if coef_init is None else units.coef_to_internal(
-            np.asarray(coef_init, dtype=self.X.dtype).reshape(1, -1))[0]
+            np.asarray(coef_init, dtype=self.dtype).reshape(1, -1))[0]
         scaled = np.ldexp(np.asarray(alphas, dtype=np.float64), -(units.ex + units.ey))
         with _blas_limits(self.n_samples, self.n_features, 1):
             coefs, gaps, n_iter, converged = gram_lasso_path(
-                gram, self.X.T @ y, float(self.y_sq[0]), self.n_samples, scaled, coef_init=init,
+                gram, self.correlations()[:, 0], float(self.y_sq[0]), self.n_samples, scaled, coef_init=init,
                 tol=float(self.gap_tolerance(settings["tol"])[0]), positive=settings["positive"],
                 max_steps=min(settings["max_iter"], 50 + 4 * self.n_features))
-        coefs = units.coef_to_user(coefs.astype(self.X.dtype, copy=False))[:, None, :]
+        coefs = units.coef_to_user(coefs.astype(self.dtype, copy=False))[:, None, :]
         gaps, n_iter, converged = units.residual_sq_to_user(gaps)[:, None], n_iter[:, None], converged[:, None]
         for i in np.flatnonzero(~converged[:, 0]):  # finished with the residual (rounding, or out of steps)
             result = self.solve(alphas[i], coef_init=coefs[i], **settings)
@@ -190,6 +205,13 @@ def _exact_norms(sq_norms):
     """The column norms, when :class:`DesignCache`'s square root of their square gives them back (no underflow)."""
     norms = np.sqrt(sq_norms).astype(np.float64)
     return norms if np.array_equal(np.sqrt(norms**2), norms) else None
+
+
+def gram_wanted(precompute, n_samples, n_features, n_targets, itemsize, working_set, is_sparse, path):
+    """Whether a problem precomputes its full Gram matrix: ``precompute``, or with "auto" :func:`_gram_pays`."""
+    if precompute != "auto":
+        return precompute
+    return _gram_pays(n_samples, n_features, n_targets, itemsize, working_set, is_sparse, path)
 
 
 def _gram_pays(n_samples, n_features, n_targets, itemsize, working_set, is_sparse, path=False):

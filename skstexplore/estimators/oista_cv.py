@@ -9,6 +9,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from .._core.base import SparseLinearRegressor, per_target, warn_if_not_converged
 from .._core.memory import row_blocks
 from .._core.validation import check_float, check_option, check_positive_int, check_precompute, check_sample_weight
+from ._cv_folds import fold_problems
 from ._lasso_problem import SOLVERS, LassoProblem
 from .oista import LassoSolverMixin
 
@@ -127,8 +128,11 @@ class OracleISTALassoCV(LassoSolverMixin, SparseLinearRegressor):
 
     same conventions): the grid of alphas is computed on the whole data, each
     fold runs :func:`~skstexplore.lasso_path`'s warm-started path on its
-    training part (what depends on the fold's ``X`` computed once per fold),
-    the mean squared error on the held-out part (weighted by
+    training part (what depends on the fold's ``X`` computed once per fold;
+    when the folds' training sets are unions of shared blocks of samples, as
+    with ``KFold``, and their paths run on the full Gram matrix, every fold's
+    Gram matrix comes from the blocks' scatters, one Gram matrix of the data
+    in all, without a centred copy of the fold), the mean squared error on the held-out part (weighted by
     ``sample_weight``) is averaged over folds, and the model is refitted on all
     data at the best alpha. A 2-D ``y`` gets one alpha per target
     (``alpha_`` is then an array; sklearn's ``LassoCV`` refuses 2-D ``y``).
@@ -223,9 +227,10 @@ class OracleISTALassoCV(LassoSolverMixin, SparseLinearRegressor):
         folds = list(check_cv(self.cv).split(X, Y[:, 0] if y_is_1d else Y))
         settings = dict(solver=self.solver, working_set=self.working_set, max_iter=self.max_iter, tol=tol,
                         positive=self.positive)
+        makers = fold_problems(X, Y, sample_weight, folds, self.fit_intercept, precompute, self.working_set, problem)
         mse = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fold_mse)(X, Y, sample_weight, train, test, alphas, self.fit_intercept, precompute, settings)
-            for train, test in folds)
+            delayed(_fold_mse)(make_problem, X, Y, sample_weight, test, alphas, settings)
+            for make_problem, (_, test) in zip(makers, folds))
         mse_path = np.stack(mse, axis=1)  # (n_alphas, n_folds, n_targets)
         best = np.argmin(mse_path.mean(axis=1), axis=0)
         coef, gap, n_iter, converged = _refit(problem, alphas, best, settings)
@@ -239,19 +244,16 @@ class OracleISTALassoCV(LassoSolverMixin, SparseLinearRegressor):
         return self
 
 
-def _fold_mse(X, Y, sample_weight, train, test, alphas, fit_intercept, precompute, settings):
+def _fold_mse(make_problem, X, Y, sample_weight, test, alphas, settings):
     """Held-out mean squared errors along the warm-started path of one fold, shape (n_alphas, n_targets)."""
-    weight_train = None if sample_weight is None else sample_weight[train]
-    if weight_train is not None and not weight_train.sum() > 0:
-        raise ValueError("A training fold has only zero sample weights.")
-    problem = LassoProblem(X[train], Y[train], fit_intercept, weight_train, precompute, path=True)
+    problem = make_problem()
     X_test, Y_test = X[test], Y[test]
     weight_test = None if sample_weight is None else sample_weight[test]
     mse = np.empty((alphas.size, Y.shape[1]))
     W = None
     # the path in blocks of alphas whose coefficients fit in BLOCK_BYTES; each block's held-out predictions
     # in one product with X_test
-    for block in row_blocks(alphas.size, Y.shape[1] * problem.n_features * problem.X.dtype.itemsize):
+    for block in row_blocks(alphas.size, Y.shape[1] * problem.n_features * problem.dtype.itemsize):
         coefs = problem.solve_path(alphas[block], coef_init=W, **settings)[0]  # (n_block, n_targets, n_features)
         W = coefs[-1]
         predictions = safe_sparse_dot(X_test, coefs.reshape(-1, coefs.shape[2]).T)
@@ -264,7 +266,7 @@ def _fold_mse(X, Y, sample_weight, train, test, alphas, fit_intercept, precomput
 def _refit(problem, alphas, best, settings):
     """Fit on all data, each target at its own best alpha (targets sharing one are solved together)."""
     n_targets = best.size
-    coef = np.zeros((n_targets, problem.n_features), dtype=problem.X.dtype)
+    coef = np.zeros((n_targets, problem.n_features), dtype=problem.dtype)
     gap, n_iter, converged = np.zeros(n_targets), np.zeros(n_targets, dtype=int), np.zeros(n_targets, dtype=bool)
     for i in np.unique(best):
         targets = np.flatnonzero(best == i)
