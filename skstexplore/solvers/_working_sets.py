@@ -20,10 +20,17 @@ def working_sets(design, support, XtR, gap, alpha, n_samples, positive):
     best ``size`` ones, which are all taken among the features scoring at
     most ``R``.
     """
+    n_targets = XtR.shape[1]
     rho = np.maximum(XtR.T, 0) if positive else np.abs(XtR.T)
-    rho = rho.astype(np.float64, copy=False) / n_samples
+    if rho.dtype == np.float64:
+        rho /= n_samples
+    else:
+        rho = rho.astype(np.float64) / n_samples
+    # the support by its entries (few): its counts and its scores without passes over all features
+    in_support = np.nonzero(support)
+    n_support = np.bincount(in_support[0], minlength=n_targets)
     violating = rho > alpha
-    n_violators = _row_counts(violating) - _row_counts(violating & support)
+    n_violators = _row_counts(violating) - np.bincount(in_support[0][violating[in_support]], minlength=n_targets)
     del violating
     scale = np.maximum(1.0, rho.max(axis=1) / alpha)
     radius = np.sqrt(2 * gap / n_samples) / alpha
@@ -32,9 +39,8 @@ def working_sets(design, support, XtR, gap, alpha, n_samples, positive):
     with np.errstate(divide="ignore", invalid="ignore"):
         score /= design.col_norms
     score[:, design.zero_columns] = np.inf
-    score[support] = -1.0
+    score[in_support] = -1.0
     n_candidates = _row_counts(score <= radius[:, None])  # the unscreened ones
-    n_support = _row_counts(support)
     size = np.minimum(n_support + _new_features(n_support, n_violators), n_candidates)
     k = max(int(size.max()), 1)
     if k < score.shape[1] and score.shape[0] == 1:  # one target: its k best, in any order
@@ -56,4 +62,4 @@ def _row_counts(mask):
 def _new_features(n_support, n_violators):
     """How many features join the support in a working set: one per violator, at least ``_MIN_WORKING_SET``
     and at most as many as the support has (the working set at most doubles)."""
-    return np.clip(n_violators, _MIN_WORKING_SET, np.maximum(n_support, _MIN_WORKING_SET))
+    return np.minimum(np.maximum(n_violators, _MIN_WORKING_SET), np.maximum(n_support, _MIN_WORKING_SET))
