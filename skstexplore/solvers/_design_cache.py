@@ -109,7 +109,7 @@ class DesignCache:
 
     def fitted(self, W):
         r""":math:`X W^\top` through the columns of the joint support only (all of ``X`` when it has few columns)."""
-        support = np.flatnonzero((W != 0).any(axis=0))
+        support = np.flatnonzero(W[0] if W.shape[0] == 1 else (W != 0).any(axis=0))
         if self.gram is not None and not self.is_sparse and 4 * support.size >= W.shape[1]:
             return self.X @ W.T  # cheaper than gathering the columns
         return self.columns(support) @ W[:, support].T
@@ -183,7 +183,7 @@ class DesignCache:
             new = np.unique(new)
         m, total = self._n_entered, self._n_entered + new.size
         if total > self._gram.shape[0]:
-            self._grow(max(total, 2 * self._gram.shape[0]))
+            self._grow(min(2 * total, self.X.shape[1]))  # room for twice the entered features: at least doubling
         self._features[m:total] = new
         nonzeros = None
         if self.is_sparse:
