@@ -123,8 +123,10 @@ def sparse_column_sums(X, values):
         X = X.copy()
         X.data = values
         return np.asarray(X.sum(axis=0)).ravel()
-    same_pattern = type(X)((values, X.indices, X.indptr), shape=X.shape, copy=False)
-    return np.asarray(same_pattern.T @ np.ones(X.shape[0], dtype=values.dtype))
+    # X^T built directly on X's index arrays (the CSR of a CSC X, and the converse): one sparse object, not two
+    transposed = (sp.csr_matrix if X.format == "csc" else sp.csc_matrix)(
+        (values, X.indices, X.indptr), shape=X.shape[::-1], copy=False)
+    return np.asarray(transposed @ np.ones(X.shape[0], dtype=values.dtype))
 
 
 def _sparse_ldexp(X, exponent):
@@ -253,11 +255,15 @@ class ScaledData:
 def prepare_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name=None):
     """A fit's data in internal units: :func:`prepare_dense_scaled` for a dense ``X``; for a sparse one
     :func:`prepare_data` (never densified) and the :class:`~skstexplore._core.units.DataUnits` of the result
-    (``col_sq_norms`` None: a sparse design computes them itself)."""
+    (``col_sq_norms`` None: a sparse design computes them itself). Either ``X`` may still hold NaN or infinity:
+    they are refused here, from the peak of ``X`` that the units need anyway, with scikit-learn's message."""
     if not sp.issparse(X):
         return prepare_dense_scaled(X, Y, fit_intercept, sample_weight, estimator_name)
     data = prepare_data(X, Y, fit_intercept, sample_weight)
-    units = DataUnits(data.X, data.Y)
+    x_peak = data.X.max_abs()  # NaN or infinity when X has any (the offsets and weights carry them)
+    if not np.isfinite(x_peak):
+        assert_all_finite(X, input_name="X", estimator_name=estimator_name)
+    units = DataUnits(None, data.Y, x_peak=x_peak)
     data.X, data.Y = units.scale_X(data.X), units.scale_Y(data.Y)
     return ScaledData(data, units, None)
 

@@ -46,9 +46,9 @@ class LassoProblem:
     Parameters
     ----------
     X : ndarray or CSR/CSC matrix of shape (n_samples, n_features)
-        Validated, floating point; a dense ``X`` may still hold NaN or
-        infinity: they are refused here, from its first pass, with
-        scikit-learn's message naming ``estimator_name``.
+        Validated, floating point; ``X`` may still hold NaN or infinity:
+        they are refused here, from its first pass, with scikit-learn's
+        message naming ``estimator_name``.
     Y : ndarray of shape (n_samples, n_targets)
     fit_intercept : bool
     sample_weight : ndarray of shape (n_samples,) or None

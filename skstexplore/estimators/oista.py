@@ -1,7 +1,6 @@
 """Oracle ISTA (and ISTA, FISTA) for scikit-learn's Lasso objective."""
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -36,9 +35,9 @@ class LassoSolverMixin:
         return tol, check_precompute(self.precompute)
 
     def _prepare(self, X, y, sample_weight, precompute):
-        # a dense X is checked for NaN and infinity by LassoProblem's first pass over it, a check here
-        # would be one more pass
-        X, Y, y_is_1d = self._validate_fit_data(X, y, accept_sparse=True, ensure_all_finite=sp.issparse(X))
+        # X (dense or sparse) is checked for NaN and infinity by LassoProblem, from the peak its units need: a
+        # check here would be one more pass
+        X, Y, y_is_1d = self._validate_fit_data(X, y, accept_sparse=True, ensure_all_finite=False)
         sample_weight = check_sample_weight(sample_weight, X)
         problem = LassoProblem(X, Y, self.fit_intercept, sample_weight, precompute, estimator_name=type(self).__name__)
         return problem, y_is_1d

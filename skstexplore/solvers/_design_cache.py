@@ -75,6 +75,7 @@ class DesignCache:
         self._features = np.empty(0, dtype=np.intp)  # the entered features, in cache order
         self._weighted_sums = np.empty(0, dtype=X.dtype)  # rows times sqrt(s), for a sparse X's centring
         self._csc = _canonical_csc(X.X) if self.is_sparse else None  # column slices of a sparse X
+        self._unweighted = self.is_sparse and bool(np.all(X.sqrt_weight == 1))
         # X^T of a sparse X as a CSR matrix sharing the CSC arrays (no transpose object per product)
         self._csr_t = None if self._csc is None else csr_matrix(
             (self._csc.data, self._csc.indices, self._csc.indptr), shape=X.shape[::-1])
@@ -108,7 +109,7 @@ class DesignCache:
 
     def fitted(self, W):
         r""":math:`X W^\top` through the columns of the joint support only (all of ``X`` when it has few columns)."""
-        support = np.flatnonzero((W != 0).any(axis=0))
+        support = np.flatnonzero(W[0] if W.shape[0] == 1 else (W != 0).any(axis=0))
         if self.gram is not None and not self.is_sparse and 4 * support.size >= W.shape[1]:
             return self.X @ W.T  # cheaper than gathering the columns
         return self.columns(support) @ W[:, support].T
@@ -138,11 +139,11 @@ class DesignCache:
         if not known.all():
             self._fill(position, position[_cover(~known)])
 
-    def _fill(self, rows, new):
+    def _fill(self, rows, new, nonzeros=None):
         """The Gram entries between the cached positions ``rows`` and ``new`` (among them; two arrays, or two
-        slices), both ways."""
+        slices), both ways; ``nonzeros``: the :meth:`_nonzeros` of a sparse ``new`` when already read."""
         cached = self._rows[rows]  # a view for a slice
-        cross = self._sparse_cross(cached, rows, new) if self.is_sparse else cached @ self._rows[new].T
+        cross = self._sparse_cross(cached, rows, new, nonzeros) if self.is_sparse else cached @ self._rows[new].T
         down, across = ((rows, new), (new, rows)) if isinstance(rows, slice) else (np.ix_(rows, new), np.ix_(new, rows))
         self._gram[across] = cross.T
         self._gram[down] = cross
@@ -178,29 +179,35 @@ class DesignCache:
         new = idx[self._position[idx] < 0]
         if not new.size:
             return
-        new = np.unique(new)  # sorted
+        if new.size > 1 and not np.all(new[1:] > new[:-1]):  # (the callers' features are mostly sorted already)
+            new = np.unique(new)
         m, total = self._n_entered, self._n_entered + new.size
         if total > self._gram.shape[0]:
-            self._grow(max(total, 2 * self._gram.shape[0]))
+            self._grow(min(2 * total, self.X.shape[1]))  # room for twice the entered features: at least doubling
         self._features[m:total] = new
+        nonzeros = None
         if self.is_sparse:
-            self._enter_sparse(new, m, total)
+            nonzeros = self._enter_sparse(new, m, total)
         else:
             self._rows[m:total] = self.X.T[new]
         self._position[new] = np.arange(m, total)
         self._n_entered = total
         if self._known is None:
-            self._fill(slice(0, total), slice(m, total))
+            self._fill(slice(0, total), slice(m, total), nonzeros)
 
     def _enter_sparse(self, new, m, total):
         r"""Dense centred rows of the sparse columns ``new`` into the cache: :math:`x_j - \sqrt{s}\,\bar x_j`,
-        and their products with :math:`\sqrt{s}` (for :meth:`_sparse_cross`)."""
+        and their products with :math:`\sqrt{s}` (for :meth:`_sparse_cross`); returns their :meth:`_nonzeros`."""
         weight, offset = self.X.sqrt_weight, self.X.offset
-        samples, values, lengths, _ = self._nonzeros(new)
+        nonzeros = samples, values, lengths, _ = self._nonzeros(new)
         rows = self._rows[m:total]
-        np.multiply.outer(-offset[new], weight, out=rows)  # the centring, then the stored entries (no duplicates)
-        rows[np.repeat(np.arange(new.size), lengths), samples] += values
+        if self._unweighted:  # the centring (times a unit weight: the same numbers), then the stored entries
+            rows[:] = -offset[new, None]
+        else:
+            np.multiply.outer(-offset[new], weight, out=rows)
+        rows[np.repeat(np.arange(new.size), lengths), samples] += values  # (no duplicates)
         self._weighted_sums[m:total] = rows @ weight
+        return nonzeros
 
     def _nonzeros(self, features):
         """Sample indices and values of the nonzeros of the sparse columns ``features``, read from the CSC
@@ -212,7 +219,7 @@ class DesignCache:
         source = np.repeat(indptr[features] - starts, lengths) + np.arange(starts[-1] + lengths[-1])
         return self._csc.indices[source], self._csc.data[source], lengths, starts
 
-    def _sparse_cross(self, cached, rows, new):
+    def _sparse_cross(self, cached, rows, new, nonzeros=None):
         r""":math:`X_{c,E}^\top X_{c,N}` for the cached positions ``rows`` (:math:`E`, their rows ``cached``) and
         ``new`` (:math:`N`).
 
@@ -225,7 +232,7 @@ class DesignCache:
         """
         weight, offset = self.X.sqrt_weight, self.X.offset
         features = self._features[new]
-        samples, values, lengths, starts = self._nonzeros(features)
+        samples, values, lengths, starts = self._nonzeros(features) if nonzeros is None else nonzeros
         if cached.shape[0] * values.size > _GATHER_MAX:
             block = self._csc[:, features]
             cross = (self._csc[:, self._features[rows]].T @ block).toarray()

@@ -17,14 +17,16 @@ dual scaling :math:`s = \max(1, \|c\|_\infty / \alpha)`, each outer iteration
    a feature with :math:`\rho_j + \|x_j\| R < 1` is zero at every solution
    and never enters;
 3. **chooses** the working set: the current support :math:`S` and the
-   features closest to violating the optimality conditions, by
-   :math:`(1 - \rho_j) / \|x_j\|` (the distance of the dual point to the
-   feature's constraint), as many as there are violators
+   unscreened features closest to violating the optimality conditions, by
+   :math:`1 - \rho_j` (the largest correlations, which enter first along the
+   regularisation path; celer's :math:`(1 - \rho_j) / \|x_j\|`, the
+   distance of the dual point to the feature's constraint, favours short
+   columns and costs a sparse design outer iterations), as many as there are violators
    (:math:`|c_j| > \alpha`, :math:`j \notin S`), at least :math:`p_0 = 20`
    and at most :math:`\max(p_0, |S|)` (celer's doubling while many
    features violate; near the end, when a few do, the working set stays
    small: its Gram block costs :math:`n |U|^2`). The most violating feature
-   (score 0) always enters and the restricted solve is exact, so :math:`F`
+   (:math:`\rho_j = 1`) always enters and the restricted solve is exact, so :math:`F`
    decreases strictly from one outer iteration to the next and no working
    set's solution repeats (``max_iter`` bounds the loop where rounding
    stalls it);
