@@ -10,7 +10,7 @@ from scipy.linalg import eigvalsh
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
-from skstexplore import OracleISTALasso
+from skstexplore import OracleISTALasso, OracleISTALassoCV
 from skstexplore._core.lasso import alpha_max, lasso_dual_gap, lasso_objective
 from skstexplore.solvers import ista as ista_module
 from skstexplore.solvers.ista import fista, ista, lipschitz_constant, oista, proximal_gradient_step
@@ -160,6 +160,23 @@ def test_not_converging_warns():
     X, y = make_data("wide", seed=9)
     with pytest.warns(ConvergenceWarning, match="OracleISTALasso did not converge within max_iter=3"):
         OracleISTALasso(alpha=0.01, max_iter=3, tol=1e-12).fit(X, y)
+
+
+@pytest.mark.parametrize("n_targets", [1, 3])
+def test_float32_tolerance_below_rounding_stops_early_and_says_so(n_targets):
+    # float32 coefficients re-solved exactly move in their last bits from one outer iteration to the next: a
+    # gap tolerance below float32's rounding used to run the outer loop until max_iter (seconds, minutes in CV)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 30)).astype(np.float32)
+    Y = (X[:, :3] @ rng.standard_normal((3, n_targets)) + 0.1 * rng.standard_normal((60, n_targets))).astype(np.float32)
+    with pytest.warns(ConvergenceWarning, match="stopped decreasing above tol, at the rounding level"):
+        est = OracleISTALasso(alpha=0.001, tol=1e-10, max_iter=1000).fit(X, Y)
+    assert np.all(est.n_iter_ < 50)
+    reference = OracleISTALasso(alpha=0.001, tol=1e-10).fit(X.astype(np.float64), Y.astype(np.float64))
+    assert_allclose(est.coef_, reference.coef_.astype(np.float32), rtol=1e-4, atol=1e-5)
+    with pytest.warns(ConvergenceWarning, match="stopped decreasing above tol"):
+        cv = OracleISTALassoCV(n_alphas=10, cv=3, tol=1e-10, max_iter=1000).fit(X, Y[:, 0])
+    assert cv.n_iter_ < 50
 
 
 @pytest.mark.parametrize("solver", SOLVERS)

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
@@ -54,7 +54,9 @@ def test_cache_matches_the_centred_design(layout, fit_intercept, weighted, produ
     for chunk in (rng.choice(120, 7, replace=False), rng.choice(120, 30, replace=False), np.arange(50, 60), [119]):
         U = cache.in_cache_order(np.union1d(entered, chunk))
         entered = U
-        assert_allclose(cache.gram_block(U), dense[:, U].T @ dense[:, U], atol=1e-12)
+        G = cache.gram_block(U)
+        assert_allclose(G, dense[:, U].T @ dense[:, U], atol=1e-12)
+        assert_array_equal(G, G.T)
         assert_allclose(cache.columns(U), dense[:, U], atol=1e-13)
     assert_allclose(cache.col_norms, np.linalg.norm(dense, axis=0), rtol=1e-12)
     R = rng.standard_normal((X.shape[0], 3))
@@ -62,6 +64,28 @@ def test_cache_matches_the_centred_design(layout, fit_intercept, weighted, produ
     W = np.zeros((3, X.shape[1]))
     W[:, entered[:5]] = rng.standard_normal((3, 5))
     assert_allclose(cache.fitted(W), dense @ W.T, atol=1e-12)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csc"])
+def test_float32_gram_blocks_are_exactly_symmetric(layout):
+    """Blocks grown in chunks and completed within targets' features are symmetric to the last bit (the two
+    ways of a float32 product differ there, and the active-set method reads both)."""
+    X, y = sparse_problem(300, 200, 0.3, seed=4, dtype=np.float32)
+    data = prepare_data(X if layout == "csc" else X.toarray(), y[:, None], True, None)
+    rng = np.random.default_rng(5)
+    for all_pairs in (True, False):
+        cache = DesignCache(data.X, all_pairs=all_pairs)
+        entered = np.empty(0, dtype=int)
+        for chunk in (rng.choice(200, 40, replace=False), rng.choice(200, 60, replace=False)):
+            U = cache.in_cache_order(np.union1d(entered, chunk))
+            entered = U
+            within = None if all_pairs else rng.random((2, U.size)) < 0.7
+            G = cache.gram_block(U, within)
+            if all_pairs:
+                assert_array_equal(G, G.T)
+            else:
+                for rows in within:
+                    assert_array_equal(G[np.ix_(rows, rows)], G[np.ix_(rows, rows)].T)
 
 
 def test_new_features_follow_the_violators():

@@ -276,15 +276,22 @@ class FitProblem(PreparedData):
     units: DataUnits = IDENTITY
 
 
-def warn_if_not_converged(estimator, converged):
-    """``ConvergenceWarning`` naming the estimator and how many targets did not converge."""
+def warn_if_not_converged(estimator, converged, n_iter=None):
+    """``ConvergenceWarning`` naming the estimator and how many targets did not converge.
+
+    With ``n_iter`` (per target), targets that all stopped before
+    ``max_iter`` are said to have stalled at the rounding level of the data
+    (more iterations would not help).
+    """
     converged = np.asarray(converged)
     if converged.all():
         return
     n_bad, n_targets = int((~converged).sum()), converged.size
     which = "" if n_targets == 1 else f" for {n_bad} of {n_targets} targets"
-    warnings.warn(
-        f"{type(estimator).__name__} did not converge within max_iter={estimator.max_iter} "
-        f"iterations{which}; increase max_iter or relax tol.",
-        ConvergenceWarning,
-    )
+    name, max_iter = type(estimator).__name__, estimator.max_iter
+    if n_iter is not None and np.all(np.asarray(n_iter)[~converged] < max_iter):
+        message = (f"{name} did not converge{which}: its duality gap stopped decreasing above tol, at the rounding "
+                   f"level of the data's floating-point precision, before max_iter={max_iter}; relax tol.")
+    else:
+        message = f"{name} did not converge within max_iter={max_iter} iterations{which}; increase max_iter or relax tol."
+    warnings.warn(message, ConvergenceWarning)

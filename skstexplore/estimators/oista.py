@@ -240,7 +240,7 @@ class OracleISTALasso(LassoSolverMixin, SparseLinearRegressor):
         self.n_iter_ = per_target(n_iter, y_is_1d)
         self.dual_gap_ = per_target(gap, y_is_1d)
         self.n_oracle_steps_ = per_target(n_oracle, y_is_1d)
-        warn_if_not_converged(self, converged)
+        warn_if_not_converged(self, converged, n_iter)
         return self
 
     def _warm_start_coef(self, problem):

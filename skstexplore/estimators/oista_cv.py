@@ -240,7 +240,7 @@ class OracleISTALassoCV(LassoSolverMixin, SparseLinearRegressor):
         self._set_linear_attributes(coef, problem.X_offset, problem.y_offset, y_is_1d)
         self.dual_gap_ = per_target(gap, y_is_1d)
         self.n_iter_ = per_target(n_iter, y_is_1d)
-        warn_if_not_converged(self, converged)
+        warn_if_not_converged(self, converged, n_iter)
         return self
 
 

@@ -147,9 +147,27 @@ class DesignCache:
         down, across = ((rows, new), (new, rows)) if isinstance(rows, slice) else (np.ix_(rows, new), np.ix_(new, rows))
         self._gram[across] = cross.T
         self._gram[down] = cross
+        self._symmetrize(new)
         if self._known is not None:
             self._known[across] = True
             self._known[down] = True
+
+    def _symmetrize(self, new):
+        """Make the block among ``new`` (inside ``rows`` of :meth:`_fill`) exactly symmetric: the mean of its two ways.
+
+        Its entries come from one product of the rows with the new rows,
+        whose two ways (``(i, j)`` and ``(j, i)``) may differ in the last
+        bit (in float32, far above float64's rounding): the active-set method
+        reads one triangle for its products and rows for its factor, and
+        would solve a system inconsistent with its gradient. ``a + b`` and
+        ``b + a`` round alike, and halving is exact (data in unit scale).
+        """
+        where = (new, new) if isinstance(new, slice) else np.ix_(new, new)
+        block = self._gram[where]
+        block += block.T
+        block *= 0.5
+        if not isinstance(new, slice):
+            self._gram[where] = block
 
     def _full_lipschitz(self):
         r"""An upper bound of :math:`\lambda_{\max}(X^\top X)`, by Lanczos on ``X`` once per design."""

@@ -91,8 +91,11 @@ __all__ = ["DesignCache", "exact_restricted_solve", "working_set_lasso"]
 _INNER_GAP_FRACTION = 0.3
 # Fewest inner iterations between two outer iterations.
 _MIN_INNER_ITER = 50
-# Outer iterations in a row without a change of the coefficients after which a target stops.
-_MAX_UNCHANGED = 2
+# Outer iterations in a row without a gain (see working_set_lasso) after which a target stops.
+_MAX_STALLED = 2
+# A decrease of the objective below this many epsilons (relative) is rounding: the objective of float32
+# coefficients re-solved exactly moves by up to about 9 epsilons from one outer iteration to the next
+_ROUNDING_GAIN = 64
 # Working sets larger than _SHARED_PER_TARGET times the number of targets, clipped to [_SHARED_MIN, _SHARED_MAX],
 # are solved alone (see _groups).
 _SHARED_PER_TARGET = 2
@@ -161,20 +164,27 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     counts["polished"] = np.zeros(n_targets, dtype=bool)
     converged = np.zeros(n_targets, dtype=bool)
     gaps = np.full(n_targets, np.inf)
-    # outer iterations in a row that left a target's coefficients unchanged: the next ones would repeat them
-    # (the working set and the solve depend on W alone), so a target whose gap rounding keeps above its
-    # tolerance stops there instead of at max_iter
-    unchanged = np.zeros(n_targets, dtype=int)
+    # outer iterations in a row that gained nothing: the same coefficients (the next iterations would repeat them:
+    # the working set and the solve depend on W alone), or an exact solve on the support that lowered the
+    # objective by no more than its rounding (in float32 consecutive exact solves differ in their last bits
+    # only); a target whose gap rounding keeps above its tolerance stops there instead of at max_iter
+    stalled = np.zeros(n_targets, dtype=int)
+    objective = np.full(n_targets, np.inf)
+    rounding = _ROUNDING_GAIN * np.finfo(Y.dtype).eps
     active = np.arange(n_targets)
     while active.size:
-        Y_active, W_active = Y[:, active], W[active]  # W_active: a copy, the coefficients before this iteration
+        Y_active, W_active = Y[:, active], W[active]
         R = Y_active - design.fitted(W_active)
+        F = _objective(R, W_active, alpha)
+        no_gain = (F == objective[active]) | (counts["polished"][active] & (F >= (1 - rounding) * objective[active]))
+        stalled[active] = np.where(no_gain, stalled[active] + 1, 0)
+        objective[active] = F
         XtR = design.correlations(R)
         gap = lasso_dual_gap(X, Y_active, W_active, alpha, R=R, XtR=XtR, positive=positive)
         gaps[active] = gap
         done = gap <= tols[active]
         converged[active[done]] = True
-        going = ~done & (counts["n_iter"][active] < max_iter) & (unchanged[active] < _MAX_UNCHANGED)
+        going = ~done & (counts["n_iter"][active] < max_iter) & (stalled[active] < _MAX_STALLED)
         if not going.any():
             break
         if not going.all():
@@ -189,11 +199,16 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
         else:  # the full Gram matrix is known: the active-set method needs no working set
             _solve_on_working_set(inner, design, Y, W, active, None, None, XtR, gap, *settings)
         del XtR
-        same = np.all(W[active] == W_active, axis=1)
-        unchanged[active] = np.where(same, unchanged[active] + 1, 0)
     extras = {"dual_gap": gaps}
     extras.update({name: counts[name] for name in ("n_oracle_steps", "n_outer", "n_exact")})
     return SolverResult(coef=W, n_iter=counts["n_iter"], converged=converged, extras=extras)
+
+
+def _objective(R, W, alpha):
+    """The Lasso objective of each target (columns of the residual ``R``, rows of ``W``), in float64."""
+    n_samples = R.shape[0]
+    return np.einsum("ij,ij->j", R, R, dtype=np.float64) / (2 * n_samples) + alpha * np.abs(W).sum(axis=1,
+                                                                                               dtype=np.float64)
 
 
 def _groups(order, size, design):
