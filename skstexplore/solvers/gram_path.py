@@ -104,36 +104,40 @@ def gram_lasso_path(gram, Xty, y_sq, n_samples, alphas, *, coef_init=None, tol=0
     w = np.zeros(n_features) if coef_init is None else np.array(coef_init, dtype=np.float64)
     grad = symmetric_product(G, w) - c
     factor = _fresh_factor(G, w)
-    coefs = np.empty((len(alphas), n_features))
-    gaps, n_steps = np.empty(len(alphas)), np.zeros(len(alphas), dtype=int)
-    converged = np.zeros(len(alphas), dtype=bool)
+    alphas = np.asarray(alphas, dtype=np.float64)
+    coefs, grads = np.empty((alphas.size, n_features)), np.empty((alphas.size, n_features))
+    n_steps, optimal = np.zeros(alphas.size, dtype=int), np.zeros(alphas.size, dtype=bool)
     scale = _data_scale(G, c)
-    optimal, direction, previous = False, None, None
+    direction, previous = None, None
     for i, alpha in enumerate(alphas):
         penalty = n_samples * alpha
         # from the previous point, optimal: its exact move on its support, while no sign changes
-        moved = optimal and penalty < previous and (
+        moved = i > 0 and optimal[i - 1] and penalty < previous and (
             direction := affine_move(G, c, factor, w, grad, penalty, previous - penalty, direction)) is not None
-        w, optimal, n_steps[i] = _one_target(G, c, penalty, w, positive, max_steps, DEFAULT_RTOL, False, factor,
-                                             gradient=grad, scale=scale, resolved=moved)
+        w, optimal[i], n_steps[i] = _one_target(G, c, penalty, w, positive, max_steps, DEFAULT_RTOL, False, factor,
+                                                gradient=grad, scale=scale, resolved=moved)
         previous = penalty
-        gaps[i] = _gram_dual_gap(c, w, grad, y_sq, n_samples, alpha, positive)
-        converged[i] = optimal and gaps[i] <= tol
-        coefs[i] = w
-    return coefs, gaps, n_steps, converged
+        coefs[i], grads[i] = w, grad
+    gaps = _gram_dual_gap(c, coefs, grads, y_sq, n_samples, alphas, positive)
+    return coefs, gaps, n_steps, optimal & (gaps <= tol)
 
 
-def _gram_dual_gap(Xty, w, grad, y_sq, n_samples, alpha, positive=False):
-    r"""The duality gap of ``w`` from :math:`c = X^\top y`, the gradient :math:`g = Gw - c` and :math:`\|y\|^2`.
+def _gram_dual_gap(Xty, W, grads, y_sq, n_samples, alphas, positive=False):
+    r"""The duality gaps of the rows of ``W`` from :math:`c = X^\top y`, their gradients :math:`g = Gw - c`
+    (rows of ``grads``) and :math:`\|y\|^2`, at the penalties ``alphas`` (one per row; a single point with
+    1-D ``W`` and ``grads`` and a scalar ``alpha``).
 
     The terms of :func:`~skstexplore._core.lasso.lasso_dual_gap`, with
     :math:`X^\top r = -g` and :math:`\|r\|^2 = \|y\|^2 - c^\top w + w^\top g`
-    (see the module docstring for its rounding).
+    (see the module docstring for its rounding); all the points of a path at
+    once.
     """
-    w_dot_g = float(w @ grad)
-    r_sq = max(y_sq - float(w @ Xty) + w_dot_g, 0.0)
-    lowest = -float(grad.min(initial=0.0))
-    corr = lowest if positive else max(float(grad.max(initial=0.0)), lowest)  # no |g| temporary
-    scale = max(1.0, corr / (n_samples * alpha))
-    l1_terms = alpha * float(np.abs(w).sum()) + w_dot_g / (n_samples * scale)
-    return (1.0 - 1.0 / scale) ** 2 * r_sq / (2 * n_samples) + max(l1_terms, 0.0)
+    W, grads, alphas = np.atleast_2d(W), np.atleast_2d(grads), np.asarray(alphas, dtype=np.float64)
+    w_dot_g = np.einsum("ij,ij->i", W, grads)
+    r_sq = np.maximum(y_sq - W @ Xty + w_dot_g, 0.0)
+    lowest = -grads.min(axis=1, initial=0.0)
+    corr = lowest if positive else np.maximum(grads.max(axis=1, initial=0.0), lowest)  # no |g| temporary
+    scale = np.maximum(1.0, corr / (n_samples * alphas))
+    l1_terms = alphas * np.abs(W).sum(axis=1) + w_dot_g / (n_samples * scale)
+    gaps = (1.0 - 1.0 / scale) ** 2 * r_sq / (2 * n_samples) + np.maximum(l1_terms, 0.0)
+    return gaps if alphas.ndim else float(gaps[0])
