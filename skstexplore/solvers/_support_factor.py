@@ -52,7 +52,7 @@ class SupportFactor:
         """Use the block ``G`` of features ``labels``; refactorise unless the kept factor is ``w``'s support's."""
         self.G, self.labels = G, labels
         self.cutoff = 100 * np.finfo(np.float64).eps * max(float(np.max(np.diagonal(G), initial=0.0)), 1e-300)
-        support = np.flatnonzero(w)
+        support = w.nonzero()[0]
         position = dict(zip(labels[support].tolist(), support.tolist()))
         order = np.array([position.get(feature, -1) for feature in self.features.tolist()], dtype=int)
         if order.size == support.size and np.all(order >= 0):

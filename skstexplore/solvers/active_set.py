@@ -196,7 +196,7 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, g
     polished = resolved or not warm
     grad = symmetric_product(G, w) - c if gradient is None else gradient
     while True:
-        support = np.flatnonzero(w)
+        support = w.nonzero()[0]
         violation = -grad if positive else np.abs(grad)
         violation[support] = -np.inf
         violation -= threshold
@@ -226,7 +226,7 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, g
             t, consistent = 0.0, False
         full, moved = t == 1.0 and consistent, t > 0
         if moved:
-            grad = np.subtract(symmetric_product(G, w, np.flatnonzero(w)), c,
+            grad = np.subtract(symmetric_product(G, w, w.nonzero()[0]), c,
                                out=grad if gradient is not None else None)
         if not moved and k == 1 and polished:
             return w, False, n_steps  # the best single addition cannot decrease q: rounding
@@ -270,11 +270,11 @@ def affine_move(G, c, factor, w, grad, penalty, decrease, direction=None):
         return None
     w_A = w[order]
     theta = np.sign(w_A)
-    if not np.all(theta):
+    if not theta.all():
         return None
     kept = direction is not None and direction[0] is order and np.array_equal(direction[1], theta)
     moved = w_A + decrease * direction[2][order] if kept else factor.solve(c[order] - penalty * theta)
-    if not np.all(theta * moved > 0):
+    if not (theta * moved > 0).all():
         return None
     if not kept:
         step = np.zeros(w.size)
@@ -308,7 +308,7 @@ def _support_optimal(grad_S, w_S, penalty, slack, w):
     r"""Whether :math:`g_S = -\lambda\,\mathrm{sign}(w_S)` to the tolerance (``w`` is optimal on its support)."""
     relative, absolute = slack
     bound = relative + absolute * max(1.0, float(np.abs(w).sum()))
-    return bool(np.all(np.abs(grad_S + penalty * np.sign(w_S)) <= bound))
+    return bool((np.abs(grad_S + penalty * np.sign(w_S)) <= bound).all())
 
 
 def _exchange_step(factor, grad, w, j, positive):
@@ -422,7 +422,7 @@ def _factored_step(factor, extension, c, w, grad, penalty, positive):
 
 def _wrong_signs(theta, z, positive):
     """Positions where ``z`` has the opposite of the guessed sign (or, with ``positive``, is negative)."""
-    return np.flatnonzero(z < 0) if positive else np.flatnonzero(theta * z < 0)
+    return (z < 0).nonzero()[0] if positive else (theta * z < 0).nonzero()[0]
 
 
 def _follow_support(factor, support, w):
