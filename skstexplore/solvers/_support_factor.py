@@ -199,7 +199,7 @@ class Extension:
         if info != 0:
             return None
         R22 = L.T
-        if S.size and np.min(np.diagonal(R22)) ** 2 <= (self.factor.order.size + S.shape[0]) * self.factor.cutoff:
+        if S.size and R22.diagonal().min() ** 2 <= (self.factor.order.size + S.shape[0]) * self.factor.cutoff:
             return None
         return R22
 

@@ -209,7 +209,7 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, g
         # after re-solving a warm start on its support, the violators are the features about to enter: all
         k = (n_violators if warm else min(k_add, n_violators)) if polished else 0
         warm = warm and not polished
-        new = _top_violators(violation, k)
+        new = _top_violators(violation, k, n_violators)
         n_steps += 1
         if factor.order is None:
             factor.reset(support)
@@ -341,14 +341,16 @@ def _exchange_step(factor, grad, w, j, positive):
     return 1.0
 
 
-def _top_violators(violation, k):
-    """The ``k`` features of largest positive violation, most violating first."""
+def _top_violators(violation, k, n_violators):
+    """The ``k`` features of largest positive violation (of the ``n_violators``), most violating first (ties in
+    increasing order)."""
     if k <= 0:
         return np.empty(0, dtype=int)
-    k = min(k, violation.size)
-    top = np.argpartition(-violation, k - 1)[:k]
-    top = top[np.argsort(-violation[top], kind="stable")]
-    return top[violation[top] > 0]
+    if k >= n_violators:  # all of them (after a path's move to a new penalty)
+        top = (violation > 0).nonzero()[0]
+    else:
+        top = np.sort(np.argpartition(-violation, k - 1)[:k])
+    return top[np.argsort(-violation[top], kind="stable")]
 
 
 def _factored_step(factor, extension, c, w, grad, penalty, positive):
