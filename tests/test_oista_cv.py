@@ -123,3 +123,16 @@ def test_cv_bad_parameters(params, error, match):
     X, y = problem(seed=23)
     with pytest.raises(error, match=match):
         OracleISTALassoCV(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+@pytest.mark.parametrize("bad, match", [(np.nan, "Input X contains NaN"), (np.inf, "Input X contains infinity")])
+def test_path_and_cv_refuse_non_finite_x(layout, bad, match):
+    """Refused by the preparation's first pass (no separate check of X), with scikit-learn's message."""
+    X, y = problem(seed=24)
+    X[7, 3] = bad
+    X = sp.csr_matrix(X) if layout == "csr" else X
+    with pytest.raises(ValueError, match=match):
+        lasso_path(X, y)
+    with pytest.raises(ValueError, match=match):
+        OracleISTALassoCV(cv=3).fit(X, y)

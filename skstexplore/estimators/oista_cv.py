@@ -86,7 +86,8 @@ def lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, solver="oista", wor
     tol = check_float(tol, "tol", min_val=0.0)
     check_positive_int(max_iter, "max_iter")
     precompute = check_precompute(precompute)
-    X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
+    # NaN and infinity in X are refused by LassoProblem, from the peak its units need (a check here is a pass more)
+    X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], ensure_all_finite=False)
     y = check_array(y, ensure_2d=False, dtype=X.dtype)
     y_is_1d = y.ndim == 1
     problem = LassoProblem(X, y.reshape(X.shape[0], -1), False, None, precompute, path=True)
@@ -220,9 +221,9 @@ class OracleISTALassoCV(LassoSolverMixin, SparseLinearRegressor):
         self : object
         """
         tol, precompute = self._check_solver_params()
-        X, Y, y_is_1d = self._validate_fit_data(X, y, accept_sparse=True)
+        X, Y, y_is_1d = self._validate_fit_data(X, y, accept_sparse=True, ensure_all_finite=False)  # see lasso_path
         sample_weight = check_sample_weight(sample_weight, X)
-        problem = LassoProblem(X, Y, self.fit_intercept, sample_weight, precompute)
+        problem = LassoProblem(X, Y, self.fit_intercept, sample_weight, precompute, estimator_name=type(self).__name__)
         alphas = _alpha_grid(problem, self.eps, self.n_alphas, self.alphas, self.positive)
         folds = list(check_cv(self.cv).split(X, Y[:, 0] if y_is_1d else Y))
         settings = dict(solver=self.solver, working_set=self.working_set, max_iter=self.max_iter, tol=tol,
