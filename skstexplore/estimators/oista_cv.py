@@ -113,9 +113,12 @@ def _alpha_grid(problem, eps, n_alphas, alphas, positive):
     check_positive_int(n_alphas, "n_alphas")
     eps = check_float(eps, "eps", min_val=0.0, include_min=False)
     top = problem.alpha_max(positive).max()
-    resolution = np.finfo(np.float64).resolution
-    if top <= resolution:
-        return np.full(n_alphas, resolution)
+    # alpha_max at the rounding of the data (in its unit scale): y is orthogonal to X, every alpha gives zero
+    # coefficients; scikit-learn's grid is then this resolution, here in units of X^T y so that rescaling X and
+    # y rescales the grid
+    floor = float(np.ldexp(np.finfo(np.float64).resolution, problem.units.ex + problem.units.ey))
+    if top <= floor:
+        return np.full(n_alphas, floor)
     return np.geomspace(top, top * eps, num=n_alphas)
 
 
@@ -260,7 +263,8 @@ def _fold_mse(make_problem, X, Y, sample_weight, test, alphas, settings):
         predictions = safe_sparse_dot(X_test, coefs.reshape(-1, coefs.shape[2]).T)
         predictions = predictions.reshape(X_test.shape[0], -1, Y.shape[1])
         residual = predictions + problem.intercept(coefs) - Y_test[:, None, :]
-        mse[block] = np.average(residual**2, axis=0, weights=weight_test)
+        # squares in float64: those of float32 residuals above ~1e19 overflow
+        mse[block] = np.average(np.square(residual, dtype=np.float64), axis=0, weights=weight_test)
     return mse
 
 
