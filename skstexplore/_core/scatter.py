@@ -115,6 +115,10 @@ def union_scatter(weights, means, scatters, total, members, centre=True):
     mean = (w @ means[inside]) / w.sum() if centre else np.zeros(means.shape[1])
     shift = means[inside] - mean
     between = shift.T @ (w[:, None] * shift)
+    # exactly symmetric, like the blocks' scatters (the product's two ways differ in the last bit): the
+    # active-set method reads rows of a Gram matrix for its factor and one triangle for its gradient
+    between += between.T
+    between *= 0.5
     np.add(scatter, between, out=scatter, casting="unsafe")
     diagonal = np.diagonal(scatter).astype(np.float64)
     bound = diagonal if bound is None else bound.astype(np.float64) + np.diagonal(between)
