@@ -28,8 +28,11 @@ dual scaling :math:`s = \max(1, \|c\|_\infty / \alpha)`, each outer iteration
    small: its Gram block costs :math:`n |U|^2`). The most violating feature
    (:math:`\rho_j = 1`) always enters and the restricted solve is exact, so :math:`F`
    decreases strictly from one outer iteration to the next and no working
-   set's solution repeats (``max_iter`` bounds the loop where rounding
-   stalls it);
+   set's solution repeats; a target stops after two outer iterations in a
+   row that did not lower :math:`F` beyond its rounding (the same
+   coefficients, or an exact solve on the support that gained less than
+   64 epsilons: float32 at a tolerance below its precision, where
+   consecutive exact solves differ in their last bits), not converged;
 4. **solves the restricted problem exactly** on the working set :math:`U`
    with the Gram block :math:`G_{UU}`, by the active-set method of
    :func:`~skstexplore.solvers.active_set.active_set_lasso` (a few Cholesky
