@@ -128,7 +128,8 @@ def test_gram_gap_equals_the_residual_gap():
             alpha = rng.uniform(0.01, 1.0)
             grad = X.T @ (X @ w) - X.T @ y
             exact = lasso_dual_gap(X, y[:, None], w[None], alpha, positive=positive)[0]
-            assert_allclose(_gram_dual_gap(X.T @ y, w, grad, y @ y, 50, alpha, positive), exact, rtol=1e-9)
+            gap = _gram_dual_gap(X.T @ y, w[None], grad[None], y @ y, 50, np.array([alpha]), positive)[0]
+            assert_allclose(gap, exact, rtol=1e-9)
 
 
 def test_lasso_path_finishes_unconverged_points_with_the_residual():

@@ -293,5 +293,6 @@ def warn_if_not_converged(estimator, converged, n_iter=None):
         message = (f"{name} did not converge{which}: its duality gap stopped decreasing above tol, at the rounding "
                    f"level of the data's floating-point precision, before max_iter={max_iter}; relax tol.")
     else:
-        message = f"{name} did not converge within max_iter={max_iter} iterations{which}; increase max_iter or relax tol."
+        message = (f"{name} did not converge within max_iter={max_iter} iterations{which}; "
+                   "increase max_iter or relax tol.")
     warnings.warn(message, ConvergenceWarning)

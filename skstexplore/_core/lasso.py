@@ -16,11 +16,14 @@ def lasso_objective(X, Y, W, alpha, R=None):
     Returns
     -------
     F : ndarray of shape (n_targets,)
+        Summed in float64 (a float32 fit's objective to float64's rounding:
+        changes of a few float32 epsilons stay visible).
     """
     n_samples = X.shape[0]
     if R is None:
         R = Y - X @ W.T
-    return np.einsum("ij,ij->j", R, R) / (2 * n_samples) + alpha * np.abs(W).sum(axis=1)
+    return (np.einsum("ij,ij->j", R, R, dtype=np.float64) / (2 * n_samples)
+            + alpha * np.abs(W).sum(axis=1, dtype=np.float64))
 
 
 def alpha_max(X, Y):

@@ -124,15 +124,13 @@ def gram_lasso_path(gram, Xty, y_sq, n_samples, alphas, *, coef_init=None, tol=0
 
 def _gram_dual_gap(Xty, W, grads, y_sq, n_samples, alphas, positive=False):
     r"""The duality gaps of the rows of ``W`` from :math:`c = X^\top y`, their gradients :math:`g = Gw - c`
-    (rows of ``grads``) and :math:`\|y\|^2`, at the penalties ``alphas`` (one per row; a single point with
-    1-D ``W`` and ``grads`` and a scalar ``alpha``).
+    (rows of ``grads``) and :math:`\|y\|^2`, at the penalties ``alphas`` (one per row).
 
     The terms of :func:`~skstexplore._core.lasso.lasso_dual_gap`, with
     :math:`X^\top r = -g` and :math:`\|r\|^2 = \|y\|^2 - c^\top w + w^\top g`
     (see the module docstring for its rounding); all the points of a path at
     once.
     """
-    W, grads, alphas = np.atleast_2d(W), np.atleast_2d(grads), np.asarray(alphas, dtype=np.float64)
     w_dot_g = np.einsum("ij,ij->i", W, grads)
     r_sq = np.maximum(y_sq - W @ Xty + w_dot_g, 0.0)
     lowest = -grads.min(axis=1, initial=0.0)
@@ -140,4 +138,4 @@ def _gram_dual_gap(Xty, W, grads, y_sq, n_samples, alphas, positive=False):
     scale = np.maximum(1.0, corr / (n_samples * alphas))
     l1_terms = alphas * np.abs(W).sum(axis=1) + w_dot_g / (n_samples * scale)
     gaps = (1.0 - 1.0 / scale) ** 2 * r_sq / (2 * n_samples) + np.maximum(l1_terms, 0.0)
-    return gaps if alphas.ndim else float(gaps[0])
+    return gaps

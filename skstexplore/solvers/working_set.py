@@ -82,7 +82,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from .._core.base import SolverResult
-from .._core.lasso import lasso_dual_gap
+from .._core.lasso import lasso_dual_gap, lasso_objective
 from ._design_cache import DesignCache
 from .active_set import active_set_lasso
 from ._restricted import exact_restricted_solve
@@ -178,7 +178,7 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     while active.size:
         Y_active, W_active = Y[:, active], W[active]
         R = Y_active - design.fitted(W_active)
-        F = _objective(R, W_active, alpha)
+        F = lasso_objective(X, Y_active, W_active, alpha, R=R)
         no_gain = (F == objective[active]) | (counts["polished"][active] & (F >= (1 - rounding) * objective[active]))
         stalled[active] = np.where(no_gain, stalled[active] + 1, 0)
         objective[active] = F
@@ -205,13 +205,6 @@ def working_set_lasso(inner, X, Y, alpha, *, design=None, coef_init=None, max_it
     extras = {"dual_gap": gaps}
     extras.update({name: counts[name] for name in ("n_oracle_steps", "n_outer", "n_exact")})
     return SolverResult(coef=W, n_iter=counts["n_iter"], converged=converged, extras=extras)
-
-
-def _objective(R, W, alpha):
-    """The Lasso objective of each target (columns of the residual ``R``, rows of ``W``), in float64."""
-    n_samples = R.shape[0]
-    return np.einsum("ij,ij->j", R, R, dtype=np.float64) / (2 * n_samples) + alpha * np.abs(W).sum(axis=1,
-                                                                                               dtype=np.float64)
 
 
 def _groups(order, size, design):
