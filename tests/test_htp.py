@@ -118,8 +118,11 @@ def test_blocks_of_targets_give_the_results_of_one_block(monkeypatch, dtype):
     blocked = htp(X, Y, 3, tol=tol)
     monkeypatch.setattr(memory, "BLOCK_BYTES", share * 2 * Xc.shape[1] * Xc.dtype.itemsize)
     blocks = blocked, htp(Xc, Yc, 1)
+    # the same decisions; the values up to the ulps of BLAS (a block of one target multiplies by GEMV, not GEMM,
+    # which round differently on some CPUs, e.g. OpenBLAS's AVX-512 kernels)
     for one, many in zip(whole, blocks):
-        for field in ("coef", "n_iter", "converged", "support"):
+        for field in ("n_iter", "converged", "support"):
             assert_array_equal(getattr(many, field), getattr(one, field))
+        assert_allclose(many.coef, one.coef, rtol=50 * np.finfo(one.coef.dtype).eps)
         assert_array_equal(many.extras["step_size"], one.extras["step_size"])
     assert_allclose(blocks[1].extras["step_size"], 1 / np.linalg.norm(Xc, 2) ** 2)
