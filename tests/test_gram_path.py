@@ -52,6 +52,27 @@ def test_fine_path_moves_points_on_their_support(positive):
     assert np.max(np.abs(coefs - ref_coefs.T)) <= 1e-6
 
 
+@pytest.mark.parametrize("positive", [False, True])
+def test_path_stops_each_point_within_its_tolerance(positive):
+    """At a loose tol a point stops as soon as its gap is within it (as coordinate descent does): every gap,
+    recomputed from the residual, is within tol, in fewer steps than the exact path; a tol within the gap's
+    rounding gets the exact path."""
+    X, y = problem(300, 150, seed=5, n_nonzero=30)
+    n_samples, y_sq = len(y), y @ y
+    alphas = np.geomspace(1, 1e-3, 20) * np.abs(X.T @ y).max() / n_samples
+    G, c = X.T @ X, X.T @ y
+    tol = 1e-3 * y_sq / n_samples
+    coefs, gaps, n_steps, converged = gram_lasso_path(G, c, y_sq, n_samples, alphas, tol=tol, positive=positive)
+    exact, _, exact_steps, _ = gram_lasso_path(G, c, y_sq, n_samples, alphas, tol=0.0, positive=positive)
+    rounding, _, rounding_steps, _ = gram_lasso_path(G, c, y_sq, n_samples, alphas, tol=1e-14 * y_sq / n_samples,
+                                                     positive=positive)
+    assert converged.all() and n_steps.sum() < exact_steps.sum()
+    for w, alpha in zip(coefs, alphas):
+        assert lasso_dual_gap(X, y[:, None], w[None], alpha, positive=positive)[0] <= tol
+    np.testing.assert_array_equal(rounding, exact)
+    np.testing.assert_array_equal(rounding_steps, exact_steps)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("n_support", [0, 3, 40])

@@ -149,6 +149,10 @@ def test_dense_scaled_preparation_is_bit_identical_to_the_separate_steps(dtype, 
         np.testing.assert_array_equal(got, expected)
     assert (fused.units.ex, fused.units.ey) == (units.ex, units.ey)
     assert not fit_intercept or not fused.data.X[:, 3].any()
+    # without the norms (a path, whose Gram matrix has them): the same data; the intercept still needs them
+    unnormed = prepare_dense_scaled(X, Y, fit_intercept, weight, column_norms=False)
+    np.testing.assert_array_equal(unnormed.data.X, Xs)
+    assert (unnormed.col_sq_norms is None) != fit_intercept
 
 
 @pytest.mark.parametrize("shape", [(50, 1), (1, 50)])

@@ -252,13 +252,13 @@ class ScaledData:
     col_sq_norms: np.ndarray
 
 
-def prepare_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name=None):
+def prepare_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name=None, column_norms=True):
     """A fit's data in internal units: :func:`prepare_dense_scaled` for a dense ``X``; for a sparse one
     :func:`prepare_data` (never densified) and the :class:`~skstexplore._core.units.DataUnits` of the result
     (``col_sq_norms`` None: a sparse design computes them itself). Either ``X`` may still hold NaN or infinity:
     they are refused here, from the peak of ``X`` that the units need anyway, with scikit-learn's message."""
     if not sp.issparse(X):
-        return prepare_dense_scaled(X, Y, fit_intercept, sample_weight, estimator_name)
+        return prepare_dense_scaled(X, Y, fit_intercept, sample_weight, estimator_name, column_norms)
     data = prepare_data(X, Y, fit_intercept, sample_weight)
     x_peak = data.X.max_abs()  # NaN or infinity when X has any (the offsets and weights carry them)
     if not np.isfinite(x_peak):
@@ -268,7 +268,7 @@ def prepare_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name=None)
     return ScaledData(data, units, None)
 
 
-def prepare_dense_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name=None):
+def prepare_dense_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name=None, column_norms=True):
     r""":func:`prepare_data`, :func:`~skstexplore._core.units.zero_centring_noise` and the rescaling by the
     :class:`~skstexplore._core.units.DataUnits` of :math:`\max|X|`, of a dense ``X``, in two passes over it.
 
@@ -288,6 +288,9 @@ def prepare_dense_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name
     sample_weight : ndarray of shape (n_samples,) or None
     estimator_name : str, optional
         Named in the message about a non-finite ``X``.
+    column_norms : bool
+        Compute the squared column norms (always with ``fit_intercept``, which needs them); without them
+        ``col_sq_norms`` is None (a caller that will have the Gram matrix has them on its diagonal).
 
     Returns
     -------
@@ -316,7 +319,7 @@ def prepare_dense_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name
     units = DataUnits(None, Yc, x_peak=x_peak)
     Xc = np.empty_like(X)
     col_sq = _centre_scale(V, Xc.T if by_columns else Xc, blocks, by_columns,
-                           X_offset if fit_intercept else None, sqrt_weight, units.ex)
+                           X_offset if fit_intercept else None, sqrt_weight, units.ex, column_norms or fit_intercept)
     if fit_intercept:
         _zero_noise_columns(Xc, col_sq, X, X_offset, sqrt_weight, x_peak, units.ex)
     data = PreparedData(Xc, units.scale_Y(Yc), X_offset, y_offset, sqrt_weight)
@@ -361,11 +364,11 @@ def _add_below(stack, n_rows, sums):
     np.sum(stack[:1 + n_rows], axis=0, out=sums)
 
 
-def _centre_scale(V, out, blocks, by_columns, offset, sqrt_weight, ex):
+def _centre_scale(V, out, blocks, by_columns, offset, sqrt_weight, ex, norms=True):
     """``out`` = rows of ``V`` centred by ``offset`` (None: copied), weighted, times ``2**-ex``; returns the
-    squared column norms of the result as ``np.einsum("ij,ij->j")`` sums them."""
-    stack = None if by_columns else _stack(blocks, V)
-    sq = np.empty(V.shape[0], dtype=V.dtype) if by_columns else None
+    squared column norms of the result as ``np.einsum("ij,ij->j")`` sums them (None without ``norms``)."""
+    stack = None if by_columns or not norms else _stack(blocks, V)
+    sq = np.empty(V.shape[0], dtype=V.dtype) if by_columns and norms else None
     for i, block in enumerate(blocks):
         part = source = out[block]
         if offset is None:  # X - 0 is X, to the sign of its zeros
@@ -378,6 +381,8 @@ def _centre_scale(V, out, blocks, by_columns, offset, sqrt_weight, ex):
             _ldexp(source, -ex, out=part)
         elif source is not part:
             np.copyto(part, source)
+        if not norms:
+            continue
         if by_columns:
             sq[block] = np.einsum("ij,ij->i", part, part)
             continue

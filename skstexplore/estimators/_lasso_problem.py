@@ -62,10 +62,11 @@ class LassoProblem:
     """
 
     def __init__(self, X, Y, fit_intercept, sample_weight=None, precompute="auto", path=False, estimator_name=None):
-        scaled = prepare_scaled(X, Y, fit_intercept, sample_weight, estimator_name)
+        # a path is likely to have the full Gram matrix, whose diagonal gives the column norms: computed on demand
+        scaled = prepare_scaled(X, Y, fit_intercept, sample_weight, estimator_name, column_norms=not path)
         data, self.units = scaled.data, scaled.units
         self.X, self.Y = data.X, data.Y
-        self.col_norms = None if scaled.col_sq_norms is None else _exact_norms(scaled.col_sq_norms)
+        self._col_sq_norms = scaled.col_sq_norms
         self.X_offset, self.y_offset = data.X_offset, data.y_offset
         self.is_sparse = data.is_sparse
         self.n_samples, self.n_features = X.shape
@@ -74,6 +75,13 @@ class LassoProblem:
         self.precompute = precompute
         self.path = path
         self._design = None
+
+    @property
+    def col_norms(self):
+        """The column norms of a dense ``X`` when exact (see :func:`_exact_norms`), else None."""
+        if self._col_sq_norms is None and not self.is_sparse:
+            self._col_sq_norms = np.einsum("ij,ij->j", self.X, self.X)  # as prepare_dense_scaled sums them
+        return None if self._col_sq_norms is None else _exact_norms(self._col_sq_norms)
 
     def design(self, working_set, n_targets):
         """The :class:`DesignCache`, with a full Gram matrix when it pays."""

@@ -166,7 +166,7 @@ def _fresh_factor(G, w):
 
 
 def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, gradient=None, scale=None,
-                resolved=False):
+                resolved=False, good_enough=None):
     r""":func:`active_set_lasso` for one target, with the Cholesky factor updated by columns.
 
     Adding ``k`` features to a factor of size ``K`` costs :math:`O(K^2 k)`,
@@ -188,6 +188,9 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, g
     :func:`_data_scale` of ``G`` and ``c`` when already known. ``resolved``:
     the start is a warm start already re-solved on its support at this
     penalty (:func:`affine_move`), so the first step adds all the violators.
+    ``good_enough(w, grad)``, if given, is asked before each step whether the
+    point already meets the caller's tolerance (a duality gap along a path):
+    it is then returned as converged, optimal or not.
     """
     k_add, n_steps = factor.k_add, 0
     threshold = penalty * (1.0 + rtol)
@@ -206,6 +209,9 @@ def _one_target(G, c, penalty, w, positive, max_steps, rtol, polished, factor, g
             return w, True, n_steps
         if n_steps >= max_steps:
             return w, False, n_steps
+        if good_enough is not None and good_enough(w, grad):
+            factor.k_add = k_add
+            return w, True, n_steps
         # after re-solving a warm start on its support, the violators are the features about to enter: all
         k = (n_violators if warm else min(k_add, n_violators)) if polished else 0
         warm = warm and not polished
