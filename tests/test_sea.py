@@ -387,10 +387,29 @@ def test_gram_columns_match_the_gram_matrix_under_a_small_budget():
     assert columns.n_computed > 12
 
 
+def test_gram_columns_bring_the_likely_ones_with_the_missing_ones():
+    from skstexplore._core.gram_columns import GramColumns
+
+    X = np.random.default_rng(2).standard_normal((15, 40))
+    G = X.T @ X
+    columns = GramColumns(X, max_bytes=12 * 40 * 8)  # 12 columns
+    support, likely = np.array([3, 7]), np.array([7, 20, 31])
+    np.testing.assert_allclose(columns.support_rows(support, likely=lambda: likely), G[support], atol=1e-12)
+    assert columns.n_computed == 4  # 3, 7, 20 and 31 in one product
+    np.testing.assert_allclose(columns.support_rows(np.array([20, 31])), G[[20, 31]], atol=1e-12)
+    assert columns.n_computed == 4
+    # likely ones that do not fit beside the support are left out
+    wide = np.arange(11)
+    np.testing.assert_allclose(columns.support_rows(wide, likely=lambda: np.arange(11, 40)), G[wide], atol=1e-12)
+
+
 # one stored support, then about five: entries are replaced while targets stand on them
 @pytest.mark.parametrize("store_bytes", [1, 3600])
-def test_store_and_column_budgets_do_not_change_the_path(store_bytes):
-    X, Y, _ = problem(25, 50, 6, n_targets=12, seed=24)
+@pytest.mark.parametrize("n_targets", [1, 12])
+def test_store_and_column_budgets_do_not_change_the_path(store_bytes, n_targets):
+    # (one target: the 6 columns of a support fit, the 16 more it would bring beside missing ones do not)
+    X, Y, _ = problem(25, 50, 6, n_targets=n_targets, seed=24)
+    Y = Y.reshape(len(Y), -1)
     big = sea(X, Y, 6, max_iter=200, n_iter_no_change=None, record_supports=True)
     tiny = sea(X, Y, 6, max_iter=200, n_iter_no_change=None, record_supports=True, store_bytes=store_bytes,
                column_bytes=6 * 50 * 8)

@@ -21,6 +21,9 @@ import numpy as np
 from .._core.thresholding import largest_k
 from ._sea_store import RestrictedCholesky, safe_iterations
 
+# Gram rows computed beside the missing ones of a new support: the indices of largest |Xi| off it, the next to enter
+PREFETCH = 16
+
 
 class OneTargetExplorer:
     """Exploration of the single target of ``data`` (``data.n_targets == 1``)."""
@@ -44,7 +47,9 @@ class OneTargetExplorer:
         self._coef_in_row = np.empty(k, dtype=dtype)
         self.t_base = 0
         self.check_at = 1
+        self._prefetch = None  # (|Xi| is known from the first check on)
         self._move_to(largest_k(self.Xi[None], k)[0])
+        self._prefetch = self._likely_entrants
 
     # -- one support ----------------------------------------------------------------
     def _move_to(self, idx):
@@ -72,7 +77,7 @@ class OneTargetExplorer:
     def _by_rows(self, S, rhs):
         r"""Coefficients and gradient :math:`G_{:,S} w_S - X^\top y` from the held rows of :math:`G`."""
         rows = self.held.rows
-        position = self.held.positions(S)
+        position = self.held.positions(S, self._prefetch)
         vals = self.cholesky.solve_block(rows.take(S, axis=1).take(position, axis=0), rhs)  # G_SS, in the order of S
         coef = self._coef_in_row
         coef[position] = vals  # a permutation: every entry is set
@@ -88,6 +93,13 @@ class OneTargetExplorer:
         grad = (XS @ vals) @ X
         grad -= self.xty
         return vals, grad
+
+    def _likely_entrants(self):
+        r"""The ``k`` + :data:`PREFETCH` indices of largest :math:`|\Xi|`, as of the last check (the current
+        support and the next to enter)."""
+        A = self._magnitude
+        top = min(self.k + PREFETCH, A.size)
+        return np.argpartition(A, A.size - top)[A.size - top:]
 
     def _advance(self, it):
         r""":math:`\Xi^{it} = \Xi^{t_{base}} - (it - t_{base})\, \eta \nabla` (in place)."""
@@ -219,8 +231,9 @@ class _HeldRows:
         self.index = np.full(k, -1, dtype=np.intp)  # index held by each row, -1: none
         self.row_of = np.full(n_features, -1, dtype=np.intp)
 
-    def positions(self, support):
-        """The row holding each index of ``support``, after loading the missing ones."""
+    def positions(self, support, likely=None):
+        """The row holding each index of ``support``, after loading the missing ones (``likely``: see
+        :meth:`~skstexplore._core.gram_columns.GramColumns.support_rows`)."""
         position = self.row_of.take(support)
         missing = position < 0
         if missing.any():
@@ -230,7 +243,7 @@ class _HeldRows:
             dropped = self.index[free]
             self.row_of[dropped[dropped >= 0]] = -1
             new = support[missing]
-            self.rows[free] = self.columns.support_rows(new)
+            self.rows[free] = self.columns.support_rows(new, likely=likely)
             self.index[free] = new
             self.row_of[new] = free
             position[missing] = free
