@@ -55,6 +55,43 @@ def _top_k_above(A, lo, k):
     return index[chosen].reshape(n_rows, k)  # by increasing index in each row, as packed
 
 
+def _off_support_largest(A, idx):
+    r"""Entries of ``A`` on the supports ``idx``, and the two largest entries off them with the index of the largest.
+
+    ``A`` (non-negative) is overwritten: -1 on the supports and at the largest
+    entry off them. Row-wise argmax then take: numpy's row-wise max costs
+    twice as much.
+    """
+    n_rows, n = A.shape
+    offsets = np.arange(n_rows) * n
+    flat = idx + offsets[:, None]  # positions of the supports in A.ravel()
+    A_flat = A.reshape(-1)
+    on_support = A_flat.take(flat)
+    A_flat.put(flat, -1)
+    first = A.argmax(axis=1) + offsets
+    hi = A_flat.take(first)
+    A_flat.put(first, -1)
+    second = A_flat.take(A.argmax(axis=1) + offsets)
+    return on_support, hi, first - offsets, second
+
+
+def _swap_in(on_support, idx, lo, hi, first):
+    r"""Top-k of each old support :math:`S` and the one index ``first`` off it whose entry ``hi`` is :math:`\ge` ``lo``.
+
+    :func:`~skstexplore._core.thresholding.largest_k` of these k + 1
+    candidates drops the last of them by decreasing value, equal values by
+    increasing index: the highest index among the smallest entries of
+    :math:`S` (``lo``), unless ``hi`` equals ``lo`` and ``first`` is higher.
+    Sorted indices, one row per support.
+    """
+    n_rows, k = idx.shape
+    rows = np.arange(n_rows)
+    last = k - 1 - np.argmax(on_support[:, ::-1] == lo[:, None], axis=1)
+    out = idx.copy()
+    out[rows, last] = np.where((hi > lo) | (first < idx[rows, last]), first, idx[rows, last])
+    return np.sort(out, axis=1)
+
+
 class ManyTargetExplorer:
     """State of the exploration of every target: current and best support, stores."""
 
@@ -95,6 +132,7 @@ class ManyTargetExplorer:
         self.visited = set()
         self.n_explored = np.zeros(T, dtype=np.intp)
         self.cholesky = RestrictedCholesky(data)
+        self.eps = np.finfo(data.dtype).eps
         self._evaluate(self.targets)
 
     # -- one support per target -------------------------------------------------
@@ -187,40 +225,56 @@ class ManyTargetExplorer:
         A support is still the top-k while :math:`\mathrm{lo} = \min_S |\Xi| >
         \mathrm{hi} = \max_{S^c} |\Xi|`; the checks are skipped while the gap
         provably cannot close (:func:`~skstexplore.solvers._sea_store.safe_iterations`).
-        Targets whose gap closed get their new top-k in one selection among
-        their entries :math:`|\Xi_j| \ge \mathrm{lo}` (:func:`_top_k_above`).
+        A target whose gap closed takes in its largest entry off the support
+        (:func:`_swap_in`), or when it has several entries
+        :math:`|\Xi_j| \ge \mathrm{lo}` off the support, its new top-k among
+        its entries :math:`\ge \mathrm{lo}` (:func:`_top_k_above`).
         """
         due = self.check_at[rows] <= it
         targets = self.targets[rows] if due.all() else self.targets[rows][due]
-        n = self.Xi.shape[1]
         A = self._advance(targets, it)
         np.abs(A, out=A)
         idx = self.idx[targets]
-        flat = idx + (np.arange(len(targets)) * n)[:, None]  # positions of the supports in A.ravel()
-        A_flat = A.reshape(-1)
-        on_support = A_flat.take(flat)
+        on_support, hi, first, second = _off_support_largest(A, idx)
         lo = on_support.min(axis=1)
-        A_flat.put(flat, -1)
-        hi = A.max(axis=1)
         gap = lo - hi
         self.check_at[targets] = it + 1
         kept = gap > 0
         if kept.any():
             largest = np.maximum(hi[kept], on_support[kept].max(axis=1))
-            n_safe = safe_iterations(gap[kept], self.drift[targets[kept]], largest, np.finfo(A.dtype).eps)
+            n_safe = safe_iterations(gap[kept], self.drift[targets[kept]], largest, self.eps)
             self.check_at[targets[kept]] += n_safe
             if kept.all():
                 return targets[:0]
-        moved = ~kept
-        A_flat.put(flat[moved], on_support[moved])
-        new_idx = _top_k_above(A[moved], lo[moved], self.k)
-        differs = np.any(new_idx != idx[moved], axis=1)
-        changed = targets[moved][differs]
+            moved = np.flatnonzero(~kept)
+            on_support, idx, lo, hi, first, second = (
+                a[moved] for a in (on_support, idx, lo, hi, first, second))
+            targets = targets[moved]
+        else:
+            moved = slice(None)
+        # one entry off the support at least lo (usually): swapped in; more: a selection among them
+        new_idx = _swap_in(on_support, idx, lo, hi, first)
+        several = np.flatnonzero(second >= lo)
+        if several.size:
+            new_idx[several] = self._select(A, moved, several, on_support, idx, lo, hi, first)
+        differs = np.any(new_idx != idx, axis=1)
+        changed = targets[differs]
         if changed.size:
             self.idx[changed] = new_idx[differs]
             self.keys[changed] = self.hasher.keys(self.idx[changed], changed)
             self._evaluate(changed)
         return changed
+
+    def _select(self, A, moved, several, on_support, idx, lo, hi, first):
+        """:func:`_top_k_above` of the rows ``several`` (of the rows ``moved`` of ``A``), their entries put back."""
+        n = A.shape[1]
+        rows = np.arange(A.shape[0])[moved][several]
+        A = A[rows]
+        A_flat = A.reshape(-1)
+        offsets = np.arange(len(rows)) * n
+        A_flat.put(idx[several] + offsets[:, None], on_support[several])
+        A_flat.put(first[several] + offsets, hi[several])
+        return _top_k_above(A, lo[several], self.k)
 
     def _advance(self, targets, it):
         r""":math:`\Xi^{it}` of ``targets`` (stored, and returned as a copy).
@@ -358,7 +412,11 @@ class ManyTargetExplorer:
 
 
 class Recorder:
-    """Per-iteration values of every target, stored by blocks of iterations (never ``max_iter`` up front)."""
+    """Per-iteration values of every target, stored by blocks of iterations (never ``max_iter`` up front).
+
+    A block holds one row per iteration, so that recording an iteration
+    writes contiguous memory (not one value per target's row).
+    """
 
     def __init__(self, shape, dtype):
         self.shape, self.dtype = shape, dtype
@@ -367,13 +425,12 @@ class Recorder:
 
     def record(self, it, rows, values):
         if it // _CURVE_BLOCK == len(self.blocks):
-            T = self.shape[0]
-            self.blocks.append(np.zeros((T, _CURVE_BLOCK) + self.shape[1:], dtype=self.dtype))
-        self.blocks[-1][rows, it % _CURVE_BLOCK] = values
+            self.blocks.append(np.zeros((_CURVE_BLOCK,) + self.shape, dtype=self.dtype))
+        self.blocks[-1][it % _CURVE_BLOCK, rows] = values
         self.n_columns_asked = it + 1
 
     def array(self):
         """Shape (n_targets, iterations recorded, ...)."""
         if not self.blocks:
             return np.zeros(self.shape[:1] + (0,) + self.shape[1:], dtype=self.dtype)
-        return np.concatenate(self.blocks, axis=1)[:, : self.n_columns_asked]
+        return np.ascontiguousarray(np.swapaxes(np.concatenate(self.blocks)[: self.n_columns_asked], 0, 1))
