@@ -25,6 +25,9 @@ from ._sea_store import RestrictedCholesky, SupportHasher, gap_drift, safe_itera
 # one by one (LAPACK directly), more in one batched solve.
 _BATCH_MIN_TARGETS = 8
 
+# Rows of Xi gone through at once by a support check (they stay in a core's cache).
+_SCAN_BYTES = 2**18
+
 # Iterations stored at once in the loss curve (it grows by blocks, never to max_iter up front).
 _CURVE_BLOCK = 256
 
@@ -232,10 +235,8 @@ class ManyTargetExplorer:
         """
         due = self.check_at[rows] <= it
         targets = self.targets[rows] if due.all() else self.targets[rows][due]
-        A = self._advance(targets, it)
-        np.abs(A, out=A)
         idx = self.idx[targets]
-        on_support, hi, first, second = _off_support_largest(A, idx)
+        A, on_support, hi, first, second = self._scan(targets, idx, it)
         lo = on_support.min(axis=1)
         gap = lo - hi
         self.check_at[targets] = it + 1
@@ -265,6 +266,22 @@ class ManyTargetExplorer:
             self._evaluate(changed)
         return changed
 
+    def _scan(self, targets, idx, it):
+        r""":math:`|\Xi^{it}|` of ``targets`` and :func:`_off_support_largest` of it.
+
+        By blocks of rows that stay in cache through the passes over them
+        (bringing :math:`\Xi` up to date, magnitudes, largest entries).
+        """
+        A = np.empty((len(targets), self.Xi.shape[1]), dtype=self.Xi.dtype)
+        on_support = np.empty(idx.shape, dtype=A.dtype)
+        hi, second = np.empty(len(targets), dtype=A.dtype), np.empty(len(targets), dtype=A.dtype)
+        first = np.empty(len(targets), dtype=np.intp)
+        for rows in row_blocks(len(targets), A.shape[1] * A.itemsize, _SCAN_BYTES):
+            block = self._advance(targets[rows], it, out=A[rows])
+            np.abs(block, out=block)
+            on_support[rows], hi[rows], first[rows], second[rows] = _off_support_largest(block, idx[rows])
+        return A, on_support, hi, first, second
+
     def _select(self, A, moved, several, on_support, idx, lo, hi, first):
         """:func:`_top_k_above` of the rows ``several`` (of the rows ``moved`` of ``A``), their entries put back."""
         n = A.shape[1]
@@ -276,8 +293,8 @@ class ManyTargetExplorer:
         A_flat.put(first[several] + offsets, hi[several])
         return _top_k_above(A, lo[several], self.k)
 
-    def _advance(self, targets, it):
-        r""":math:`\Xi^{it}` of ``targets`` (stored, and returned as a copy).
+    def _advance(self, targets, it, out=None):
+        r""":math:`\Xi^{it}` of ``targets`` (stored, and returned as a copy, in ``out`` when given).
 
         While its support is unchanged a target's :math:`\Xi` moves by the same
         step every iteration, so it is stored at the iteration ``t_base`` of
@@ -285,7 +302,7 @@ class ManyTargetExplorer:
         :math:`\Xi^{it} = \Xi^{t_{base}} - (it - t_{base})\, \eta \nabla`.
         Iterations in which no support is checked cost nothing per feature.
         """
-        Xi = self.Xi.take(targets, axis=0)
+        Xi = self.Xi.take(targets, axis=0, out=out, mode="clip")
         lag = it - self.t_base[targets]
         if not lag.any():
             return Xi
@@ -431,6 +448,8 @@ class Recorder:
 
     def array(self):
         """Shape (n_targets, iterations recorded, ...)."""
-        if not self.blocks:
-            return np.zeros(self.shape[:1] + (0,) + self.shape[1:], dtype=self.dtype)
-        return np.ascontiguousarray(np.swapaxes(np.concatenate(self.blocks)[: self.n_columns_asked], 0, 1))
+        out = np.empty(self.shape[:1] + (self.n_columns_asked,) + self.shape[1:], dtype=self.dtype)
+        for start, block in zip(range(0, self.n_columns_asked, _CURVE_BLOCK), self.blocks):
+            stop = min(start + _CURVE_BLOCK, self.n_columns_asked)
+            out[:, start:stop] = np.swapaxes(block[: stop - start], 0, 1)
+        return out
