@@ -412,6 +412,29 @@ def test_new_top_k_among_the_candidates_is_largest_k(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_swapping_in_the_largest_entry_off_the_support_is_largest_k(dtype):
+    from skstexplore.solvers._sea_many import _off_support_largest, _swap_in
+
+    rng = np.random.default_rng(6)
+    A = rng.integers(0, 4, size=(2000, 12)).astype(dtype)  # many ties, zeros included
+    k = 4
+    old = np.sort(rng.permuted(np.tile(np.arange(12), (2000, 1)), axis=1)[:, :k], axis=1)
+    np.put_along_axis(A, old, np.take_along_axis(A, old, axis=1) + 2, axis=1)  # mostly above the other entries
+    on_support, hi, first, second = _off_support_largest(A.copy(), old)
+    lo = on_support.min(axis=1)
+    # the rows whose gap closed with one entry off the support at least lo: the case _swap_in is for
+    one = (hi >= lo) & (second < lo)
+    assert 100 < one.sum() < len(A)
+    np.testing.assert_array_equal(np.take_along_axis(A, old, axis=1), on_support)
+    off = A.copy()
+    np.put_along_axis(off, old, -1, axis=1)
+    np.testing.assert_array_equal(hi, off.max(axis=1))
+    np.testing.assert_array_equal(np.take_along_axis(off, first[:, None], axis=1)[:, 0], hi)
+    new = _swap_in(on_support[one], old[one], lo[one], hi[one], first[one])
+    np.testing.assert_array_equal(new, largest_k(A[one], k))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_targets", [1, 3, 12])
 @pytest.mark.parametrize("k", [6, 30])  # k > n_samples: every restricted block is singular
 def test_supports_beyond_the_column_budget_go_through_x(dtype, n_targets, k):
