@@ -400,7 +400,7 @@ def test_store_and_column_budgets_do_not_change_the_path(store_bytes):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_new_top_k_among_the_candidates_is_largest_k(dtype):
-    from skstexplore.solvers._sea_many import _top_k_above
+    from skstexplore.solvers._sea_topk import top_k_above
 
     rng = np.random.default_rng(5)
     A = rng.integers(0, 4, size=(300, 12)).astype(dtype)  # many ties, zeros included
@@ -408,21 +408,21 @@ def test_new_top_k_among_the_candidates_is_largest_k(dtype):
     # lo: the smallest entry of k random indices (an old support), so every row holds k entries >= lo
     old = np.sort(rng.permuted(np.tile(np.arange(12), (300, 1)), axis=1)[:, :k], axis=1)
     lo = np.take_along_axis(A, old, axis=1).min(axis=1)
-    np.testing.assert_array_equal(_top_k_above(A, lo, k), largest_k(A, k))
+    np.testing.assert_array_equal(top_k_above(A, lo, k), largest_k(A, k))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_swapping_in_the_largest_entry_off_the_support_is_largest_k(dtype):
-    from skstexplore.solvers._sea_many import _off_support_largest, _swap_in
+    from skstexplore.solvers._sea_topk import off_support_largest, swap_in
 
     rng = np.random.default_rng(6)
     A = rng.integers(0, 4, size=(2000, 12)).astype(dtype)  # many ties, zeros included
     k = 4
     old = np.sort(rng.permuted(np.tile(np.arange(12), (2000, 1)), axis=1)[:, :k], axis=1)
     np.put_along_axis(A, old, np.take_along_axis(A, old, axis=1) + 2, axis=1)  # mostly above the other entries
-    on_support, hi, first, second = _off_support_largest(A.copy(), old)
+    on_support, hi, first, second = off_support_largest(A.copy(), old)
     lo = on_support.min(axis=1)
-    # the rows whose gap closed with one entry off the support at least lo: the case _swap_in is for
+    # the rows whose gap closed with one entry off the support at least lo: the case swap_in is for
     one = (hi >= lo) & (second < lo)
     assert 100 < one.sum() < len(A)
     np.testing.assert_array_equal(np.take_along_axis(A, old, axis=1), on_support)
@@ -430,7 +430,7 @@ def test_swapping_in_the_largest_entry_off_the_support_is_largest_k(dtype):
     np.put_along_axis(off, old, -1, axis=1)
     np.testing.assert_array_equal(hi, off.max(axis=1))
     np.testing.assert_array_equal(np.take_along_axis(off, first[:, None], axis=1)[:, 0], hi)
-    new = _swap_in(on_support[one], old[one], lo[one], hi[one], first[one])
+    new = swap_in(on_support[one], old[one], lo[one], hi[one], first[one])
     np.testing.assert_array_equal(new, largest_k(A[one], k))
 
 

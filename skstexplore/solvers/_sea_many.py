@@ -9,9 +9,11 @@ Most iterations revisit supports already solved (the targets cycle among a few
 dozen), so the cost is that of the checks: a check of a target is a few passes
 over its n entries (:math:`\Xi` brought up to date from its stored value and
 its support's step, read from the store where it lies, never copied at a
-support change; then :math:`\min_S |\Xi|` and :math:`\max_{S^c} |\Xi|`),
-and a target whose gap closed picks its new top-k among its entries
-:math:`|\Xi_j| \ge \min_S |\Xi|` only (usually k plus one or two).
+support change; then :math:`\min_S |\Xi|` and the two largest entries off
+:math:`S`), made by blocks of targets whose rows stay in cache through these
+passes. A target whose gap closed usually has one entry off its support at
+least :math:`\min_S |\Xi|`, which is swapped in; one with several picks its
+new top-k among its entries :math:`|\Xi_j| \ge \min_S |\Xi|` only.
 """
 
 import numpy as np
@@ -20,79 +22,17 @@ from .._core.lstsq import solve_gram_systems
 from .._core.memory import row_blocks
 from .._core.thresholding import largest_k
 from ._sea_store import RestrictedCholesky, SupportHasher, gap_drift, safe_iterations
+from ._sea_topk import off_support_largest, swap_in, top_k_above
 
 # Fewer targets than this meeting new supports in one iteration are solved
 # one by one (LAPACK directly), more in one batched solve.
 _BATCH_MIN_TARGETS = 8
 
 # Rows of Xi gone through at once by a support check (they stay in a core's cache).
-_SCAN_BYTES = 2**18
+_SCAN_BYTES = 2**19
 
 # Iterations stored at once in the loss curve (it grows by blocks, never to max_iter up front).
 _CURVE_BLOCK = 256
-
-
-def _top_k_above(A, lo, k):
-    r"""Sorted indices of the ``k`` largest entries of each row of ``A`` (ties to the lowest indices).
-
-    Exactly :func:`~skstexplore._core.thresholding.largest_k` of ``A``, chosen
-    among the entries :math:`\ge` ``lo`` only, where each row holds at least
-    ``k`` of them (any other entry has ``k`` larger ones): SEA's old support
-    gives them, with ``lo`` its smallest magnitude. The candidates of each row
-    are packed, by increasing index, into a row of a small matrix padded with
-    -1 (below every entry of ``A``, which is non-negative), whose stable sort
-    by decreasing value puts the ``k`` largest first, equal values by index.
-    """
-    n_rows, n = A.shape
-    position = np.flatnonzero(A >= lo[:, None])
-    row = position // n
-    starts = np.searchsorted(row, np.arange(n_rows + 1))
-    column = np.arange(len(position)) - starts[row]
-    packed = np.full((n_rows, int(np.diff(starts).max())), -1, dtype=A.dtype)
-    packed[row, column] = A.reshape(-1).take(position)
-    index = np.zeros(packed.shape, dtype=np.intp)
-    index[row, column] = position - row * n
-    order = np.argsort(-packed, axis=1, kind="stable")[:, :k]
-    chosen = np.zeros(packed.shape, dtype=bool)
-    chosen.reshape(-1)[order + (np.arange(n_rows) * packed.shape[1])[:, None]] = True
-    return index[chosen].reshape(n_rows, k)  # by increasing index in each row, as packed
-
-
-def _off_support_largest(A, idx):
-    r"""Entries of ``A`` on the supports ``idx``, and the two largest entries off them with the index of the largest.
-
-    ``A`` (non-negative) is overwritten: -1 on the supports and at the largest
-    entry off them. Row-wise argmax then take: numpy's row-wise max costs
-    twice as much.
-    """
-    n_rows, n = A.shape
-    offsets = np.arange(n_rows) * n
-    flat = idx + offsets[:, None]  # positions of the supports in A.ravel()
-    A_flat = A.reshape(-1)
-    on_support = A_flat.take(flat)
-    A_flat.put(flat, -1)
-    first = A.argmax(axis=1) + offsets
-    hi = A_flat.take(first)
-    A_flat.put(first, -1)
-    second = A_flat.take(A.argmax(axis=1) + offsets)
-    return on_support, hi, first - offsets, second
-
-
-def _swap_in(on_support, idx, lo, hi, first):
-    r"""Top-k of each old support :math:`S` and the one index ``first`` off it whose entry ``hi`` is :math:`\ge` ``lo``.
-
-    :func:`~skstexplore._core.thresholding.largest_k` of these k + 1
-    candidates drops the last of them by decreasing value, equal values by
-    increasing index: the highest index among the smallest entries of
-    :math:`S` (``lo``), unless ``hi`` equals ``lo`` and ``first`` is higher.
-    Sorted indices, one row per support.
-    """
-    n_rows, k = idx.shape
-    rows = np.arange(n_rows)
-    last = k - 1 - np.argmax(on_support[:, ::-1] == lo[:, None], axis=1)
-    out = idx.copy()
-    out[rows, last] = np.where((hi > lo) | (first < idx[rows, last]), first, idx[rows, last])
-    return np.sort(out, axis=1)
 
 
 class ManyTargetExplorer:
@@ -160,7 +100,7 @@ class ManyTargetExplorer:
         """
         idx = self.idx[targets]
         xty = self.data.Xty[targets]
-        rhs = np.take_along_axis(xty, idx, axis=1)  # X_S^T y
+        rhs = xty.reshape(-1).take(idx + (np.arange(len(idx)) * xty.shape[1])[:, None])  # X_S^T y
         if not self.columns.holds(self.k):
             vals, grad = self._solve_through_x(idx, xty, rhs)
         elif self.columns.fetch(idx):
@@ -229,9 +169,9 @@ class ManyTargetExplorer:
         \mathrm{hi} = \max_{S^c} |\Xi|`; the checks are skipped while the gap
         provably cannot close (:func:`~skstexplore.solvers._sea_store.safe_iterations`).
         A target whose gap closed takes in its largest entry off the support
-        (:func:`_swap_in`), or when it has several entries
+        (:func:`~skstexplore.solvers._sea_topk.swap_in`), or when it has several entries
         :math:`|\Xi_j| \ge \mathrm{lo}` off the support, its new top-k among
-        its entries :math:`\ge \mathrm{lo}` (:func:`_top_k_above`).
+        its entries :math:`\ge \mathrm{lo}` (:func:`~skstexplore.solvers._sea_topk.top_k_above`).
         """
         due = self.check_at[rows] <= it
         targets = self.targets[rows] if due.all() else self.targets[rows][due]
@@ -254,7 +194,7 @@ class ManyTargetExplorer:
         else:
             moved = slice(None)
         # one entry off the support at least lo (usually): swapped in; more: a selection among them
-        new_idx = _swap_in(on_support, idx, lo, hi, first)
+        new_idx = swap_in(on_support, idx, lo, hi, first)
         several = np.flatnonzero(second >= lo)
         if several.size:
             new_idx[several] = self._select(A, moved, several, on_support, idx, lo, hi, first)
@@ -267,7 +207,7 @@ class ManyTargetExplorer:
         return changed
 
     def _scan(self, targets, idx, it):
-        r""":math:`|\Xi^{it}|` of ``targets`` and :func:`_off_support_largest` of it.
+        r""":math:`|\Xi^{it}|` of ``targets`` and :func:`~skstexplore.solvers._sea_topk.off_support_largest` of it.
 
         By blocks of rows that stay in cache through the passes over them
         (bringing :math:`\Xi` up to date, magnitudes, largest entries).
@@ -279,11 +219,14 @@ class ManyTargetExplorer:
         for rows in row_blocks(len(targets), A.shape[1] * A.itemsize, _SCAN_BYTES):
             block = self._advance(targets[rows], it, out=A[rows])
             np.abs(block, out=block)
-            on_support[rows], hi[rows], first[rows], second[rows] = _off_support_largest(block, idx[rows])
+            on_support[rows], hi[rows], first[rows], second[rows] = off_support_largest(block, idx[rows])
         return A, on_support, hi, first, second
 
     def _select(self, A, moved, several, on_support, idx, lo, hi, first):
-        """:func:`_top_k_above` of the rows ``several`` (of the rows ``moved`` of ``A``), their entries put back."""
+        """:func:`~skstexplore.solvers._sea_topk.top_k_above` of the rows ``several`` of the rows ``moved`` of ``A``.
+
+        Their entries overwritten by :func:`~skstexplore.solvers._sea_topk.off_support_largest` put back.
+        """
         n = A.shape[1]
         rows = np.arange(A.shape[0])[moved][several]
         A = A[rows]
@@ -291,7 +234,7 @@ class ManyTargetExplorer:
         offsets = np.arange(len(rows)) * n
         A_flat.put(idx[several] + offsets[:, None], on_support[several])
         A_flat.put(first[several] + offsets, hi[several])
-        return _top_k_above(A, lo[several], self.k)
+        return top_k_above(A, lo[several], self.k)
 
     def _advance(self, targets, it, out=None):
         r""":math:`\Xi^{it}` of ``targets`` (stored, and returned as a copy, in ``out`` when given).

@@ -43,8 +43,9 @@ def gap_drift(step, idx):
     (a stationary target). Rows of ``step`` (n, n_features), of ``idx`` (n, k).
     """
     magnitude = np.abs(step)
-    largest = np.take_along_axis(magnitude, magnitude.argmax(axis=1)[:, None], axis=1)[:, 0]  # twice as fast as max
-    return largest + np.take_along_axis(magnitude, idx, axis=1).max(axis=1)
+    flat, offsets = magnitude.reshape(-1), np.arange(len(step)) * step.shape[1]
+    # argmax then take: twice as fast as a row-wise max
+    return flat.take(magnitude.argmax(axis=1) + offsets) + flat.take(idx + offsets[:, None]).max(axis=1)
 
 
 def safe_iterations(gap, drift, largest, eps):
