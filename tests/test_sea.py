@@ -354,6 +354,27 @@ def test_support_store_stays_within_its_budget():
     assert np.all(store.lookup(keys[:100]) < 0)
 
 
+@pytest.mark.parametrize("view", [False, True])
+def test_support_store_keeps_its_entries_when_it_grows(view):
+    from skstexplore.solvers._sea_store import SupportStore
+
+    store = SupportStore(50, 3, np.float64, max_bytes=2**20)
+    keys = np.arange(1, 201, dtype=np.uint64)
+    rng = np.random.default_rng(0)
+    values, steps = rng.standard_normal((200, 3)), rng.standard_normal((200, 50))
+    store.insert(keys[:64], values[:64], steps[:64], np.ones(64), np.ones(64))
+    held = store.steps[:2] if view else None  # a view: the store cannot grow in place, it copies
+    for start in range(64, 200, 34):
+        part = slice(start, start + 34)
+        store.insert(keys[part], values[part], steps[part], np.ones(34), np.ones(34))
+    slots = store.lookup(keys)
+    assert len(store.steps) >= 200 and np.all(slots >= 0)
+    np.testing.assert_array_equal(store.values[slots], values)
+    np.testing.assert_array_equal(store.steps[slots], steps)
+    if view:
+        np.testing.assert_array_equal(held, steps[:2])
+
+
 def test_memory_of_many_targets_is_bounded():
     import tracemalloc
 
