@@ -179,25 +179,20 @@ class ManyTargetExplorer:
         A, on_support, hi, first, second = self._scan(targets, idx, it)
         lo = on_support.min(axis=1)
         gap = lo - hi
-        self.check_at[targets] = it + 1
         kept = gap > 0
+        check_at = np.full(len(targets), it + 1)
         if kept.any():
             largest = np.maximum(hi[kept], on_support[kept].max(axis=1))
-            n_safe = safe_iterations(gap[kept], self.drift[targets[kept]], largest, self.eps)
-            self.check_at[targets[kept]] += n_safe
-            if kept.all():
-                return targets[:0]
-            moved = np.flatnonzero(~kept)
-            on_support, idx, lo, hi, first, second = (
-                a[moved] for a in (on_support, idx, lo, hi, first, second))
-            targets = targets[moved]
-        else:
-            moved = slice(None)
-        # one entry off the support at least lo (usually): swapped in; more: a selection among them
+            check_at[kept] += safe_iterations(gap[kept], self.drift[targets[kept]], largest, self.eps)
+        self.check_at[targets] = check_at
+        if kept.all():
+            return targets[:0]
+        # a row whose gap is open keeps its support; one with an entry off it at least lo (usually one):
+        # that entry swapped in; with several: a selection among them
         new_idx = swap_in(on_support, idx, lo, hi, first)
         several = np.flatnonzero(second >= lo)
         if several.size:
-            new_idx[several] = self._select(A, moved, several, on_support, idx, lo, hi, first)
+            new_idx[several] = self._select(A, several, on_support, idx, lo, hi, first)
         differs = np.any(new_idx != idx, axis=1)
         changed = targets[differs]
         if changed.size:
@@ -222,19 +217,17 @@ class ManyTargetExplorer:
             on_support[rows], hi[rows], first[rows], second[rows] = off_support_largest(block, idx[rows])
         return A, on_support, hi, first, second
 
-    def _select(self, A, moved, several, on_support, idx, lo, hi, first):
-        """:func:`~skstexplore.solvers._sea_topk.top_k_above` of the rows ``several`` of the rows ``moved`` of ``A``.
+    def _select(self, A, rows, on_support, idx, lo, hi, first):
+        """:func:`~skstexplore.solvers._sea_topk.top_k_above` of the rows ``rows`` of ``A``.
 
         Their entries overwritten by :func:`~skstexplore.solvers._sea_topk.off_support_largest` put back.
         """
-        n = A.shape[1]
-        rows = np.arange(A.shape[0])[moved][several]
         A = A[rows]
         A_flat = A.reshape(-1)
-        offsets = np.arange(len(rows)) * n
-        A_flat.put(idx[several] + offsets[:, None], on_support[several])
-        A_flat.put(first[several] + offsets, hi[several])
-        return top_k_above(A, lo[several], self.k)
+        offsets = np.arange(len(rows)) * A.shape[1]
+        A_flat.put(idx[rows] + offsets[:, None], on_support[rows])
+        A_flat.put(first[rows] + offsets, hi[rows])
+        return top_k_above(A, lo[rows], self.k)
 
     def _advance(self, targets, it, out=None):
         r""":math:`\Xi^{it}` of ``targets`` (stored, and returned as a copy, in ``out`` when given).

@@ -58,17 +58,20 @@ def off_support_largest(A, idx):
 
 
 def swap_in(on_support, idx, lo, hi, first):
-    r"""Top-k of each old support :math:`S` and the one index ``first`` off it whose entry ``hi`` is :math:`\ge` ``lo``.
+    r"""Top-k of each old support :math:`S` and the index ``first`` off it, the largest entry ``hi`` off it.
 
-    :func:`~skstexplore._core.thresholding.largest_k` of these k + 1
-    candidates drops the last of them by decreasing value, equal values by
-    increasing index: the highest index among the smallest entries of
-    :math:`S` (``lo``), unless ``hi`` equals ``lo`` and ``first`` is higher.
-    Sorted indices, one row per support.
+    For rows with no other entry off :math:`S` at least ``lo`` =
+    :math:`\min_S`, it is :func:`~skstexplore._core.thresholding.largest_k`
+    of the row: that of these k + 1 candidates, which drops the last of them
+    by decreasing value, equal values by increasing index: ``first`` when
+    ``hi`` is below ``lo`` (the support stays), otherwise the highest index
+    among the smallest entries of :math:`S`, unless ``hi`` equals ``lo`` and
+    ``first`` is higher. Sorted indices, one row per support.
     """
     n_rows, k = idx.shape
     rows = np.arange(n_rows)
     last = k - 1 - np.argmax(on_support[:, ::-1] == lo[:, None], axis=1)
+    enters = (hi > lo) | ((hi == lo) & (first < idx[rows, last]))
     out = idx.copy()
-    out[rows, last] = np.where((hi > lo) | (first < idx[rows, last]), first, idx[rows, last])
+    out[rows, last] = np.where(enters, first, idx[rows, last])
     return np.sort(out, axis=1)
