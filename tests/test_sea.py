@@ -354,6 +354,27 @@ def test_support_store_stays_within_its_budget():
     assert np.all(store.lookup(keys[:100]) < 0)
 
 
+@pytest.mark.parametrize("view", [False, True])
+def test_support_store_keeps_its_entries_when_it_grows(view):
+    from skstexplore.solvers._sea_store import SupportStore
+
+    store = SupportStore(50, 3, np.float64, max_bytes=2**20)
+    keys = np.arange(1, 201, dtype=np.uint64)
+    rng = np.random.default_rng(0)
+    values, steps = rng.standard_normal((200, 3)), rng.standard_normal((200, 50))
+    store.insert(keys[:64], values[:64], steps[:64], np.ones(64), np.ones(64))
+    held = store.steps[:2] if view else None  # a view: the store cannot grow in place, it copies
+    for start in range(64, 200, 34):
+        part = slice(start, start + 34)
+        store.insert(keys[part], values[part], steps[part], np.ones(34), np.ones(34))
+    slots = store.lookup(keys)
+    assert len(store.steps) >= 200 and np.all(slots >= 0)
+    np.testing.assert_array_equal(store.values[slots], values)
+    np.testing.assert_array_equal(store.steps[slots], steps)
+    if view:
+        np.testing.assert_array_equal(held, steps[:2])
+
+
 def test_memory_of_many_targets_is_bounded():
     import tracemalloc
 
@@ -419,7 +440,7 @@ def test_store_and_column_budgets_do_not_change_the_path(store_bytes, n_targets)
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_new_top_k_among_the_candidates_is_largest_k(dtype):
-    from skstexplore.solvers._sea_many import _top_k_above
+    from skstexplore.solvers._sea_topk import top_k_above
 
     rng = np.random.default_rng(5)
     A = rng.integers(0, 4, size=(300, 12)).astype(dtype)  # many ties, zeros included
@@ -427,7 +448,30 @@ def test_new_top_k_among_the_candidates_is_largest_k(dtype):
     # lo: the smallest entry of k random indices (an old support), so every row holds k entries >= lo
     old = np.sort(rng.permuted(np.tile(np.arange(12), (300, 1)), axis=1)[:, :k], axis=1)
     lo = np.take_along_axis(A, old, axis=1).min(axis=1)
-    np.testing.assert_array_equal(_top_k_above(A, lo, k), largest_k(A, k))
+    np.testing.assert_array_equal(top_k_above(A, lo, k), largest_k(A, k))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_swapping_in_the_largest_entry_off_the_support_is_largest_k(dtype):
+    from skstexplore.solvers._sea_topk import off_support_largest, swap_in
+
+    rng = np.random.default_rng(6)
+    A = rng.integers(0, 4, size=(2000, 12)).astype(dtype)  # many ties, zeros included
+    k = 4
+    old = np.sort(rng.permuted(np.tile(np.arange(12), (2000, 1)), axis=1)[:, :k], axis=1)
+    np.put_along_axis(A, old, np.take_along_axis(A, old, axis=1) + 2, axis=1)  # mostly above the other entries
+    on_support, hi, first, second = off_support_largest(A.copy(), old)
+    lo = on_support.min(axis=1)
+    # the rows with at most one entry off the support at least lo: the case swap_in is for
+    one = second < lo
+    assert 100 < np.sum(one & (hi == lo)) and 10 < np.sum(one & (hi > lo)) and 100 < np.sum(hi < lo)
+    np.testing.assert_array_equal(np.take_along_axis(A, old, axis=1), on_support)
+    off = A.copy()
+    np.put_along_axis(off, old, -1, axis=1)
+    np.testing.assert_array_equal(hi, off.max(axis=1))
+    np.testing.assert_array_equal(np.take_along_axis(off, first[:, None], axis=1)[:, 0], hi)
+    new = swap_in(on_support[one], old[one], lo[one], hi[one], first[one])
+    np.testing.assert_array_equal(new, largest_k(A[one], k))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

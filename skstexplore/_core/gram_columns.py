@@ -16,7 +16,7 @@ import numpy as np
 DEFAULT_COLUMN_BYTES = 256 * 2**20
 
 # Rows of a batched product ``sum_j v_j G_j`` handled at once (bounds its temporary).
-_CHUNK_BYTES = 16 * 2**20
+_CHUNK_BYTES = 2**20
 
 
 class GramColumns:

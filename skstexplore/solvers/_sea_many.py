@@ -9,9 +9,11 @@ Most iterations revisit supports already solved (the targets cycle among a few
 dozen), so the cost is that of the checks: a check of a target is a few passes
 over its n entries (:math:`\Xi` brought up to date from its stored value and
 its support's step, read from the store where it lies, never copied at a
-support change; then :math:`\min_S |\Xi|` and :math:`\max_{S^c} |\Xi|`),
-and a target whose gap closed picks its new top-k among its entries
-:math:`|\Xi_j| \ge \min_S |\Xi|` only (usually k plus one or two).
+support change; then :math:`\min_S |\Xi|` and the two largest entries off
+:math:`S`), made by blocks of targets whose rows stay in cache through these
+passes. A target whose gap closed usually has one entry off its support at
+least :math:`\min_S |\Xi|`, which is swapped in; one with several picks its
+new top-k among its entries :math:`|\Xi_j| \ge \min_S |\Xi|` only.
 """
 
 import numpy as np
@@ -20,39 +22,17 @@ from .._core.lstsq import solve_gram_systems
 from .._core.memory import row_blocks
 from .._core.thresholding import largest_k
 from ._sea_store import RestrictedCholesky, SupportHasher, gap_drift, safe_iterations
+from ._sea_topk import off_support_largest, swap_in, top_k_above
 
 # Fewer targets than this meeting new supports in one iteration are solved
 # one by one (LAPACK directly), more in one batched solve.
 _BATCH_MIN_TARGETS = 8
 
+# Rows of Xi gone through at once by a support check (they stay in a core's cache).
+_SCAN_BYTES = 2**19
+
 # Iterations stored at once in the loss curve (it grows by blocks, never to max_iter up front).
 _CURVE_BLOCK = 256
-
-
-def _top_k_above(A, lo, k):
-    r"""Sorted indices of the ``k`` largest entries of each row of ``A`` (ties to the lowest indices).
-
-    Exactly :func:`~skstexplore._core.thresholding.largest_k` of ``A``, chosen
-    among the entries :math:`\ge` ``lo`` only, where each row holds at least
-    ``k`` of them (any other entry has ``k`` larger ones): SEA's old support
-    gives them, with ``lo`` its smallest magnitude. The candidates of each row
-    are packed, by increasing index, into a row of a small matrix padded with
-    -1 (below every entry of ``A``, which is non-negative), whose stable sort
-    by decreasing value puts the ``k`` largest first, equal values by index.
-    """
-    n_rows, n = A.shape
-    position = np.flatnonzero(A >= lo[:, None])
-    row = position // n
-    starts = np.searchsorted(row, np.arange(n_rows + 1))
-    column = np.arange(len(position)) - starts[row]
-    packed = np.full((n_rows, int(np.diff(starts).max())), -1, dtype=A.dtype)
-    packed[row, column] = A.reshape(-1).take(position)
-    index = np.zeros(packed.shape, dtype=np.intp)
-    index[row, column] = position - row * n
-    order = np.argsort(-packed, axis=1, kind="stable")[:, :k]
-    chosen = np.zeros(packed.shape, dtype=bool)
-    chosen.reshape(-1)[order + (np.arange(n_rows) * packed.shape[1])[:, None]] = True
-    return index[chosen].reshape(n_rows, k)  # by increasing index in each row, as packed
 
 
 class ManyTargetExplorer:
@@ -95,6 +75,7 @@ class ManyTargetExplorer:
         self.visited = set()
         self.n_explored = np.zeros(T, dtype=np.intp)
         self.cholesky = RestrictedCholesky(data)
+        self.eps = np.finfo(data.dtype).eps
         self._evaluate(self.targets)
 
     # -- one support per target -------------------------------------------------
@@ -119,7 +100,7 @@ class ManyTargetExplorer:
         """
         idx = self.idx[targets]
         xty = self.data.Xty[targets]
-        rhs = np.take_along_axis(xty, idx, axis=1)  # X_S^T y
+        rhs = xty.reshape(-1).take(idx + (np.arange(len(idx)) * xty.shape[1])[:, None])  # X_S^T y
         if not self.columns.holds(self.k):
             vals, grad = self._solve_through_x(idx, xty, rhs)
         elif self.columns.fetch(idx):
@@ -187,43 +168,69 @@ class ManyTargetExplorer:
         A support is still the top-k while :math:`\mathrm{lo} = \min_S |\Xi| >
         \mathrm{hi} = \max_{S^c} |\Xi|`; the checks are skipped while the gap
         provably cannot close (:func:`~skstexplore.solvers._sea_store.safe_iterations`).
-        Targets whose gap closed get their new top-k in one selection among
-        their entries :math:`|\Xi_j| \ge \mathrm{lo}` (:func:`_top_k_above`).
+        A target whose gap closed takes in its largest entry off the support
+        (:func:`~skstexplore.solvers._sea_topk.swap_in`), or when it has several entries
+        :math:`|\Xi_j| \ge \mathrm{lo}` off the support, its new top-k among
+        its entries :math:`\ge \mathrm{lo}` (:func:`~skstexplore.solvers._sea_topk.top_k_above`).
         """
         due = self.check_at[rows] <= it
         targets = self.targets[rows] if due.all() else self.targets[rows][due]
-        n = self.Xi.shape[1]
-        A = self._advance(targets, it)
-        np.abs(A, out=A)
         idx = self.idx[targets]
-        flat = idx + (np.arange(len(targets)) * n)[:, None]  # positions of the supports in A.ravel()
-        A_flat = A.reshape(-1)
-        on_support = A_flat.take(flat)
+        A, on_support, hi, first, second = self._scan(targets, idx, it)
         lo = on_support.min(axis=1)
-        A_flat.put(flat, -1)
-        hi = A.max(axis=1)
         gap = lo - hi
-        self.check_at[targets] = it + 1
         kept = gap > 0
+        check_at = np.full(len(targets), it + 1)
         if kept.any():
             largest = np.maximum(hi[kept], on_support[kept].max(axis=1))
-            n_safe = safe_iterations(gap[kept], self.drift[targets[kept]], largest, np.finfo(A.dtype).eps)
-            self.check_at[targets[kept]] += n_safe
-            if kept.all():
-                return targets[:0]
-        moved = ~kept
-        A_flat.put(flat[moved], on_support[moved])
-        new_idx = _top_k_above(A[moved], lo[moved], self.k)
-        differs = np.any(new_idx != idx[moved], axis=1)
-        changed = targets[moved][differs]
+            check_at[kept] += safe_iterations(gap[kept], self.drift[targets[kept]], largest, self.eps)
+        self.check_at[targets] = check_at
+        if kept.all():
+            return targets[:0]
+        # a row whose gap is open keeps its support; one with an entry off it at least lo (usually one):
+        # that entry swapped in; with several: a selection among them
+        new_idx = swap_in(on_support, idx, lo, hi, first)
+        several = np.flatnonzero(second >= lo)
+        if several.size:
+            new_idx[several] = self._select(A, several, on_support, idx, lo, hi, first)
+        differs = np.any(new_idx != idx, axis=1)
+        changed = targets[differs]
         if changed.size:
             self.idx[changed] = new_idx[differs]
             self.keys[changed] = self.hasher.keys(self.idx[changed], changed)
             self._evaluate(changed)
         return changed
 
-    def _advance(self, targets, it):
-        r""":math:`\Xi^{it}` of ``targets`` (stored, and returned as a copy).
+    def _scan(self, targets, idx, it):
+        r""":math:`|\Xi^{it}|` of ``targets`` and :func:`~skstexplore.solvers._sea_topk.off_support_largest` of it.
+
+        By blocks of rows that stay in cache through the passes over them
+        (bringing :math:`\Xi` up to date, magnitudes, largest entries).
+        """
+        A = np.empty((len(targets), self.Xi.shape[1]), dtype=self.Xi.dtype)
+        on_support = np.empty(idx.shape, dtype=A.dtype)
+        hi, second = np.empty(len(targets), dtype=A.dtype), np.empty(len(targets), dtype=A.dtype)
+        first = np.empty(len(targets), dtype=np.intp)
+        for rows in row_blocks(len(targets), A.shape[1] * A.itemsize, _SCAN_BYTES):
+            block = self._advance(targets[rows], it, out=A[rows])
+            np.abs(block, out=block)
+            on_support[rows], hi[rows], first[rows], second[rows] = off_support_largest(block, idx[rows])
+        return A, on_support, hi, first, second
+
+    def _select(self, A, rows, on_support, idx, lo, hi, first):
+        """:func:`~skstexplore.solvers._sea_topk.top_k_above` of the rows ``rows`` of ``A``.
+
+        Their entries overwritten by :func:`~skstexplore.solvers._sea_topk.off_support_largest` put back.
+        """
+        A = A[rows]
+        A_flat = A.reshape(-1)
+        offsets = np.arange(len(rows)) * A.shape[1]
+        A_flat.put(idx[rows] + offsets[:, None], on_support[rows])
+        A_flat.put(first[rows] + offsets, hi[rows])
+        return top_k_above(A, lo[rows], self.k)
+
+    def _advance(self, targets, it, out=None):
+        r""":math:`\Xi^{it}` of ``targets`` (stored, and returned as a copy, in ``out`` when given).
 
         While its support is unchanged a target's :math:`\Xi` moves by the same
         step every iteration, so it is stored at the iteration ``t_base`` of
@@ -231,7 +238,7 @@ class ManyTargetExplorer:
         :math:`\Xi^{it} = \Xi^{t_{base}} - (it - t_{base})\, \eta \nabla`.
         Iterations in which no support is checked cost nothing per feature.
         """
-        Xi = self.Xi.take(targets, axis=0)
+        Xi = self.Xi.take(targets, axis=0, out=out, mode="clip")
         lag = it - self.t_base[targets]
         if not lag.any():
             return Xi
@@ -358,7 +365,11 @@ class ManyTargetExplorer:
 
 
 class Recorder:
-    """Per-iteration values of every target, stored by blocks of iterations (never ``max_iter`` up front)."""
+    """Per-iteration values of every target, stored by blocks of iterations (never ``max_iter`` up front).
+
+    A block holds one row per iteration, so that recording an iteration
+    writes contiguous memory (not one value per target's row).
+    """
 
     def __init__(self, shape, dtype):
         self.shape, self.dtype = shape, dtype
@@ -367,13 +378,14 @@ class Recorder:
 
     def record(self, it, rows, values):
         if it // _CURVE_BLOCK == len(self.blocks):
-            T = self.shape[0]
-            self.blocks.append(np.zeros((T, _CURVE_BLOCK) + self.shape[1:], dtype=self.dtype))
-        self.blocks[-1][rows, it % _CURVE_BLOCK] = values
+            self.blocks.append(np.zeros((_CURVE_BLOCK,) + self.shape, dtype=self.dtype))
+        self.blocks[-1][it % _CURVE_BLOCK, rows] = values
         self.n_columns_asked = it + 1
 
     def array(self):
         """Shape (n_targets, iterations recorded, ...)."""
-        if not self.blocks:
-            return np.zeros(self.shape[:1] + (0,) + self.shape[1:], dtype=self.dtype)
-        return np.concatenate(self.blocks, axis=1)[:, : self.n_columns_asked]
+        out = np.empty(self.shape[:1] + (self.n_columns_asked,) + self.shape[1:], dtype=self.dtype)
+        for start, block in zip(range(0, self.n_columns_asked, _CURVE_BLOCK), self.blocks):
+            stop = min(start + _CURVE_BLOCK, self.n_columns_asked)
+            out[:, start:stop] = np.swapaxes(block[: stop - start], 0, 1)
+        return out
