@@ -135,6 +135,7 @@ def test_dense_scaled_preparation_is_bit_identical_to_the_separate_steps(dtype, 
                                                                           scale, monkeypatch):
     # blocks of a few rows (columns for F), so that the running sums cross blocks
     monkeypatch.setattr(preprocess, "_PASS_BYTES", 3 * 80 * np.dtype(dtype).itemsize)
+    monkeypatch.setattr(preprocess, "_whole_pass_bytes", lambda: 0)
     rng = np.random.default_rng(1)
     X = rng.standard_normal((37, 80)) * scale
     X[:, 3], X[:, 5], X[:, 6] = 3.7 * scale, 0.0, X[:, 6] * 1e-9  # a noise column, an empty one, a tiny one
@@ -160,10 +161,29 @@ def test_dense_scaled_preparation_is_bit_identical_to_the_separate_steps(dtype, 
 def test_dense_scaled_preparation_of_one_column_or_one_row_is_bit_identical(shape, fit_intercept, monkeypatch):
     # numpy sums a single column pairwise, not row after row
     monkeypatch.setattr(preprocess, "_PASS_BYTES", 24)
+    monkeypatch.setattr(preprocess, "_whole_pass_bytes", lambda: 0)
     X, Y = np.random.default_rng(2).standard_normal((2, *shape)) * 3
     Xs, _, X_offset, _, units, col_sq = _separate_steps(X, Y[:, :1], fit_intercept, None)
     fused = prepare_dense_scaled(X, Y[:, :1], fit_intercept)
     for expected, got in [(Xs, fused.data.X), (X_offset, fused.data.X_offset), (col_sq, fused.col_sq_norms)]:
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("layout", ["C", "F"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_dense_scaled_preparation_whole_or_by_blocks_gives_the_same_bits(layout, fit_intercept, monkeypatch):
+    # a design within the last-level cache is worked on whole, a larger one by blocks
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((90, 70)) * 7.0
+    X = np.asfortranarray(X) if layout == "F" else X
+    Y = rng.standard_normal((90, 2))
+    assert preprocess._whole_pass_bytes() >= X.nbytes  # (the system's cache size, or the default)
+    whole = prepare_dense_scaled(X, Y, fit_intercept)
+    monkeypatch.setattr(preprocess, "_whole_pass_bytes", lambda: 0)
+    monkeypatch.setattr(preprocess, "_PASS_BYTES", 7 * 70 * 8)
+    blocked = prepare_dense_scaled(X, Y, fit_intercept)
+    for got, expected in [(blocked.data.X, whole.data.X), (blocked.data.X_offset, whole.data.X_offset),
+                          (blocked.col_sq_norms, whole.col_sq_norms)]:
         np.testing.assert_array_equal(got, expected)
 
 

@@ -17,6 +17,8 @@ sparse ``X`` is never densified: :class:`CenteredSparseDesign` applies
 :math:`D(X - \mathbf{1}\bar x^\top)` through the offsets, as scikit-learn does.
 """
 
+import functools
+import glob
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +31,9 @@ from .units import DataUnits, _ldexp, centring_noise_bound, column_peaks
 # A dense X is read in blocks of rows (of columns when it is Fortran-ordered) of this size, each worked on while
 # it is in cache: every pass over X not made costs about as much as a small fit's iterations.
 _PASS_BYTES = 2**21
+
+# Without a size of the last-level cache from the system, a dense X below this is worked on whole.
+_DEFAULT_WHOLE_BYTES = 2**23
 
 
 class CenteredSparseDesign:
@@ -300,7 +305,10 @@ def prepare_dense_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name
     weight = None if sample_weight is None else normalized_sample_weight(sample_weight, n_samples).astype(X.dtype)
     by_columns = X.flags.f_contiguous  # (a single column too: numpy then sums it pairwise)
     V = X.T if by_columns else X  # the blocks are rows of V
-    blocks = row_blocks(V.shape[0], V.shape[1] * V.itemsize, _PASS_BYTES)
+    # X and its copy within the last-level cache: numpy's whole-array operations, fewer than the blocks' (measured
+    # at 500 x 5000 with a 480 MiB cache: 5.4 ms whole against 8.3 ms by blocks of 2 MiB; the same bits either way)
+    whole = V.nbytes <= _whole_pass_bytes()
+    blocks = row_blocks(V.shape[0], V.shape[1] * V.itemsize, max(V.nbytes, 1) if whole else _PASS_BYTES)
     if fit_intercept and weight is None:
         with np.errstate(invalid="ignore"):  # only a non-finite X, refused below, makes NaN
             x_peak, sums = _peak_and_column_sums(V, blocks, by_columns)
@@ -324,6 +332,23 @@ def prepare_dense_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name
         _zero_noise_columns(Xc, col_sq, X, X_offset, sqrt_weight, x_peak, units.ex)
     data = PreparedData(Xc, units.scale_Y(Yc), X_offset, y_offset, sqrt_weight)
     return ScaledData(data, units, col_sq)
+
+
+@functools.lru_cache(maxsize=1)
+def _whole_pass_bytes():
+    """A quarter of the last-level cache (room for ``X``, its copy and the rest), from Linux's sysfs; otherwise
+    :data:`_DEFAULT_WHOLE_BYTES`."""
+    sizes = []
+    for entry in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            with open(entry) as file:
+                text = file.read().strip()
+        except OSError:
+            continue
+        units = {"K": 2**10, "M": 2**20, "G": 2**30}
+        if text[:-1].isdigit() and text[-1] in units:
+            sizes.append(int(text[:-1]) * units[text[-1]])
+    return max(sizes) // 4 if sizes else _DEFAULT_WHOLE_BYTES
 
 
 def _peak(V, blocks):
