@@ -129,7 +129,7 @@ def gram_lasso_path(gram, Xty, y_sq, n_samples, alphas, *, coef_init=None, tol=0
         within_tol = _within(c, y_sq, n_samples, alpha, tol, positive) if trusted else None
         w, optimal[i], n_steps[i] = _one_target(G, c, penalty, w, positive, max_steps, DEFAULT_RTOL, False, factor,
                                                 gradient=grad, scale=scale, resolved=moved, good_enough=within_tol)
-        if n_steps[i]:  # (a point accepted within tol after a step may be off its support's line: solved afresh)
+        if n_steps[i] or not moved:  # (a point accepted within tol may be off its support's line: solved afresh)
             direction = None
         previous = penalty
         coefs[i], grads[i] = w, grad
