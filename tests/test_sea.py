@@ -438,15 +438,20 @@ def test_store_and_column_budgets_do_not_change_the_path(store_bytes, n_targets)
     np.testing.assert_array_equal(big.extras["n_supports_explored"], tiny.extras["n_supports_explored"])
 
 
+def tied_rows_and_supports(seed, n_rows, dtype, k=4):
+    """Rows of 12 small integers (many ties, zeros included) and an old support of ``k`` random indices each."""
+    rng = np.random.default_rng(seed)
+    A = rng.integers(0, 4, size=(n_rows, 12)).astype(dtype)
+    old = np.sort(rng.permuted(np.tile(np.arange(12), (n_rows, 1)), axis=1)[:, :k], axis=1)
+    return A, old, k
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_new_top_k_among_the_candidates_is_largest_k(dtype):
     from skstexplore.solvers._sea_topk import top_k_above
 
-    rng = np.random.default_rng(5)
-    A = rng.integers(0, 4, size=(300, 12)).astype(dtype)  # many ties, zeros included
-    k = 4
-    # lo: the smallest entry of k random indices (an old support), so every row holds k entries >= lo
-    old = np.sort(rng.permuted(np.tile(np.arange(12), (300, 1)), axis=1)[:, :k], axis=1)
+    A, old, k = tied_rows_and_supports(5, 300, dtype)
+    # lo: the smallest entry of the old support, so every row holds k entries >= lo
     lo = np.take_along_axis(A, old, axis=1).min(axis=1)
     np.testing.assert_array_equal(top_k_above(A, lo, k), largest_k(A, k))
 
@@ -455,10 +460,7 @@ def test_new_top_k_among_the_candidates_is_largest_k(dtype):
 def test_swapping_in_the_largest_entry_off_the_support_is_largest_k(dtype):
     from skstexplore.solvers._sea_topk import off_support_largest, swap_in
 
-    rng = np.random.default_rng(6)
-    A = rng.integers(0, 4, size=(2000, 12)).astype(dtype)  # many ties, zeros included
-    k = 4
-    old = np.sort(rng.permuted(np.tile(np.arange(12), (2000, 1)), axis=1)[:, :k], axis=1)
+    A, old, k = tied_rows_and_supports(6, 2000, dtype)
     np.put_along_axis(A, old, np.take_along_axis(A, old, axis=1) + 2, axis=1)  # mostly above the other entries
     on_support, hi, first, second = off_support_largest(A.copy(), old)
     lo = on_support.min(axis=1)
