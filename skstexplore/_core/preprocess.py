@@ -338,14 +338,13 @@ def prepare_dense_scaled(X, Y, fit_intercept, sample_weight=None, estimator_name
 def _whole_pass_bytes():
     """A quarter of the last-level cache (room for ``X``, its copy and the rest), from Linux's sysfs; otherwise
     :data:`_DEFAULT_WHOLE_BYTES`."""
-    sizes = []
+    sizes, units = [], {"K": 2**10, "M": 2**20, "G": 2**30}
     for entry in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
         try:
             with open(entry) as file:
                 text = file.read().strip()
         except OSError:
             continue
-        units = {"K": 2**10, "M": 2**20, "G": 2**30}
         if text[:-1].isdigit() and text[-1] in units:
             sizes.append(int(text[:-1]) * units[text[-1]])
     return max(sizes) // 4 if sizes else _DEFAULT_WHOLE_BYTES

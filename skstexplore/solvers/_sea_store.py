@@ -137,7 +137,8 @@ class SupportStore:
     def _grow(self, size):
         for name in ("values", "steps", "loss", "drift", "_keys", "_last_use"):
             try:
-                # in place: realloc remaps a large block instead of copying it (and faulting its pages in again)
+                # in place: realloc remaps a large block instead of copying it (and faulting its pages in again);
+                # read through getattr, not a local name, which would be one reference more and make resize refuse
                 getattr(self, name).resize((size,) + getattr(self, name).shape[1:])
             except ValueError:  # numpy refuses while something else refers to the array: a copy
                 old = getattr(self, name)

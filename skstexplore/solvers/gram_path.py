@@ -159,5 +159,4 @@ def _gram_dual_gap(Xty, W, grads, y_sq, n_samples, alphas, positive=False):
     corr = lowest if positive else np.maximum(grads.max(axis=1, initial=0.0), lowest)  # no |g| temporary
     scale = np.maximum(1.0, corr / (n_samples * alphas))
     l1_terms = alphas * np.abs(W).sum(axis=1) + w_dot_g / (n_samples * scale)
-    gaps = (1.0 - 1.0 / scale) ** 2 * r_sq / (2 * n_samples) + np.maximum(l1_terms, 0.0)
-    return gaps
+    return (1.0 - 1.0 / scale) ** 2 * r_sq / (2 * n_samples) + np.maximum(l1_terms, 0.0)
