@@ -9,7 +9,7 @@ from skstexplore import lasso_path
 from skstexplore._core.lasso import lasso_dual_gap
 from skstexplore.solvers._support_factor import SupportFactor
 from skstexplore.solvers.active_set import affine_move, symmetric_product
-from skstexplore.solvers.gram_path import _gram_dual_gap, gram_lasso_path
+from skstexplore.solvers.gram_path import _gram_dual_gap, _within, gram_lasso_path
 
 
 def problem(n_samples, n_features, seed=0, n_nonzero=8, noise=0.5):
@@ -152,6 +152,24 @@ def test_gram_gap_equals_the_residual_gap():
             gap = _gram_dual_gap(X.T @ y, w[None], grad[None], y @ y, 50, np.array([alpha]), positive)[0]
             assert_allclose(gap, exact, rtol=1e-9)
 
+
+
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("n_features", [1, 7, 64, 1000])
+def test_point_check_decides_on_the_reported_gap(n_features, positive):
+    """The check a point stops on computes the gap that the path reports, to the bit: a tol equal to the
+    reported gap passes, the next float below fails (else a point accepted within tol could be reported
+    unconverged, and solved again)."""
+    rng = np.random.default_rng(n_features)
+    X, y = problem(50, n_features, seed=n_features, n_nonzero=1)
+    c, y_sq = X.T @ y, y @ y
+    W = rng.standard_normal((20, n_features)) * (rng.random((20, n_features)) < 0.5) * np.logspace(-6, 2, 20)[:, None]
+    grads = W @ (X.T @ X) - c
+    alphas = rng.uniform(0.01, 1.0, 20) * np.abs(c).max() / 50
+    gaps = _gram_dual_gap(c, W, grads, y_sq, 50, alphas, positive)
+    for w, grad, alpha, gap in zip(W, grads, alphas, gaps):
+        assert _within(c, y_sq, 50, alpha, gap, positive)(w, grad)
+        assert not _within(c, y_sq, 50, alpha, np.nextafter(gap, -np.inf), positive)(w, grad)
 
 def test_lasso_path_finishes_unconverged_points_with_the_residual():
     """A tolerance below the Gram gap's rounding: each point is finished by the residual-based solve."""
