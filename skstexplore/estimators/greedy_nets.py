@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
-from .._core.base import SparseLinearRegressor, per_target, warn_if_not_converged
+from .._core.base import SparseLinearRegressor, warn_if_not_converged
 from .._core.lipschitz import spectral_norm_sq
 from .._core.lstsq import LeastSquaresData
 from .._core.softsort import check_temperature

@@ -1,7 +1,5 @@
 """Soft-OMP and Soft-IHT: differentiable OMP and IHT whose selections are SoftSort rows."""
 
-import numpy as np
-
 from .._core.base import KSparseRegressor
 from .._core.lipschitz import spectral_norm_sq
 from .._core.softsort import check_temperature, check_weights
