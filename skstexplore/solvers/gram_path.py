@@ -140,7 +140,7 @@ def gram_lasso_path(gram, Xty, y_sq, n_samples, alphas, *, coef_init=None, tol=0
 def _within(Xty, y_sq, n_samples, alpha, tol, positive):
     """Whether a point ``w`` with gradient ``grad`` has a duality gap ``<= tol`` at ``alpha`` (a test for
     :func:`~skstexplore.solvers.active_set._one_target`): the gap of :func:`_gram_dual_gap`, to the bit, from
-    one-dimensional reductions (a fifth of the calls on a path of 500 features)."""
+    one-dimensional reductions (the check runs before every step: 19 us instead of 45 for 500 features)."""
     def within(w, grad):
         terms = (np.einsum("i,i->", w, grad), np.einsum("i,i->", w, Xty), grad.min(initial=0.0),
                  grad.max(initial=0.0), np.abs(w).sum())
