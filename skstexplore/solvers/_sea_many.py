@@ -22,7 +22,7 @@ from .._core.lstsq import solve_gram_systems
 from .._core.memory import row_blocks
 from .._core.thresholding import largest_k
 from ._sea_store import RestrictedCholesky, SupportHasher, gap_drift, safe_iterations
-from ._sea_topk import off_support_largest, swap_in, top_k_above
+from ._sea_topk import flat_index, off_support_largest, swap_in, top_k_above
 
 # Fewer targets than this meeting new supports in one iteration are solved
 # one by one (LAPACK directly), more in one batched solve.
@@ -100,7 +100,7 @@ class ManyTargetExplorer:
         """
         idx = self.idx[targets]
         xty = self.data.Xty[targets]
-        rhs = xty.reshape(-1).take(idx + (np.arange(len(idx)) * xty.shape[1])[:, None])  # X_S^T y
+        rhs = xty.reshape(-1).take(flat_index(idx, xty.shape[1]))  # X_S^T y
         if not self.columns.holds(self.k):
             vals, grad = self._solve_through_x(idx, xty, rhs)
         elif self.columns.fetch(idx):
@@ -224,9 +224,8 @@ class ManyTargetExplorer:
         """
         A = A[rows]
         A_flat = A.reshape(-1)
-        offsets = np.arange(len(rows)) * A.shape[1]
-        A_flat.put(idx[rows] + offsets[:, None], on_support[rows])
-        A_flat.put(first[rows] + offsets, hi[rows])
+        A_flat.put(flat_index(idx[rows], A.shape[1]), on_support[rows])
+        A_flat.put(flat_index(first[rows], A.shape[1]), hi[rows])
         return top_k_above(A, lo[rows], self.k)
 
     def _advance(self, targets, it, out=None):

@@ -14,6 +14,7 @@ import numpy as np
 from scipy.linalg import get_lapack_funcs
 
 from .._core.lstsq import _RANK_RTOL_FACTOR, solve_gram_systems
+from ._sea_topk import flat_index
 
 # Memory allowed to the stored per-support results, all targets together.
 DEFAULT_STORE_BYTES = 256 * 2**20
@@ -43,9 +44,9 @@ def gap_drift(step, idx):
     (a stationary target). Rows of ``step`` (n, n_features), of ``idx`` (n, k).
     """
     magnitude = np.abs(step)
-    flat, offsets = magnitude.reshape(-1), np.arange(len(step)) * step.shape[1]
+    flat, n = magnitude.reshape(-1), step.shape[1]
     # argmax then take: twice as fast as a row-wise max
-    return flat.take(magnitude.argmax(axis=1) + offsets) + flat.take(idx + offsets[:, None]).max(axis=1)
+    return flat.take(flat_index(magnitude.argmax(axis=1), n)) + flat.take(flat_index(idx, n)).max(axis=1)
 
 
 def safe_iterations(gap, drift, largest, eps):

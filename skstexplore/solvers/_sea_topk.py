@@ -11,6 +11,14 @@ indices.
 import numpy as np
 
 
+def flat_index(idx, n_columns):
+    """Positions, in the ravel of a C-ordered array of ``n_columns`` columns, of the entries ``idx`` of its rows
+    (one row of ``idx`` per row of the array, or one index per row): a row-wise gather or scatter as one ``take``
+    or ``put``, cheaper than ``take_along_axis``."""
+    offsets = np.arange(len(idx)) * n_columns
+    return idx + (offsets[:, None] if idx.ndim == 2 else offsets)
+
+
 def top_k_above(A, lo, k):
     r"""Sorted indices of the ``k`` largest entries of each row of ``A`` (ties to the lowest indices).
 
@@ -33,7 +41,7 @@ def top_k_above(A, lo, k):
     index[row, column] = position - row * n
     order = np.argsort(-packed, axis=1, kind="stable")[:, :k]
     chosen = np.zeros(packed.shape, dtype=bool)
-    chosen.reshape(-1)[order + (np.arange(n_rows) * packed.shape[1])[:, None]] = True
+    chosen.reshape(-1)[flat_index(order, packed.shape[1])] = True
     return index[chosen].reshape(n_rows, k)  # by increasing index in each row, as packed
 
 
@@ -44,17 +52,16 @@ def off_support_largest(A, idx):
     entry off them. Row-wise argmax then take: numpy's row-wise max costs
     twice as much.
     """
-    n_rows, n = A.shape
-    offsets = np.arange(n_rows) * n
-    flat = idx + offsets[:, None]  # positions of the supports in A.ravel()
+    n = A.shape[1]
+    flat = flat_index(idx, n)  # positions of the supports in A.ravel()
     A_flat = A.reshape(-1)
     on_support = A_flat.take(flat)
     A_flat.put(flat, -1)
-    first = A.argmax(axis=1) + offsets
-    hi = A_flat.take(first)
-    A_flat.put(first, -1)
-    second = A_flat.take(A.argmax(axis=1) + offsets)
-    return on_support, hi, first - offsets, second
+    first = A.argmax(axis=1)
+    hi = A_flat.take(flat_index(first, n))
+    A_flat.put(flat_index(first, n), -1)
+    second = A_flat.take(flat_index(A.argmax(axis=1), n))
+    return on_support, hi, first, second
 
 
 def swap_in(on_support, idx, lo, hi, first):
