@@ -25,8 +25,12 @@ Then a check that the supports visited equal those of the straightforward SEA
 5000 iterations, and with ``--halting-runs N`` the halting rules replayed on
 runs recorded for 1000 iterations without halting (N runs per cell of a
 phase-transition grid and of the deconvolution study, SEA_0, SEA_OMP and
-SEA_ELS): exact recovery and iterations of each rule against the budget. The 7500 x 30000 case (a 1.8 GB design, about 5 GB peak with
-the copies of the three estimators) runs only with ``--big``.
+SEA_ELS): exact recovery and iterations of each rule against the budget;
+with ``--few-targets``, SEA's part on 5 to 100 targets run one after the
+other (the default up to ``FEW_TARGETS`` targets) against all together as
+array operations (the default above). The 7500 x 30000 case (a
+1.8 GB design, about 5 GB peak with the copies of the three estimators)
+runs only with ``--big``.
 
 Run: ``python benchmarks/bench_sea.py`` (one BLAS thread by default,
 ``--threads 0`` for the library's default).
@@ -48,6 +52,7 @@ from skstexplore import HTPRegressor, SEARegressor
 from skstexplore._core.thresholding import largest_k
 from skstexplore.datasets import make_gaussian_deconvolution, make_sparse_recovery
 from skstexplore.experiments import _seed, fit_algorithm
+from skstexplore.solvers import sea as sea_solver
 from skstexplore.solvers.sea import default_step_size, sea
 
 CASES = {
@@ -290,6 +295,33 @@ def halting_study(n_runs, n_jobs, max_iter=1000, save=None):
                 print(line)
 
 
+def few_targets_study(repeats, seed, shapes=((64, 256, 8), (250, 1000, 25)), counts=(5, 10, 20, 40, 100)):
+    """SEA's part (from OMP's coefficients) with the targets one after the other and as array operations."""
+    print(f"SEA part on several targets: one after the other (the default up to {sea_solver.FEW_TARGETS} targets) "
+          f"against all together as array operations (the default above); CPU times, median of {repeats} "
+          "interleaved; ratio below 1: one after the other is faster")
+    thresholds = {"one after the other": np.inf, "arrays": 0}
+    for m, n, k in shapes:
+        for n_targets in counts:
+            X, Y, _ = make_sparse_recovery(m, n, k, n_targets=n_targets, noise=0.01, coef_distribution="uniform",
+                                           random_state=seed)
+            start = OrthogonalMatchingPursuit(n_nonzero_coefs=k).fit(X, Y).coef_
+            times, supports = {path: [] for path in thresholds}, {}
+            default = sea_solver.FEW_TARGETS
+            try:
+                for _ in range(repeats):
+                    for path, threshold in thresholds.items():
+                        sea_solver.FEW_TARGETS = threshold
+                        begin = time.process_time()
+                        supports[path] = SEARegressor(k, init=start).fit(X, Y).coef_ != 0
+                        times[path].append(time.process_time() - begin)
+            finally:
+                sea_solver.FEW_TARGETS = default
+            each, arrays = np.median(times["one after the other"]), np.median(times["arrays"])
+            print(f"  {m} x {n}, k = {k}, {n_targets:3d} targets: one after the other {each:.3f} s, arrays "
+                  f"{arrays:.3f} s, ratio {each / arrays:.2f}, same supports {np.array_equal(*supports.values())}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="*", default=[c for c in CASES if c != "7500x30000"], choices=list(CASES))
@@ -301,6 +333,7 @@ def main():
     parser.add_argument("--budget-runs", type=int, default=0, help="runs of the max_iter study (0: skip)")
     parser.add_argument("--halting-runs", type=int, default=0, help="runs per cell of the halting study (0: skip)")
     parser.add_argument("--halting-save", default=None, help="pickle the replayed outcomes of the halting study there")
+    parser.add_argument("--few-targets", action="store_true", help="5 to 100 targets one after the other against as arrays")
     args = parser.parse_args()
     cases = args.cases + (["7500x30000"] if args.big else [])
     with threadpool_limits(limits=args.threads or None):
@@ -310,6 +343,8 @@ def main():
             growth = times["10000 targets"]["HTP"] / times["1000 targets"]["HTP"]
             print(f"HTP time from 1000 to 10000 targets: x{growth:.1f} (linear: x10)")
         check_identical_supports()
+        if args.few_targets:
+            few_targets_study(args.repeats, args.seed)
     if args.budget_runs:
         budget_study(args.budget_runs, args.n_jobs)
     if args.halting_runs:

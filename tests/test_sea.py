@@ -11,7 +11,17 @@ from sklearn.neighbors import KNeighborsRegressor
 from skstexplore import SEARegressor
 from skstexplore._core.thresholding import largest_k
 from skstexplore.datasets import make_gaussian_deconvolution, make_sparse_recovery
+from skstexplore.solvers import sea as sea_module
 from skstexplore.solvers.sea import default_step_size, sea
+
+
+@pytest.fixture(params=["one after the other", "as arrays"])
+def multi_target_path(request, monkeypatch):
+    """Runs a test of several targets through each path: the targets one after the other (the default for a few)
+    and all together as array operations (the default for many; forced here by a threshold of zero)."""
+    if request.param == "as arrays":
+        monkeypatch.setattr(sea_module, "FEW_TARGETS", 0)
+    return request.param
 
 
 def naive_sea(X, y, k, eta, n_iter, xi0=None):
@@ -60,8 +70,9 @@ def test_solver_warm_start_matches_definition():
     np.testing.assert_allclose(result.extras["exploration"][0], xi, rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.usefixtures("multi_target_path")
 def test_multi_target_equals_separate_runs():
-    # 10 targets: new supports of many targets at once go through the batched solve
+    # 10 targets: as arrays, new supports of many targets at once go through the batched solve
     X, Y, _ = problem(25, 50, 5, n_targets=10, seed=4)
     joint = sea(X, Y, 5, max_iter=80, record_supports=True)
     for t in range(Y.shape[1]):
@@ -108,6 +119,7 @@ def test_step_size_matters_with_warm_start():
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_targets", [1, 3])
+@pytest.mark.usefixtures("multi_target_path")
 def test_best_iterate_agrees_with_loss_curve(fit_intercept, dtype, n_targets):
     X, y, _ = problem(30, 60, 12, n_targets=n_targets, seed=7, dtype=dtype)
     y = y + 2.5
@@ -177,6 +189,7 @@ def test_warm_start_continues_exploring():
     np.testing.assert_allclose(cold.loss_curve_, first_curve)
 
 
+@pytest.mark.usefixtures("multi_target_path")
 def test_warm_start_ignores_previous_fit_of_other_shape():
     X, Y, _ = problem(30, 60, 6, n_targets=2, seed=11)
     reg = SEARegressor(6, max_iter=30, warm_start=True).fit(X, Y)
@@ -252,6 +265,7 @@ def test_precompute_does_not_change_the_path():
     np.testing.assert_array_equal(a.support_, b.support_)
 
 
+@pytest.mark.usefixtures("multi_target_path")
 def test_multi_target_attributes():
     X, Y, _ = problem(30, 60, 5, n_targets=3, seed=19)
     reg = SEARegressor(5, max_iter=50).fit(X, Y)
@@ -427,6 +441,7 @@ def test_gram_columns_bring_the_likely_ones_with_the_missing_ones():
 # one stored support, then about five: entries are replaced while targets stand on them
 @pytest.mark.parametrize("store_bytes", [1, 3600])
 @pytest.mark.parametrize("n_targets", [1, 12])
+@pytest.mark.usefixtures("multi_target_path")
 def test_store_and_column_budgets_do_not_change_the_path(store_bytes, n_targets):
     # (one target: the 6 columns of a support fit, the 16 more it would bring beside missing ones do not)
     X, Y, _ = problem(25, 50, 6, n_targets=n_targets, seed=24)
@@ -479,6 +494,7 @@ def test_swapping_in_the_largest_entry_off_the_support_is_largest_k(dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_targets", [1, 3, 12])
 @pytest.mark.parametrize("k", [6, 30])  # k > n_samples: every restricted block is singular
+@pytest.mark.usefixtures("multi_target_path")
 def test_supports_beyond_the_column_budget_go_through_x(dtype, n_targets, k):
     X, Y, _ = problem(25, 50, 6, n_targets=n_targets, seed=25)
     X, Y = X.astype(dtype), Y.astype(dtype).reshape(25, n_targets)
@@ -496,6 +512,7 @@ def test_supports_beyond_the_column_budget_go_through_x(dtype, n_targets, k):
     np.testing.assert_allclose(through_x.coef, by_columns.coef, rtol=0, atol=1e3 * np.finfo(dtype).eps * scale)
 
 
+@pytest.mark.usefixtures("multi_target_path")
 def test_through_x_holds_no_rows_of_the_gram_matrix(monkeypatch):
     from skstexplore._core import gram_columns
 
@@ -544,6 +561,7 @@ def test_halting_rule_can_be_switched_off():
 
 
 @pytest.mark.parametrize("n_targets", [1, 3])
+@pytest.mark.usefixtures("multi_target_path")
 def test_default_rule_stops_at_an_exact_fit_with_the_budget_result(n_targets):
     # noiseless: once the best residual is at the rounding level no later iterate can replace it
     X, Y, _ = problem(40, 80, 6, n_targets=n_targets, seed=26)

@@ -60,6 +60,13 @@ class LeastSquaresData:
         self.y_sq = np.einsum("ij,ij->j", Y, Y)
         self.col_sq = np.diag(gram).copy() if gram is not None else column_sq_norms(X)
 
+    def target(self, t):
+        """The data of target ``t`` alone, sharing ``X``, the Gram matrix and the column norms (nothing recomputed)."""
+        one = object.__new__(LeastSquaresData)
+        one.X, one.gram, one.col_sq = self.X, self.gram, self.col_sq
+        one.Y, one.Xty, one.y_sq = self.Y[:, t:t + 1], self.Xty[t:t + 1], self.y_sq[t:t + 1]
+        return one
+
     @property
     def n_targets(self):
         return self.Xty.shape[0]

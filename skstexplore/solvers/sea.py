@@ -36,8 +36,9 @@ one-target path gathers only the rows of :math:`G` of the indices that
 entered.
 
 One target goes through a lean path (``_sea_one``: iterations as events,
-scalar bookkeeping), several through array operations over all targets
-(``_sea_many``); both visit the same supports.
+scalar bookkeeping), up to ``FEW_TARGETS`` (20) targets through it one after
+the other, more through array operations over all targets (``_sea_many``);
+all visit the same supports.
 
 Halting: by default a target stops once the last :func:`default_patience`
 support changes brought no new best residual, or once its best residual is
@@ -51,11 +52,15 @@ from .._core.gram_columns import DEFAULT_COLUMN_BYTES, GramColumns
 from .._core.lipschitz import spectral_norm_sq
 from .._core.lstsq import LeastSquaresData, column_sq_norms
 from ._sea_many import ManyTargetExplorer
-from ._sea_one import OneTargetExplorer
+from ._sea_one import explore_each
 from ._sea_store import DEFAULT_STORE_BYTES, Halting, SupportStore
 
 # Default iteration budget (see SEARegressor's docstring for the justification).
 DEFAULT_MAX_ITER = 1000
+
+# Up to this many targets explore one after the other, more together as array operations (as fast from about 20
+# targets on, faster from about 40: the measurements are in the docstring of _sea_one)
+FEW_TARGETS = 20
 
 def default_patience(n_nonzero_coefs):
     r"""Support changes without a new best residual after which the default rule halts SEA.
@@ -112,11 +117,12 @@ def sea(
         w^t = LS(S^t), \quad
         \Xi^{t+1} = \Xi^t - \eta X^\top (X w^t - y)
 
-    Each target explores on its own; the iterations of all targets run
-    together as array operations (support checks, top-k re-selection,
-    best-iterate bookkeeping, store look-ups); the targets that meet new
-    supports in the same iteration share one batched restricted solve when
-    they are many.
+    Each target explores on its own. Up to ``FEW_TARGETS`` (20) targets
+    explore one after the other, each iteration a few scalar operations;
+    more targets run their iterations together as array operations (support
+    checks, top-k re-selection, best-iterate bookkeeping, store look-ups),
+    and the targets that meet new supports in the same iteration share one
+    batched restricted solve when they are many.
 
     Parameters
     ----------
@@ -175,18 +181,20 @@ def sea(
         step_size = default_step_size(X, gram, warm=exploration_init is not None and np.any(exploration_init))
     eta = X.dtype.type(step_size)
     columns = GramColumns(X, gram, column_bytes)
-    if data.n_targets == 1:
-        explorer = OneTargetExplorer(data, columns, store_bytes, n_nonzero_coefs, eta, exploration_init)
-    else:
-        store = SupportStore(data.n_features, n_nonzero_coefs, data.dtype, store_bytes)
-        explorer = ManyTargetExplorer(data, columns, store, n_nonzero_coefs, eta, exploration_init)
     if isinstance(n_iter_no_change, str):
         halting = Halting(default_patience(n_nonzero_coefs), np.sqrt(np.finfo(data.dtype).eps), count_changes=True,
                           exact_fit=True)
     else:
         halting = None if n_iter_no_change is None else Halting(n_iter_no_change, 0.0, count_changes=False)
-    explorer.run(max_iter, tol, halting, record_supports)
-    return _result(data, explorer.outputs(), tol, max_iter, float(eta))
+    if data.n_targets <= max(FEW_TARGETS, 1):
+        outputs = explore_each(data, columns, store_bytes, n_nonzero_coefs, eta, exploration_init, max_iter, tol,
+                               halting, record_supports)
+    else:
+        store = SupportStore(data.n_features, n_nonzero_coefs, data.dtype, store_bytes)
+        explorer = ManyTargetExplorer(data, columns, store, n_nonzero_coefs, eta, exploration_init)
+        explorer.run(max_iter, tol, halting, record_supports)
+        outputs = explorer.outputs()
+    return _result(data, outputs, tol, max_iter, float(eta))
 
 
 def _result(data, out, tol, max_iter, eta):
