@@ -265,6 +265,17 @@ def test_precompute_does_not_change_the_path():
     np.testing.assert_array_equal(a.support_, b.support_)
 
 
+def test_up_to_few_targets_explore_one_after_the_other(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the array operations over all targets ran")
+
+    monkeypatch.setattr(sea_module, "ManyTargetExplorer", refuse)
+    X, Y, _ = problem(20, 40, 3, n_targets=sea_module.FEW_TARGETS + 1, seed=27)
+    sea(X, Y[:, : sea_module.FEW_TARGETS], 3, max_iter=20)
+    with pytest.raises(AssertionError, match="array operations"):
+        sea(X, Y, 3, max_iter=20)
+
+
 @pytest.mark.usefixtures("multi_target_path")
 def test_multi_target_attributes():
     X, Y, _ = problem(30, 60, 5, n_targets=3, seed=19)
