@@ -62,6 +62,7 @@ DEFAULT_MAX_ITER = 1000
 # targets on, faster from about 40: the measurements are in the docstring of _sea_one)
 FEW_TARGETS = 20
 
+
 def default_patience(n_nonzero_coefs):
     r"""Support changes without a new best residual after which the default rule halts SEA.
 
