@@ -153,7 +153,6 @@ def test_gram_gap_equals_the_residual_gap():
             assert_allclose(gap, exact, rtol=1e-9)
 
 
-
 @pytest.mark.parametrize("positive", [False, True])
 @pytest.mark.parametrize("n_features", [1, 7, 64, 1000])
 def test_point_check_decides_on_the_reported_gap(n_features, positive):
@@ -170,6 +169,7 @@ def test_point_check_decides_on_the_reported_gap(n_features, positive):
     for w, grad, alpha, gap in zip(W, grads, alphas, gaps):
         assert _within(c, y_sq, 50, alpha, gap, positive)(w, grad)
         assert not _within(c, y_sq, 50, alpha, np.nextafter(gap, -np.inf), positive)(w, grad)
+
 
 def test_lasso_path_finishes_unconverged_points_with_the_residual():
     """A tolerance below the Gram gap's rounding: each point is finished by the residual-based solve."""

@@ -2,7 +2,6 @@
 dense and sparse X, intercept, multi-target, positive, sample weights; degenerate input;
 the reliability fixes of issue 8 (alpha=0, gap without cancellation, scale)."""
 
-
 import numpy as np
 import pytest
 import scipy.sparse as sp

@@ -238,16 +238,17 @@ def explore_each(data, columns, store_bytes, k, eta, exploration_init, max_iter,
         explorer = OneTargetExplorer(data.target(t), columns, store_bytes, k, eta, start)
         explorer.run(max_iter, None if tols is None else tols[t], halting, record_supports)
         outputs.append(explorer.outputs())
-    return _stacked(outputs, k)
+    return _stacked(outputs)
 
 
-def _stacked(outputs, k):
+def _stacked(outputs):
     """The outputs of one target each, as one output of all of them."""
     ragged = ("loss_curves", "supports")
     out = {key: np.concatenate([o[key] for o in outputs]) for key in outputs[0] if key not in ragged}
     out["loss_curves"] = [curve for o in outputs for curve in o["loss_curves"]]
     if "supports" in outputs[0]:
-        supports = np.zeros((len(outputs), max(o["supports"].shape[1] for o in outputs), k), dtype=np.intp)
+        n_iter, k = max(o["supports"].shape[1] for o in outputs), outputs[0]["supports"].shape[2]
+        supports = np.zeros((len(outputs), n_iter, k), dtype=np.intp)
         for row, o in zip(supports, outputs):
             row[: o["supports"].shape[1]] = o["supports"][0]
         out["supports"] = supports

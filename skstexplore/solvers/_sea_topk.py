@@ -58,8 +58,9 @@ def off_support_largest(A, idx):
     on_support = A_flat.take(flat)
     A_flat.put(flat, -1)
     first = A.argmax(axis=1)
-    hi = A_flat.take(flat_index(first, n))
-    A_flat.put(flat_index(first, n), -1)
+    first_flat = flat_index(first, n)
+    hi = A_flat.take(first_flat)
+    A_flat.put(first_flat, -1)
     second = A_flat.take(flat_index(A.argmax(axis=1), n))
     return on_support, hi, first, second
 
